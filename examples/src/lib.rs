@@ -1,0 +1,1 @@
+//! Examples live beside this file; this crate has no code of its own.

@@ -1,0 +1,319 @@
+//! The shared grammar of attribute arguments: `key = value` pairs (and, for `#[timeout]`, one
+//! bare value), with repeated and unknown keys reported at their span, every error collected.
+
+use proc_macro2::Span;
+use syn::{
+    Expr, ExprLit, Ident, Lit, LitStr, Path, Token,
+    parse::{Parse, ParseStream},
+    punctuated::Punctuated,
+    spanned::Spanned,
+};
+
+use crate::duration::DurationLit;
+
+/// One argument as written: `key = value`, or a bare `value`.
+pub(crate) enum Arg {
+    KeyValue { key: Ident, value: Expr },
+    Bare(Expr),
+}
+
+impl Parse for Arg {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if input.peek(Ident) && input.peek2(Token![=]) {
+            let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
+            input.parse::<Token![=]>()?;
+            let value = input.parse()?;
+            Ok(Arg::KeyValue { key, value })
+        } else {
+            Ok(Arg::Bare(input.parse()?))
+        }
+    }
+}
+
+/// The raw argument list of an attribute.
+pub(crate) struct ArgList(pub(crate) Vec<Arg>);
+
+impl Parse for ArgList {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let list = Punctuated::<Arg, Token![,]>::parse_terminated(input)?;
+        Ok(ArgList(list.into_iter().collect()))
+    }
+}
+
+/// Collects errors so that every mistake in an attribute is reported at once.
+#[derive(Default)]
+pub(crate) struct Errors(Option<syn::Error>);
+
+impl Errors {
+    pub(crate) fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    pub(crate) fn at(&mut self, span: impl Spanned, message: impl std::fmt::Display) {
+        self.push(syn::Error::new(span.span(), message));
+    }
+
+    /// Keeps the value of `result`, recording its error.
+    pub(crate) fn ok<T>(&mut self, result: syn::Result<T>) -> Option<T> {
+        result.map_err(|e| self.push(e)).ok()
+    }
+
+    pub(crate) fn finish(self) -> syn::Result<()> {
+        self.0.map_or(Ok(()), Err)
+    }
+}
+
+/// Walks the `key = value` arguments of an attribute, checking each key against the
+/// attribute's table: unknown keys get a suggestion, repeated keys point at the repeat.
+pub(crate) fn for_each_key(
+    attribute: &str,
+    known: &[&str],
+    args: Vec<Arg>,
+    errors: &mut Errors,
+    mut on_bare: impl FnMut(Expr, &mut Errors),
+    mut on_key: impl FnMut(&str, &Ident, Expr, &mut Errors),
+) {
+    let mut seen: Vec<Ident> = Vec::new();
+    for arg in args {
+        match arg {
+            Arg::Bare(value) => on_bare(value, errors),
+            Arg::KeyValue { key, value } => {
+                let name = key.to_string();
+                if let Some(first) = seen.iter().find(|k| **k == name) {
+                    let mut error = syn::Error::new(
+                        key.span(),
+                        format!("`{name}` is set more than once in `#[{attribute}]`: keep one"),
+                    );
+                    error.combine(syn::Error::new(
+                        first.span(),
+                        format!("`{name}` first set here"),
+                    ));
+                    errors.push(error);
+                    continue;
+                }
+                seen.push(key.clone());
+                if known.contains(&name.as_str()) {
+                    on_key(&name, &key, value, errors);
+                } else {
+                    errors.at(&key, unknown_key_message(attribute, &name, known));
+                }
+            }
+        }
+    }
+}
+
+fn unknown_key_message(attribute: &str, name: &str, known: &[&str]) -> String {
+    let list = known
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match closest(name, known) {
+        Some(near) => format!(
+            "unknown argument `{name}` for `#[{attribute}]`: did you mean `{near}`? (expected one of {list})"
+        ),
+        None => format!("unknown argument `{name}` for `#[{attribute}]`: expected one of {list}"),
+    }
+}
+
+/// The known key nearest to `name` by edit distance, if it is near enough to be a typo.
+pub(crate) fn closest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|k| (edit_distance(name, k), *k))
+        .filter(|(d, k)| *d <= (k.len() / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                previous
+            } else {
+                1 + previous.min(row[j]).min(row[j + 1])
+            };
+            previous = current;
+        }
+    }
+    row[b.len()]
+}
+
+// Value readers: each says what it expected, at the value's span.
+
+fn literal(value: &Expr) -> Option<&Lit> {
+    match value {
+        Expr::Lit(ExprLit { lit, .. }) => Some(lit),
+        Expr::Group(group) => literal(&group.expr),
+        _ => None,
+    }
+}
+
+/// A string literal holding a duration.
+pub(crate) fn duration(key: &str, value: &Expr) -> syn::Result<DurationLit> {
+    match literal(value) {
+        Some(Lit::Str(lit)) => DurationLit::parse(lit),
+        _ => Err(syn::Error::new(
+            value.span(),
+            format!("`{key}` takes a duration string such as \"100ms\" or \"1.5s\""),
+        )),
+    }
+}
+
+/// An integer literal at least `min`, fitting in `u32`.
+pub(crate) fn integer(key: &str, value: &Expr, min: u32) -> syn::Result<u32> {
+    let negative = matches!(value, Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)));
+    let lit = match literal(value) {
+        Some(Lit::Int(lit)) => lit,
+        _ if negative => {
+            return Err(syn::Error::new(
+                value.span(),
+                format!("`{key}` must be at least {min}"),
+            ));
+        }
+        _ => {
+            return Err(syn::Error::new(
+                value.span(),
+                format!("`{key}` takes an integer, as in `{key} = {}`", min.max(3)),
+            ));
+        }
+    };
+    let n: u32 = lit.base10_parse().map_err(|_| {
+        syn::Error::new(
+            lit.span(),
+            format!("`{key}` is too large: at most {}", u32::MAX),
+        )
+    })?;
+    if n < min {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!("`{key}` must be at least {min}, found {n}"),
+        ));
+    }
+    Ok(n)
+}
+
+/// A float (or integer) literal, finite.
+pub(crate) fn float(key: &str, value: &Expr) -> syn::Result<(f64, Span)> {
+    let negative = matches!(value, Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)));
+    let inner = match value {
+        Expr::Unary(u) if negative => &*u.expr,
+        other => other,
+    };
+    let parsed = match literal(inner) {
+        Some(Lit::Float(lit)) => lit.base10_parse::<f64>(),
+        Some(Lit::Int(lit)) => lit.base10_parse::<f64>(),
+        _ => {
+            return Err(syn::Error::new(
+                value.span(),
+                format!("`{key}` takes a number, as in `{key} = 2.0`"),
+            ));
+        }
+    };
+    let n = parsed?;
+    let n = if negative { -n } else { n };
+    if !n.is_finite() {
+        return Err(syn::Error::new(
+            value.span(),
+            format!("`{key}` must be finite"),
+        ));
+    }
+    Ok((n, value.span()))
+}
+
+/// A bare word among `choices`.
+pub(crate) fn word(key: &str, value: &Expr, choices: &[&str]) -> syn::Result<Ident> {
+    let list = choices
+        .iter()
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let ident = match value {
+        Expr::Path(p) if p.qself.is_none() => p.path.get_ident().cloned(),
+        _ => None,
+    };
+    let Some(ident) = ident else {
+        let quoted = matches!(literal(value), Some(Lit::Str(_)));
+        let hint = if quoted {
+            " (a bare word, without quotes)"
+        } else {
+            ""
+        };
+        return Err(syn::Error::new(
+            value.span(),
+            format!("`{key}` takes one of {list}{hint}"),
+        ));
+    };
+    let name = ident.to_string();
+    if choices.contains(&name.as_str()) {
+        return Ok(ident);
+    }
+    let near = closest(&name, choices)
+        .map(|c| format!("did you mean `{c}`? "))
+        .unwrap_or_default();
+    Err(syn::Error::new(
+        ident.span(),
+        format!("unknown `{key}` value `{name}`: {near}expected one of {list}"),
+    ))
+}
+
+/// A path to a function or constant.
+pub(crate) fn path(key: &str, value: &Expr, what: &str) -> syn::Result<Path> {
+    match value {
+        Expr::Path(p) if p.qself.is_none() => Ok(p.path.clone()),
+        Expr::Closure(_) => Err(syn::Error::new(
+            value.span(),
+            format!(
+                "`{key}` takes a path to {what}, not a closure: move the closure into a named `fn` and write its name"
+            ),
+        )),
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Err(syn::Error::new(
+            value.span(),
+            format!(
+                "`{key}` takes a path to {what}, without quotes: `{key} = {}`",
+                s.value()
+            ),
+        )),
+        _ => Err(syn::Error::new(
+            value.span(),
+            format!("`{key}` takes a path to {what}, as in `{key} = my_module::name`"),
+        )),
+    }
+}
+
+/// A string literal.
+#[allow(dead_code)]
+pub(crate) fn string(key: &str, value: &Expr) -> syn::Result<LitStr> {
+    match literal(value) {
+        Some(Lit::Str(lit)) => Ok(lit.clone()),
+        _ => Err(syn::Error::new(
+            value.span(),
+            format!("`{key}` takes a string literal, as in `{key} = \"payments\"`"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::closest;
+
+    #[test]
+    fn suggests_near_misses_only() {
+        let known = ["max_attempts", "backoff", "initial_delay", "when"];
+        assert_eq!(closest("max_atempts", &known), Some("max_attempts"));
+        assert_eq!(closest("backof", &known), Some("backoff"));
+        assert_eq!(closest("wen", &known), Some("when"));
+        assert_eq!(closest("colour", &known), None);
+    }
+}

@@ -1,0 +1,212 @@
+//! The annotated function: parsed once, checked for what every attribute needs, and written
+//! back with a new body and everything else exactly as the user wrote it.
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote};
+use syn::{
+    Attribute, Block, Item, ReturnType, Signature, TraitItemFn, Type, Visibility, spanned::Spanned,
+    visit_mut::VisitMut,
+};
+
+/// The attributes of this crate, by name, in the order they may appear.
+pub(crate) const ATTRIBUTES: &[&str] = &["retry", "circuit_breaker", "timeout"];
+
+/// The function an attribute is on.
+pub(crate) struct Function {
+    pub(crate) attrs: Vec<Attribute>,
+    pub(crate) vis: Visibility,
+    pub(crate) sig: Signature,
+    pub(crate) block: Box<Block>,
+}
+
+impl Function {
+    /// Parses the item an attribute was put on, or explains what it applies to.
+    pub(crate) fn parse(item: TokenStream, attribute: &str) -> syn::Result<Self> {
+        match syn::parse2::<Item>(item.clone()) {
+            Ok(Item::Fn(f)) => {
+                let function = Function {
+                    attrs: f.attrs,
+                    vis: f.vis,
+                    sig: f.sig,
+                    block: f.block,
+                };
+                function.check(attribute)?;
+                Ok(function)
+            }
+            Ok(other) => Err(syn::Error::new(
+                item_span(&other),
+                format!(
+                    "`#[{attribute}]` applies to functions, not to {}: put it on a `fn` or `async fn` that returns a `Result`",
+                    item_kind(&other)
+                ),
+            )),
+            Err(error) => match syn::parse2::<TraitItemFn>(item) {
+                Ok(f) if f.default.is_none() => Err(syn::Error::new(
+                    f.semi_token.map_or(f.sig.span(), |s| s.span()),
+                    format!(
+                        "`#[{attribute}]` needs a function body to wrap: put it on the function's implementation (in the `impl` block), not on a declaration"
+                    ),
+                )),
+                _ => Err(error),
+            },
+        }
+    }
+
+    fn check(&self, attribute: &str) -> syn::Result<()> {
+        if let Some(constness) = &self.sig.constness {
+            return Err(syn::Error::new(
+                constness.span(),
+                format!(
+                    "`#[{attribute}]` cannot wrap a `const fn`: retries, breakers and timeouts happen at run time; remove `const`"
+                ),
+            ));
+        }
+        if let Some(variadic) = &self.sig.variadic {
+            return Err(syn::Error::new(
+                variadic.span(),
+                format!("`#[{attribute}]` cannot wrap a variadic function"),
+            ));
+        }
+        if let ReturnType::Default = self.sig.output {
+            return Err(syn::Error::new(
+                self.sig.paren_token.span.close(),
+                format!(
+                    "`#[{attribute}]` needs a function that returns a `Result`: add a return type such as `-> Result<T, E>`"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn is_async(&self) -> bool {
+        self.sig.asyncness.is_some()
+    }
+
+    /// The declared return type, as written (for spans).
+    pub(crate) fn return_type(&self) -> &Type {
+        match &self.sig.output {
+            ReturnType::Type(_, ty) => ty,
+            ReturnType::Default => unreachable!("checked in Function::parse"),
+        }
+    }
+
+    /// The return type usable inside the body: `impl Trait` becomes `_`, since a body cannot
+    /// name it.
+    pub(crate) fn body_return_type(&self) -> Type {
+        let mut ty = self.return_type().clone();
+        EraseImplTrait.visit_type_mut(&mut ty);
+        ty
+    }
+
+    /// The function's name, as a string for messages and default names.
+    pub(crate) fn name(&self) -> String {
+        self.sig.ident.to_string()
+    }
+
+    /// Removes the attributes of this crate still on the function (those written below the
+    /// one being expanded) and returns them in order, so that one expansion applies the whole
+    /// stack in the order the user wrote it.
+    pub(crate) fn take_stacked(&mut self) -> Vec<(String, Attribute)> {
+        let mut stacked = Vec::new();
+        self.attrs.retain(|attr| match stacked_name(attr) {
+            Some(name) => {
+                stacked.push((name, attr.clone()));
+                false
+            }
+            None => true,
+        });
+        stacked
+    }
+
+    /// Writes the function back with `body` as its block.
+    pub(crate) fn with_body(&self, body: TokenStream) -> TokenStream {
+        let Function {
+            attrs, vis, sig, ..
+        } = self;
+        quote!(#(#attrs)* #vis #sig { #body })
+    }
+}
+
+impl ToTokens for Function {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        let block = &self.block;
+        tokens.extend(self.with_body(quote!(#block)));
+    }
+}
+
+/// `retry`, `circuit_breaker` or `timeout` when `attr` is one of this crate's attributes,
+/// written bare or as `resilience::name`.
+fn stacked_name(attr: &Attribute) -> Option<String> {
+    let path = attr.path();
+    let last = path.segments.last()?.ident.to_string();
+    let ours = match path.segments.len() {
+        1 => true,
+        2 => path.segments[0].ident == "resilience",
+        _ => false,
+    };
+    (ours && ATTRIBUTES.contains(&last.as_str())).then_some(last)
+}
+
+/// The arguments of a stacked attribute, as tokens (empty for `#[timeout]` without parens).
+pub(crate) fn attribute_args(attr: &Attribute) -> syn::Result<TokenStream> {
+    match &attr.meta {
+        syn::Meta::Path(_) => Ok(TokenStream::new()),
+        syn::Meta::List(list) => Ok(list.tokens.clone()),
+        syn::Meta::NameValue(nv) => Err(syn::Error::new(
+            nv.eq_token.span(),
+            "write the arguments in parentheses, as in `#[retry(max_attempts = 3)]`",
+        )),
+    }
+}
+
+struct EraseImplTrait;
+
+impl VisitMut for EraseImplTrait {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        if let Type::ImplTrait(it) = ty {
+            *ty = Type::Infer(syn::TypeInfer {
+                underscore_token: syn::Token![_](it.impl_token.span),
+            });
+        } else {
+            syn::visit_mut::visit_type_mut(self, ty);
+        }
+    }
+}
+
+fn item_kind(item: &Item) -> &'static str {
+    match item {
+        Item::Const(_) => "a `const`",
+        Item::Enum(_) => "an `enum`",
+        Item::ExternCrate(_) => "an `extern crate`",
+        Item::Fn(_) => "a function",
+        Item::ForeignMod(_) => "an `extern` block: put it on a Rust function that calls into it",
+        Item::Impl(_) => "an `impl` block: put it on each method",
+        Item::Macro(_) => "a macro invocation",
+        Item::Mod(_) => "a module",
+        Item::Static(_) => "a `static`",
+        Item::Struct(_) => "a `struct`",
+        Item::Trait(_) => "a trait: put it on the methods of an `impl` block",
+        Item::TraitAlias(_) => "a trait alias",
+        Item::Type(_) => "a type alias",
+        Item::Union(_) => "a `union`",
+        Item::Use(_) => "a `use`",
+        _ => "this item",
+    }
+}
+
+fn item_span(item: &Item) -> proc_macro2::Span {
+    match item {
+        Item::Struct(s) => s.struct_token.span,
+        Item::Enum(e) => e.enum_token.span,
+        Item::Impl(i) => i.impl_token.span,
+        Item::Trait(t) => t.trait_token.span,
+        Item::Mod(m) => m.mod_token.span,
+        Item::Const(c) => c.const_token.span,
+        Item::Static(s) => s.static_token.span,
+        Item::Type(t) => t.type_token.span,
+        Item::Use(u) => u.use_token.span,
+        Item::Union(u) => u.union_token.span,
+        Item::ForeignMod(f) => f.abi.extern_token.span,
+        other => other.span(),
+    }
+}

@@ -1,0 +1,104 @@
+//! Writing `#[retry]` as a loop around the attempt.
+
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::{quote, quote_spanned};
+
+use super::parse::{JitterArg, RetryArgs};
+use crate::stack::Context;
+
+impl RetryArgs {
+    /// The policy as a `static` initialiser: `policy = PATH`, or the inline arguments applied
+    /// to the defaults with the runtime's `const` builders.
+    fn policy(&self) -> TokenStream {
+        if let Some(path) = &self.policy {
+            return quote!(#path);
+        }
+        let mut policy = quote!(::resilience::__private::RetryPolicy::new());
+        if let Some(n) = self.max_attempts {
+            policy.extend(quote!(.with_max_attempts(#n)));
+        }
+        if let Some(backoff) = &self.backoff {
+            let variant = match backoff.to_string().as_str() {
+                "constant" => quote!(Constant),
+                "linear" => quote!(Linear),
+                "fibonacci" => quote!(Fibonacci),
+                _ => quote!(Exponential { multiplier: 2.0 }),
+            };
+            policy.extend(quote!(.with_backoff(::resilience::__private::Backoff::#variant)));
+        }
+        if let Some((multiplier, _)) = self.multiplier {
+            let m = Literal::f64_suffixed(multiplier);
+            policy.extend(quote!(.with_multiplier(#m)));
+        }
+        if let Some(d) = &self.initial_delay {
+            let d = d.to_tokens();
+            policy.extend(quote!(.with_initial_delay(#d)));
+        }
+        if let Some(d) = &self.max_delay {
+            let d = d.to_tokens();
+            policy.extend(quote!(.with_max_delay(#d)));
+        }
+        if let Some(d) = &self.max_elapsed {
+            let d = d.to_tokens();
+            policy.extend(quote!(.with_max_elapsed(#d)));
+        }
+        if let Some(jitter) = &self.jitter {
+            let jitter = match jitter {
+                JitterArg::Word(word) => match word.to_string().as_str() {
+                    "none" => quote!(None),
+                    "equal" => quote!(Equal),
+                    "decorrelated" => quote!(Decorrelated),
+                    _ => quote!(Full),
+                },
+                JitterArg::Proportional(fraction, _) => {
+                    let f = Literal::f64_suffixed(*fraction);
+                    quote!(Proportional(#f))
+                }
+            };
+            policy.extend(quote!(.with_jitter(::resilience::__private::Jitter::#jitter)));
+        }
+        policy
+    }
+
+    /// Wraps `inner`, an expression giving one attempt's result, in the retry loop.
+    pub(crate) fn wrap(&self, inner: TokenStream, cx: &Context) -> TokenStream {
+        let policy = self.policy();
+        let mut retry = quote!(__RESILIENCE_POLICY.retrying());
+        if let Some(when) = &self.when {
+            retry.extend(quote_spanned!(Span::mixed_site()=> .when(#when)));
+        }
+        if let Some(hook) = &self.on_retry {
+            retry.extend(quote_spanned!(Span::mixed_site()=> .on_retry(#hook)));
+        }
+        let mixed = Span::mixed_site();
+        let (clock, sleep) = if cx.is_async {
+            (
+                quote!(Tokio),
+                quote_spanned!(mixed=> ::resilience::__private::sleep_task(__resilience_delay).await),
+            )
+        } else {
+            (
+                quote!(Thread),
+                quote_spanned!(mixed=> ::resilience::__private::sleep_thread(__resilience_delay)),
+            )
+        };
+        quote_spanned! {mixed=>
+            {
+                static __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = #policy;
+                let __resilience_retry = #retry;
+                let mut __resilience_attempts =
+                    __resilience_retry.start(::resilience::__private::Clock::#clock);
+                loop {
+                    let __resilience_result = #inner;
+                    let __resilience_hint = ::resilience::__private::hint!(&__resilience_result);
+                    match __resilience_attempts.next_hinted(__resilience_result, __resilience_hint) {
+                        ::resilience::__private::Step::Done(__resilience_result) => {
+                            break __resilience_result;
+                        }
+                        ::resilience::__private::Step::Wait(__resilience_delay) => #sleep,
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! Reading and checking `#[retry]`'s arguments.
+
+use proc_macro2::{Span, TokenStream};
+use syn::{Expr, Ident, Path};
+
+use crate::{
+    args::{self, ArgList, Errors},
+    duration::DurationLit,
+};
+
+const KEYS: &[&str] = &[
+    "max_attempts",
+    "backoff",
+    "initial_delay",
+    "multiplier",
+    "max_delay",
+    "jitter",
+    "max_elapsed",
+    "when",
+    "on_retry",
+    "policy",
+];
+
+/// The keys that describe the schedule, which a `policy = PATH` already fixes.
+const SCHEDULE_KEYS: &[&str] = &[
+    "max_attempts",
+    "backoff",
+    "initial_delay",
+    "multiplier",
+    "max_delay",
+    "jitter",
+    "max_elapsed",
+];
+
+pub(crate) const BACKOFFS: &[&str] = &["constant", "linear", "exponential", "fibonacci"];
+pub(crate) const JITTERS: &[&str] = &["none", "full", "equal", "decorrelated"];
+
+/// `jitter = full`, or `jitter = 0.1` for ±10%.
+pub(crate) enum JitterArg {
+    Word(Ident),
+    Proportional(f64, Span),
+}
+
+/// `#[retry]`'s arguments, each checked on its own; [`RetryArgs::parse`] also checks them
+/// against each other.
+#[derive(Default)]
+pub(crate) struct RetryArgs {
+    pub(crate) max_attempts: Option<u32>,
+    pub(crate) backoff: Option<Ident>,
+    pub(crate) initial_delay: Option<DurationLit>,
+    pub(crate) multiplier: Option<(f64, Span)>,
+    pub(crate) max_delay: Option<DurationLit>,
+    pub(crate) jitter: Option<JitterArg>,
+    pub(crate) max_elapsed: Option<DurationLit>,
+    pub(crate) when: Option<Path>,
+    pub(crate) on_retry: Option<Path>,
+    pub(crate) policy: Option<Path>,
+    /// Where each schedule key was written, to point at it when it clashes with `policy`.
+    schedule_keys: Vec<Ident>,
+}
+
+impl RetryArgs {
+    pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Self> {
+        let ArgList(list) = syn::parse2(tokens)?;
+        let mut errors = Errors::default();
+        let mut out = RetryArgs::default();
+        args::for_each_key(
+            "retry",
+            KEYS,
+            list,
+            &mut errors,
+            |value, errors| {
+                errors.at(
+                    &value,
+                    "`#[retry]` takes `key = value` arguments, as in `#[retry(max_attempts = 3)]`",
+                )
+            },
+            |name, key, value, errors| out.set(name, key, &value, errors),
+        );
+        out.validate(&mut errors);
+        errors.finish()?;
+        Ok(out)
+    }
+
+    fn set(&mut self, name: &str, key: &Ident, value: &Expr, errors: &mut Errors) {
+        if SCHEDULE_KEYS.contains(&name) {
+            self.schedule_keys.push(key.clone());
+        }
+        match name {
+            "max_attempts" => self.max_attempts = errors.ok(args::integer(name, value, 1)),
+            "backoff" => self.backoff = errors.ok(args::word(name, value, BACKOFFS)),
+            "initial_delay" => self.initial_delay = errors.ok(args::duration(name, value)),
+            "multiplier" => {
+                self.multiplier = errors.ok(args::float(name, value).and_then(|(m, span)| {
+                    if m > 1.0 {
+                        Ok((m, span))
+                    } else {
+                        Err(syn::Error::new(
+                            span,
+                            format!(
+                                "`multiplier` must be greater than 1, found {m}: for equal delays use `backoff = constant`"
+                            ),
+                        ))
+                    }
+                }))
+            }
+            "max_delay" => self.max_delay = errors.ok(args::duration(name, value)),
+            "jitter" => self.jitter = errors.ok(parse_jitter(value)),
+            "max_elapsed" => {
+                self.max_elapsed = errors.ok(args::duration(name, value).and_then(|d| {
+                    if d.is_zero() {
+                        Err(syn::Error::new(
+                            d.lit.span(),
+                            "`max_elapsed` of zero would never retry: use `max_attempts = 1` instead, or a positive budget",
+                        ))
+                    } else {
+                        Ok(d)
+                    }
+                }))
+            }
+            "when" => self.when = errors.ok(args::path(name, value, "a `fn(&E) -> bool`")),
+            "on_retry" => {
+                self.on_retry =
+                    errors.ok(args::path(name, value, "a `fn(&E, u32, Duration)`"))
+            }
+            "policy" => {
+                self.policy = errors.ok(args::path(name, value, "a `const` `RetryPolicy`"))
+            }
+            _ => unreachable!("`{name}` is in KEYS but has no reader"),
+        }
+    }
+
+    /// Checks the arguments against each other.
+    fn validate(&self, errors: &mut Errors) {
+        if self.policy.is_some() {
+            for key in &self.schedule_keys {
+                errors.at(
+                    key,
+                    format!(
+                        "`{key}` cannot be combined with `policy`: the policy already fixes the schedule; set it on the policy with `.with_{key}(..)` or drop `policy`"
+                    ),
+                );
+            }
+        }
+        if let (Some((_, span)), Some(backoff)) = (&self.multiplier, &self.backoff) {
+            if backoff != "exponential" {
+                errors.at(
+                    *span,
+                    format!(
+                        "`multiplier` only applies to `backoff = exponential`, not `{backoff}`: remove it"
+                    ),
+                );
+            }
+        }
+        let max_delay = self.max_delay.as_ref().map_or(30_000_000_000, |d| d.nanos);
+        if let Some(initial) = &self.initial_delay {
+            if initial.nanos > max_delay {
+                errors.at(
+                    &initial.lit,
+                    "`initial_delay` is longer than `max_delay` (30s unless set), so every delay would be cut to `max_delay`: raise `max_delay` or lower `initial_delay`",
+                );
+            }
+        }
+    }
+}
+
+fn parse_jitter(value: &Expr) -> syn::Result<JitterArg> {
+    if let Ok((fraction, span)) = args::float("jitter", value) {
+        return if fraction > 0.0 && fraction <= 1.0 {
+            Ok(JitterArg::Proportional(fraction, span))
+        } else {
+            Err(syn::Error::new(
+                span,
+                format!(
+                    "a proportional `jitter` must be in (0, 1], found {fraction}: `jitter = 0.1` is ±10%"
+                ),
+            ))
+        };
+    }
+    args::word("jitter", value, JITTERS)
+        .map(JitterArg::Word)
+        .map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!("{e}, or a fraction such as `0.1` for ±10%"),
+            )
+        })
+}

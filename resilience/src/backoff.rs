@@ -1,0 +1,680 @@
+//! The backoff engine: how long to wait before each retry.
+//!
+//! A [`RetryPolicy`] is plain data, buildable in a `const`, so one policy can be shared by
+//! every call site. The waiting itself is computed by a [`Schedule`], one per call, which
+//! holds what a schedule must remember between delays: the previous delay (for decorrelated
+//! jitter) and a random number generator, created only when the first delay is needed so that
+//! a call that succeeds at once never pays for it.
+//!
+//! All arithmetic saturates: a huge multiplier, a huge attempt number or `Duration::MAX`
+//! yields the cap, never a panic or an overflow.
+
+use std::time::Duration;
+
+use rand::{Rng, SeedableRng, rngs::SmallRng};
+
+/// How the delay grows from one retry to the next, before the cap and jitter.
+///
+/// With `d` the initial delay and `n` the retry number (1 for the wait before the second
+/// attempt):
+///
+/// | strategy | delay before retry `n` |
+/// |---|---|
+/// | `Constant` | `d` |
+/// | `Linear` | `d * n` |
+/// | `Exponential { multiplier: m }` | `d * m^(n-1)` |
+/// | `Fibonacci` | `d * F(n)`, with F = 1, 1, 2, 3, 5, 8, ... |
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{Backoff, Jitter, RetryPolicy};
+///
+/// let policy = RetryPolicy::new()
+///     .with_max_attempts(4)
+///     .with_backoff(Backoff::Linear)
+///     .with_initial_delay(Duration::from_millis(100))
+///     .with_jitter(Jitter::None);
+/// let delays: Vec<_> = policy.delays().take(3).collect();
+/// assert_eq!(delays, [100, 200, 300].map(Duration::from_millis));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum Backoff {
+    /// The same delay every time.
+    Constant,
+    /// The initial delay times the retry number.
+    Linear,
+    /// The initial delay times `multiplier` to the power of the retry number minus one.
+    /// A multiplier below 1 (or NaN) is taken as 1.
+    Exponential {
+        /// Growth factor per retry; the attribute's default is 2.0.
+        multiplier: f64,
+    },
+    /// The initial delay times the Fibonacci numbers: gentler growth than doubling.
+    Fibonacci,
+}
+
+/// How each delay is randomised, so that many clients failing together do not retry together.
+///
+/// With `d` the delay the [`Backoff`] strategy gives (already capped):
+///
+/// | jitter | actual delay |
+/// |---|---|
+/// | `None` | `d` |
+/// | `Full` | uniform in `[0, d]` |
+/// | `Equal` | `d/2` + uniform in `[0, d/2]` |
+/// | `Decorrelated` | `min(cap, uniform(initial, previous * 3))`, AWS's variant, which ignores the strategy |
+/// | `Proportional(f)` | `d` ± up to `f * d`, uniform; `f` is clamped to `[0, 1]` |
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{Jitter, RetryPolicy};
+///
+/// let policy = RetryPolicy::new().with_jitter(Jitter::Equal).with_seed(7);
+/// for delay in policy.delays().take(5) {
+///     // The first retry waits between 50 ms and 100 ms, the next between 100 ms and 200 ms...
+///     assert!(delay >= Duration::from_millis(50));
+/// }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum Jitter {
+    /// No randomisation: the schedule is exact.
+    None,
+    /// Uniform in `[0, d]`. The best spread, and the attribute's default.
+    Full,
+    /// Half the delay fixed, the other half random: never retries immediately.
+    Equal,
+    /// Each delay random between the initial delay and three times the previous one.
+    Decorrelated,
+    /// `d` plus or minus a fraction of `d`; `Proportional(0.1)` is ±10%.
+    Proportional(f64),
+}
+
+/// When to retry: how many attempts, how long to wait between them, and for how long in all.
+///
+/// A policy is plain data and every builder is a `const fn`, so a policy can be a `const`
+/// shared by many functions, `#[retry(policy = PATH)]` included:
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{Jitter, RetryPolicy};
+///
+/// const DATABASE: RetryPolicy = RetryPolicy::new()
+///     .with_max_attempts(5)
+///     .with_initial_delay(Duration::from_millis(50))
+///     .with_max_delay(Duration::from_secs(2))
+///     .with_max_elapsed(Duration::from_secs(10));
+///
+/// let mut calls = 0;
+/// let result: Result<u32, &str> = DATABASE
+///     .with_initial_delay(Duration::ZERO) // keep the example fast
+///     .call(|| {
+///         calls += 1;
+///         if calls < 3 { Err("busy") } else { Ok(calls) }
+///     });
+/// assert_eq!(result, Ok(3));
+/// ```
+///
+/// # Default
+///
+/// The defaults are the `#[retry]` attribute's: 3 attempts, exponential backoff from 100 ms
+/// with multiplier 2, each delay capped at 30 s, full jitter, no time budget.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    pub(crate) max_attempts: u32,
+    pub(crate) backoff: Backoff,
+    pub(crate) initial_delay: Duration,
+    pub(crate) max_delay: Duration,
+    pub(crate) jitter: Jitter,
+    pub(crate) max_elapsed: Option<Duration>,
+    pub(crate) seed: Option<u64>,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RetryPolicy {
+    /// The attribute's defaults; see [`RetryPolicy`]'s `# Default` section.
+    ///
+    /// ```
+    /// let policy = resilience::RetryPolicy::new();
+    /// assert_eq!(policy.max_attempts(), 3);
+    /// ```
+    pub const fn new() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            backoff: Backoff::Exponential { multiplier: 2.0 },
+            initial_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(30),
+            jitter: Jitter::Full,
+            max_elapsed: None,
+            seed: None,
+        }
+    }
+
+    /// Total calls, the first included. `0` is taken as `1`: the body always runs once.
+    ///
+    /// ```
+    /// let policy = resilience::RetryPolicy::new().with_max_attempts(5);
+    /// assert_eq!(policy.max_attempts(), 5);
+    /// ```
+    pub const fn with_max_attempts(mut self, max_attempts: u32) -> Self {
+        self.max_attempts = if max_attempts == 0 { 1 } else { max_attempts };
+        self
+    }
+
+    /// How the delay grows; see [`Backoff`].
+    ///
+    /// ```
+    /// use resilience::{Backoff, RetryPolicy};
+    /// let policy = RetryPolicy::new().with_backoff(Backoff::Constant);
+    /// ```
+    pub const fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Shorthand for `with_backoff(Backoff::Exponential { multiplier })`.
+    ///
+    /// ```
+    /// let policy = resilience::RetryPolicy::new().with_multiplier(1.5);
+    /// ```
+    pub const fn with_multiplier(self, multiplier: f64) -> Self {
+        self.with_backoff(Backoff::Exponential { multiplier })
+    }
+
+    /// The delay before the second attempt, from which the others grow.
+    ///
+    /// ```
+    /// let policy = resilience::RetryPolicy::new()
+    ///     .with_initial_delay(std::time::Duration::from_millis(20));
+    /// ```
+    pub const fn with_initial_delay(mut self, delay: Duration) -> Self {
+        self.initial_delay = delay;
+        self
+    }
+
+    /// The cap on any one delay, jitter included; a [`RetryAfter`](crate::RetryAfter) hint is
+    /// capped too.
+    ///
+    /// ```
+    /// let policy = resilience::RetryPolicy::new()
+    ///     .with_max_delay(std::time::Duration::from_secs(5));
+    /// ```
+    pub const fn with_max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// How each delay is randomised; see [`Jitter`].
+    ///
+    /// ```
+    /// use resilience::{Jitter, RetryPolicy};
+    /// let policy = RetryPolicy::new().with_jitter(Jitter::Decorrelated);
+    /// ```
+    pub const fn with_jitter(mut self, jitter: Jitter) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// A time budget: no new attempt starts once this much time has passed since the first,
+    /// and no delay is slept that would end past it (the call gives up with the last error
+    /// instead).
+    ///
+    /// ```
+    /// let policy = resilience::RetryPolicy::new()
+    ///     .with_max_elapsed(std::time::Duration::from_secs(10));
+    /// ```
+    pub const fn with_max_elapsed(mut self, budget: Duration) -> Self {
+        self.max_elapsed = Some(budget);
+        self
+    }
+
+    /// Seeds the jitter's random number generator, so that the schedule is the same on every
+    /// run: for tests and for reproducing an incident. Unseeded policies draw a fresh seed
+    /// per call.
+    ///
+    /// ```
+    /// let policy = resilience::RetryPolicy::new().with_seed(42);
+    /// let a: Vec<_> = policy.delays().take(4).collect();
+    /// let b: Vec<_> = policy.delays().take(4).collect();
+    /// assert_eq!(a, b);
+    /// ```
+    pub const fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Total calls, the first included.
+    ///
+    /// ```
+    /// assert_eq!(resilience::RetryPolicy::new().max_attempts(), 3);
+    /// ```
+    pub const fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// The growth strategy.
+    ///
+    /// ```
+    /// use resilience::{Backoff, RetryPolicy};
+    /// assert_eq!(RetryPolicy::new().backoff(), Backoff::Exponential { multiplier: 2.0 });
+    /// ```
+    pub const fn backoff(&self) -> Backoff {
+        self.backoff
+    }
+
+    /// The delay before the second attempt.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// assert_eq!(resilience::RetryPolicy::new().initial_delay(), Duration::from_millis(100));
+    /// ```
+    pub const fn initial_delay(&self) -> Duration {
+        self.initial_delay
+    }
+
+    /// The cap on any one delay.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// assert_eq!(resilience::RetryPolicy::new().max_delay(), Duration::from_secs(30));
+    /// ```
+    pub const fn max_delay(&self) -> Duration {
+        self.max_delay
+    }
+
+    /// The jitter.
+    ///
+    /// ```
+    /// use resilience::{Jitter, RetryPolicy};
+    /// assert_eq!(RetryPolicy::new().jitter(), Jitter::Full);
+    /// ```
+    pub const fn jitter(&self) -> Jitter {
+        self.jitter
+    }
+
+    /// The time budget, if any.
+    ///
+    /// ```
+    /// assert_eq!(resilience::RetryPolicy::new().max_elapsed(), None);
+    /// ```
+    pub const fn max_elapsed(&self) -> Option<Duration> {
+        self.max_elapsed
+    }
+
+    /// The delay before retry `retry` (1-based) without jitter, capped at `max_delay`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let policy = resilience::RetryPolicy::new(); // exponential, 100 ms, x2, cap 30 s
+    /// assert_eq!(policy.base_delay(1), Duration::from_millis(100));
+    /// assert_eq!(policy.base_delay(4), Duration::from_millis(800));
+    /// assert_eq!(policy.base_delay(1_000), Duration::from_secs(30));
+    /// ```
+    pub fn base_delay(&self, retry: u32) -> Duration {
+        let n = retry.max(1);
+        let d = self.initial_delay;
+        let raw = match self.backoff {
+            Backoff::Constant => d,
+            Backoff::Linear => d.saturating_mul(n),
+            Backoff::Exponential { multiplier } => scale(d, powi_saturating(multiplier, n - 1)),
+            Backoff::Fibonacci => d.saturating_mul(fibonacci(n)),
+        };
+        raw.min(self.max_delay)
+    }
+
+    /// The delays this policy would sleep, one per retry, for as long as it allows retries.
+    /// Jitter is applied, so two calls give two schedules unless the policy is
+    /// [seeded](Self::with_seed). `max_elapsed` is not applied: it depends on how long the
+    /// attempts themselves take.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience::{Jitter, RetryPolicy};
+    ///
+    /// let policy = RetryPolicy::new().with_max_attempts(4).with_jitter(Jitter::None);
+    /// let delays: Vec<_> = policy.delays().collect();
+    /// assert_eq!(delays, [100, 200, 400].map(Duration::from_millis));
+    /// ```
+    pub fn delays(&self) -> impl Iterator<Item = Duration> + '_ {
+        let mut schedule = Schedule::new(self);
+        (1..self.max_attempts).map(move |retry| schedule.delay(retry))
+    }
+}
+
+/// The per-call state of a schedule: the previous delay and the random number generator.
+#[derive(Debug)]
+pub(crate) struct Schedule<'p> {
+    policy: &'p RetryPolicy,
+    previous: Duration,
+    rng: Option<SmallRng>,
+}
+
+impl<'p> Schedule<'p> {
+    pub(crate) const fn new(policy: &'p RetryPolicy) -> Self {
+        Schedule {
+            policy,
+            previous: Duration::ZERO,
+            rng: None,
+        }
+    }
+
+    /// The jittered, capped delay before retry `retry` (1-based).
+    pub(crate) fn delay(&mut self, retry: u32) -> Duration {
+        let policy = self.policy;
+        let base = policy.base_delay(retry);
+        let cap = policy.max_delay;
+        let delay = match policy.jitter {
+            Jitter::None => base,
+            Jitter::Full => self.uniform(Duration::ZERO, base),
+            Jitter::Equal => {
+                let half = base / 2;
+                half + self.uniform(Duration::ZERO, base - half)
+            }
+            Jitter::Decorrelated => {
+                let low = policy.initial_delay.min(cap);
+                let previous = if self.previous.is_zero() {
+                    low
+                } else {
+                    self.previous
+                };
+                let high = previous.saturating_mul(3).min(cap).max(low);
+                self.uniform(low, high)
+            }
+            Jitter::Proportional(fraction) => {
+                let fraction = if fraction.is_nan() {
+                    0.0
+                } else {
+                    fraction.clamp(0.0, 1.0)
+                };
+                let spread = scale(base, fraction);
+                let low = base.saturating_sub(spread);
+                let high = base.saturating_add(spread);
+                self.uniform(low, high)
+            }
+        }
+        .min(cap);
+        self.previous = delay;
+        delay
+    }
+
+    /// A uniform duration in `[low, high]`, in whole nanoseconds.
+    fn uniform(&mut self, low: Duration, high: Duration) -> Duration {
+        if high <= low {
+            return low;
+        }
+        let seed = self.policy.seed;
+        let rng = self.rng.get_or_insert_with(|| match seed {
+            Some(seed) => SmallRng::seed_from_u64(seed),
+            None => SmallRng::from_rng(&mut rand::rng()),
+        });
+        let span = high - low;
+        // `as_nanos` is u128; durations beyond u64 nanoseconds (584 years) are drawn in whole
+        // microseconds instead, which keeps the draw exact for every sane delay.
+        match u64::try_from(span.as_nanos()) {
+            Ok(nanos) => low + Duration::from_nanos(rng.random_range(0..=nanos)),
+            Err(_) => {
+                let micros = u64::try_from(span.as_micros()).unwrap_or(u64::MAX);
+                low.saturating_add(Duration::from_micros(rng.random_range(0..=micros)))
+            }
+        }
+    }
+}
+
+/// `base^exp` for a growth factor, saturating at infinity; below 1 or NaN counts as 1.
+fn powi_saturating(base: f64, exp: u32) -> f64 {
+    if base.is_nan() || base <= 1.0 {
+        return 1.0;
+    }
+    base.powi(i32::try_from(exp).unwrap_or(i32::MAX))
+}
+
+/// `d * factor`, saturating at `Duration::MAX`; a non-finite or negative factor is handled
+/// without panicking (infinity saturates, negative or NaN gives zero).
+fn scale(d: Duration, factor: f64) -> Duration {
+    if factor.is_nan() || factor <= 0.0 {
+        return Duration::ZERO;
+    }
+    if factor == 1.0 {
+        return d;
+    }
+    Duration::try_from_secs_f64(d.as_secs_f64() * factor).unwrap_or(Duration::MAX)
+}
+
+/// The `n`-th Fibonacci number (F(1) = F(2) = 1), saturating at `u32::MAX`.
+fn fibonacci(n: u32) -> u32 {
+    let (mut a, mut b) = (0u32, 1u32);
+    for _ in 1..n {
+        let next = a.saturating_add(b);
+        a = b;
+        b = next;
+        if b == u32::MAX {
+            break;
+        }
+    }
+    b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: fn(u64) -> Duration = Duration::from_millis;
+
+    fn exact(policy: RetryPolicy) -> RetryPolicy {
+        policy.with_jitter(Jitter::None)
+    }
+
+    #[test]
+    fn constant_linear_exponential_fibonacci_schedules() {
+        let p = exact(RetryPolicy::new().with_max_attempts(6));
+        let base: Vec<_> = p.with_backoff(Backoff::Constant).delays().collect();
+        assert_eq!(base, [100, 100, 100, 100, 100].map(MS));
+        let base: Vec<_> = p.with_backoff(Backoff::Linear).delays().collect();
+        assert_eq!(base, [100, 200, 300, 400, 500].map(MS));
+        let base: Vec<_> = p.delays().collect();
+        assert_eq!(base, [100, 200, 400, 800, 1600].map(MS));
+        let base: Vec<_> = p.with_backoff(Backoff::Fibonacci).delays().collect();
+        assert_eq!(base, [100, 100, 200, 300, 500].map(MS));
+    }
+
+    #[test]
+    fn fractional_multiplier_is_exact_to_the_microsecond() {
+        let p = exact(RetryPolicy::new().with_multiplier(1.5));
+        assert_eq!(p.base_delay(4), Duration::from_micros(337_500));
+        assert_eq!(p.base_delay(5), Duration::from_micros(506_250));
+    }
+
+    #[test]
+    fn every_strategy_is_capped() {
+        for backoff in [
+            Backoff::Constant,
+            Backoff::Linear,
+            Backoff::Exponential { multiplier: 3.0 },
+            Backoff::Fibonacci,
+        ] {
+            let p = exact(RetryPolicy::new())
+                .with_backoff(backoff)
+                .with_initial_delay(MS(700))
+                .with_max_delay(MS(1000));
+            for retry in [1, 2, 3, 10, 100, u32::MAX] {
+                assert!(p.base_delay(retry) <= MS(1000), "{backoff:?} retry {retry}");
+            }
+            assert_eq!(
+                p.base_delay(50),
+                MS(if backoff == Backoff::Constant {
+                    700
+                } else {
+                    1000
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn arithmetic_saturates_instead_of_panicking() {
+        let huge = RetryPolicy::new()
+            .with_initial_delay(Duration::MAX)
+            .with_max_delay(Duration::MAX);
+        for backoff in [
+            Backoff::Constant,
+            Backoff::Linear,
+            Backoff::Exponential {
+                multiplier: f64::MAX,
+            },
+            Backoff::Exponential {
+                multiplier: f64::INFINITY,
+            },
+            Backoff::Exponential {
+                multiplier: f64::NAN,
+            },
+            Backoff::Exponential { multiplier: -3.0 },
+            Backoff::Fibonacci,
+        ] {
+            for jitter in [
+                Jitter::None,
+                Jitter::Full,
+                Jitter::Equal,
+                Jitter::Decorrelated,
+                Jitter::Proportional(1.0),
+                Jitter::Proportional(f64::NAN),
+            ] {
+                let p = huge.with_backoff(backoff).with_jitter(jitter);
+                let mut s = Schedule::new(&p);
+                for retry in [1, 2, 64, u32::MAX] {
+                    let _ = s.delay(retry);
+                }
+            }
+        }
+        assert_eq!(fibonacci(u32::MAX), u32::MAX);
+        assert_eq!(fibonacci(1), 1);
+        assert_eq!(fibonacci(2), 1);
+        assert_eq!(fibonacci(10), 55);
+    }
+
+    #[test]
+    fn multiplier_below_one_is_constant() {
+        let p = exact(RetryPolicy::new().with_multiplier(0.5));
+        assert_eq!(p.base_delay(5), MS(100));
+    }
+
+    #[test]
+    fn zero_attempts_means_one() {
+        assert_eq!(RetryPolicy::new().with_max_attempts(0).max_attempts(), 1);
+        assert_eq!(RetryPolicy::new().with_max_attempts(1).delays().count(), 0);
+    }
+
+    fn sample(p: RetryPolicy, retries: u32) -> Vec<Duration> {
+        let mut all = Vec::new();
+        for seed in 0..200 {
+            let p = p.with_seed(seed);
+            let mut s = Schedule::new(&p);
+            for retry in 1..=retries {
+                all.push((retry, s.delay(retry)));
+            }
+        }
+        all.into_iter().map(|(_, d)| d).collect()
+    }
+
+    #[test]
+    fn full_jitter_stays_in_zero_to_base() {
+        let p = RetryPolicy::new()
+            .with_jitter(Jitter::Full)
+            .with_max_attempts(8);
+        for seed in 0..200 {
+            let p = p.with_seed(seed);
+            let mut s = Schedule::new(&p);
+            for retry in 1..8 {
+                assert!(s.delay(retry) <= p.base_delay(retry));
+            }
+        }
+        // It actually spreads: not all delays equal the base.
+        let d = sample(p, 1);
+        assert!(d.iter().any(|&d| d < MS(50)) && d.iter().any(|&d| d > MS(50)));
+    }
+
+    #[test]
+    fn equal_jitter_stays_in_half_to_base() {
+        let p = RetryPolicy::new().with_jitter(Jitter::Equal);
+        for seed in 0..200 {
+            let p = p.with_seed(seed);
+            let mut s = Schedule::new(&p);
+            for retry in 1..10 {
+                let d = s.delay(retry);
+                let base = p.base_delay(retry);
+                assert!(d >= base / 2 && d <= base, "{d:?} vs {base:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn decorrelated_jitter_stays_between_initial_and_three_times_previous() {
+        let p = RetryPolicy::new()
+            .with_jitter(Jitter::Decorrelated)
+            .with_max_delay(Duration::from_secs(5));
+        for seed in 0..200 {
+            let p = p.with_seed(seed);
+            let mut s = Schedule::new(&p);
+            let mut previous = p.initial_delay;
+            for retry in 1..20 {
+                let d = s.delay(retry);
+                assert!(d >= p.initial_delay, "{d:?}");
+                assert!(
+                    d <= (previous * 3).min(p.max_delay),
+                    "{d:?} after {previous:?}"
+                );
+                previous = d;
+            }
+        }
+    }
+
+    #[test]
+    fn proportional_jitter_stays_within_the_fraction() {
+        let p = RetryPolicy::new().with_jitter(Jitter::Proportional(0.1));
+        for seed in 0..200 {
+            let p = p.with_seed(seed);
+            let mut s = Schedule::new(&p);
+            for retry in 1..8 {
+                let d = s.delay(retry);
+                let base = p.base_delay(retry);
+                assert!(d >= base.mul_f64(0.9) && d <= base.mul_f64(1.1).min(p.max_delay));
+            }
+        }
+    }
+
+    #[test]
+    fn jitter_never_exceeds_the_cap() {
+        for jitter in [
+            Jitter::Full,
+            Jitter::Equal,
+            Jitter::Decorrelated,
+            Jitter::Proportional(1.0),
+        ] {
+            let p = RetryPolicy::new()
+                .with_jitter(jitter)
+                .with_max_delay(MS(250))
+                .with_max_attempts(30);
+            for seed in 0..50 {
+                assert!(
+                    p.with_seed(seed).delays().all(|d| d <= MS(250)),
+                    "{jitter:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn seeded_schedules_repeat_and_seeds_differ() {
+        let p = RetryPolicy::new().with_max_attempts(10).with_seed(1);
+        let a: Vec<_> = p.delays().collect();
+        let b: Vec<_> = p.delays().collect();
+        let c: Vec<_> = p.with_seed(2).delays().collect();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+}

@@ -1,0 +1,153 @@
+//! Retries, circuit breakers and timeouts as one-line attributes on any function that returns
+//! a `Result`, sync or `async`.
+//!
+//! ```
+//! use std::time::Duration;
+//! use resilience::retry;
+//!
+//! #[derive(Debug)]
+//! struct Unavailable;
+//!
+//! #[retry(max_attempts = 4, initial_delay = "1ms", jitter = none)]
+//! fn fetch(calls: &mut u32) -> Result<&'static str, Unavailable> {
+//!     *calls += 1;
+//!     if *calls < 3 { Err(Unavailable) } else { Ok("payload") }
+//! }
+//!
+//! let mut calls = 0;
+//! assert_eq!(fetch(&mut calls).unwrap(), "payload");
+//! assert_eq!(calls, 3);
+//! ```
+//!
+//! # What is here
+//!
+//! - [`macro@retry`]: run the body again when it fails, with backoff and jitter
+//!   ([`RetryPolicy`], [`Backoff`], [`Jitter`]).
+//! - The plain-function API beside the attribute: [`RetryPolicy::call`],
+//!   [`RetryPolicy::call_async`] and [`Retry`] run closures under the same engine.
+//! - [`classify`]: ready answers for `when =`, which errors are transient.
+//! - [`RetryAfter`]: let an error ask for its own delay (HTTP `Retry-After`).
+//! - [`Error`]: what the attributes themselves produce.
+//!
+//! # Design choices
+//!
+//! - **No allocation, no boxing.** The attribute expands into a loop around your body; a call
+//!   that succeeds at once costs a match on its result. The random number generator behind
+//!   jitter is created only when a first retry needs it.
+//! - **The last error, unchanged.** `#[retry]` never wraps your error: when it gives up you
+//!   get what the last attempt returned.
+//! - **Time from tokio in async code.** Async sleeps use tokio's timer, so tests under tokio's
+//!   paused clock see exact schedules. Sync code sleeps the calling thread.
+//! - **Saturating arithmetic.** Huge multipliers, attempt counts or `Duration::MAX` give the
+//!   cap, never a panic.
+#![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
+#![forbid(unsafe_code)]
+
+mod backoff;
+pub mod classify;
+mod error;
+mod retry;
+
+pub use backoff::{Backoff, Jitter, RetryPolicy};
+pub use error::Error;
+pub use resilience_macros::retry;
+pub use retry::{
+    AnyError, DelayHint, NoHint, NoHook, OnRetry, Retry, RetryAfter, RetryIf, UseRetryAfter,
+};
+
+/// What the attributes' expansions call. Not a public API: it changes without notice.
+#[doc(hidden)]
+pub mod __private {
+    use std::time::Duration;
+
+    pub use crate::backoff::{Backoff, Jitter, RetryPolicy};
+    pub use crate::retry::{Attempts, Clock, Retry, Step};
+    pub use ::core;
+
+    /// Runs one sync attempt. The turbofish on the return type gives the body's `?` its
+    /// target type, as the function's signature would.
+    #[inline(always)]
+    pub fn attempt<R, F: FnOnce() -> R>(body: F) -> R {
+        body()
+    }
+
+    /// Types one async attempt, as [`attempt`] does for sync bodies.
+    #[inline(always)]
+    pub fn attempt_async<R, F: Future<Output = R>>(body: F) -> F {
+        body
+    }
+
+    /// Implemented by `Result` only: the attributes wrap functions that return one.
+    #[diagnostic::on_unimplemented(
+        message = "`resilience` attributes wrap functions that return a `Result`, not `{Self}`",
+        label = "this must be a `Result<T, E>` (or an alias of one, such as `io::Result<T>`)",
+        note = "retries, breakers and timeouts decide by `Ok` and `Err`; return `Result<{Self}, E>` with the error type of your choice"
+    )]
+    pub trait ReturnsResult {}
+
+    impl<T, E> ReturnsResult for Result<T, E> {}
+
+    /// Fails to compile, at the return type, unless `R` is a `Result`.
+    #[inline(always)]
+    pub const fn returns_result<R: ReturnsResult>() {}
+
+    /// Sleeps the calling thread between sync attempts.
+    #[inline]
+    pub fn sleep_thread(delay: Duration) {
+        std::thread::sleep(delay);
+    }
+
+    /// Sleeps the task between async attempts, on tokio's timer.
+    #[inline]
+    pub fn sleep_task(delay: Duration) -> tokio::time::Sleep {
+        tokio::time::sleep(delay)
+    }
+
+    /// Wraps an error to read its [`RetryAfter`](crate::RetryAfter) hint where the error type
+    /// implements it, and `None` where it does not (autoref specialisation: with both traits
+    /// in scope, `(&HintProbe(e)).resilience_hint()` picks the trait impl when it applies).
+    pub struct HintProbe<'a, E>(pub &'a E);
+
+    /// Picked when the error implements [`RetryAfter`](crate::RetryAfter).
+    pub trait HintViaRetryAfter {
+        /// The error's hint.
+        fn resilience_hint(&self) -> Option<Duration>;
+    }
+
+    impl<E: crate::RetryAfter> HintViaRetryAfter for HintProbe<'_, E> {
+        #[inline]
+        fn resilience_hint(&self) -> Option<Duration> {
+            self.0.retry_after()
+        }
+    }
+
+    /// Picked otherwise.
+    pub trait HintFallback {
+        /// No hint.
+        fn resilience_hint(&self) -> Option<Duration>;
+    }
+
+    impl<E> HintFallback for &HintProbe<'_, E> {
+        #[inline]
+        fn resilience_hint(&self) -> Option<Duration> {
+            None
+        }
+    }
+
+    /// The hint of a result's error, for the attribute's loop.
+    #[macro_export]
+    #[doc(hidden)]
+    macro_rules! __resilience_hint {
+        ($result:expr) => {
+            match $result {
+                ::core::result::Result::Err(error) => {
+                    #[allow(unused_imports)]
+                    use $crate::__private::{HintFallback as _, HintViaRetryAfter as _};
+                    (&$crate::__private::HintProbe(error)).resilience_hint()
+                }
+                ::core::result::Result::Ok(_) => ::core::option::Option::None,
+            }
+        };
+    }
+    pub use __resilience_hint as hint;
+}

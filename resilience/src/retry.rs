@@ -1,0 +1,666 @@
+//! Running a call again when it fails: the one engine behind `#[retry]` and the plain API.
+//!
+//! [`Retry`] pairs a [`RetryPolicy`] with the per-error decisions a policy cannot hold as plain
+//! data: which errors to retry ([`Retry::when`]), what to do before each retry
+//! ([`Retry::on_retry`]) and whether an error asks for its own delay ([`Retry::delay_hint`]).
+//! [`Retry::call`] and [`Retry::call_async`] are the front doors; both drive the same
+//! [`Attempts`] state machine, which the `#[retry]` attribute drives too, so the three behave
+//! identically.
+
+use std::{future::Future, time::Duration, time::Instant};
+
+use crate::backoff::{RetryPolicy, Schedule};
+
+/// An error that can say how long to wait before the next try, such as an HTTP 429 or 503
+/// response with a `Retry-After` header.
+///
+/// `#[retry]` honours the hint of any error type that implements this trait, with no argument
+/// needed; the hint replaces the computed delay (jitter included) and is still capped at
+/// `max_delay`. With the plain API, opt in with [`Retry::honor_retry_after`].
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{RetryAfter, RetryPolicy};
+///
+/// #[derive(Debug)]
+/// struct HttpError { status: u16, retry_after: Option<Duration> }
+///
+/// impl RetryAfter for HttpError {
+///     fn retry_after(&self) -> Option<Duration> {
+///         self.retry_after
+///     }
+/// }
+///
+/// let waits = std::cell::RefCell::new(Vec::new());
+/// let mut calls = 0;
+/// let result: Result<(), HttpError> = RetryPolicy::new()
+///     .with_max_attempts(2)
+///     .retrying()
+///     .honor_retry_after()
+///     .on_retry(|_: &HttpError, _attempt, delay| waits.borrow_mut().push(delay))
+///     .call(|| {
+///         calls += 1;
+///         Err(HttpError { status: 429, retry_after: Some(Duration::ZERO) })
+///     });
+/// assert_eq!(calls, 2);
+/// assert_eq!(waits.into_inner(), [Duration::ZERO]);
+/// ```
+///
+/// Generic functions see the hint only when the error type is known where the attribute is
+/// written; a function generic over its error type uses the computed schedule.
+pub trait RetryAfter {
+    /// The delay this error asks for, or `None` to use the policy's schedule.
+    fn retry_after(&self) -> Option<Duration>;
+}
+
+/// Decides whether an error is worth another attempt.
+///
+/// Implemented for every `Fn(&E) -> bool`, so a function path or a closure fits; see
+/// [`classify`](crate::classify) for ready-made answers.
+///
+/// ```
+/// use resilience::RetryIf;
+/// let transient = |e: &std::io::Error| e.kind() == std::io::ErrorKind::TimedOut;
+/// assert!(transient.should_retry(&std::io::ErrorKind::TimedOut.into()));
+/// ```
+pub trait RetryIf<E> {
+    /// Whether `error` should be retried.
+    fn should_retry(&self, error: &E) -> bool;
+}
+
+impl<E, F: Fn(&E) -> bool> RetryIf<E> for F {
+    fn should_retry(&self, error: &E) -> bool {
+        self(error)
+    }
+}
+
+/// The default predicate: every error is retried.
+///
+/// ```
+/// use resilience::{AnyError, RetryIf};
+/// assert!(RetryIf::<&str>::should_retry(&AnyError, &"anything"));
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AnyError;
+
+impl<E> RetryIf<E> for AnyError {
+    fn should_retry(&self, _: &E) -> bool {
+        true
+    }
+}
+
+/// Called before each retry with the error, the number of the attempt that failed (1 for the
+/// first call) and the delay about to be slept: the place for a log line.
+///
+/// Implemented for every `Fn(&E, u32, Duration)`.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::OnRetry;
+/// let log = |e: &String, attempt: u32, delay: Duration| {
+///     eprintln!("attempt {attempt} failed: {e}; retrying in {delay:?}");
+/// };
+/// log.on_retry(&"refused".to_string(), 1, Duration::from_millis(100));
+/// ```
+pub trait OnRetry<E> {
+    /// Observes a retry about to happen.
+    fn on_retry(&self, error: &E, attempt: u32, delay: Duration);
+}
+
+impl<E, F: Fn(&E, u32, Duration)> OnRetry<E> for F {
+    fn on_retry(&self, error: &E, attempt: u32, delay: Duration) {
+        self(error, attempt, delay)
+    }
+}
+
+/// The default hook: does nothing.
+///
+/// ```
+/// use resilience::{NoHook, OnRetry};
+/// OnRetry::<()>::on_retry(&NoHook, &(), 1, std::time::Duration::ZERO);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoHook;
+
+impl<E> OnRetry<E> for NoHook {
+    fn on_retry(&self, _: &E, _: u32, _: Duration) {}
+}
+
+/// Reads a delay requested by an error; see [`RetryAfter`].
+///
+/// Implemented for every `Fn(&E) -> Option<Duration>`.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::DelayHint;
+/// let hint = |_: &()| Some(Duration::from_secs(1));
+/// assert_eq!(hint.delay_hint(&()), Some(Duration::from_secs(1)));
+/// ```
+pub trait DelayHint<E> {
+    /// The delay `error` asks for, if any.
+    fn delay_hint(&self, error: &E) -> Option<Duration>;
+}
+
+impl<E, F: Fn(&E) -> Option<Duration>> DelayHint<E> for F {
+    fn delay_hint(&self, error: &E) -> Option<Duration> {
+        self(error)
+    }
+}
+
+/// The default: errors' hints are ignored.
+///
+/// ```
+/// use resilience::{DelayHint, NoHint};
+/// assert_eq!(DelayHint::<()>::delay_hint(&NoHint, &()), None);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoHint;
+
+impl<E> DelayHint<E> for NoHint {
+    fn delay_hint(&self, _: &E) -> Option<Duration> {
+        None
+    }
+}
+
+/// Honours [`RetryAfter`]; set by [`Retry::honor_retry_after`].
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{DelayHint, RetryAfter, UseRetryAfter};
+/// struct Busy;
+/// impl RetryAfter for Busy {
+///     fn retry_after(&self) -> Option<Duration> { Some(Duration::from_secs(2)) }
+/// }
+/// assert_eq!(UseRetryAfter.delay_hint(&Busy), Some(Duration::from_secs(2)));
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UseRetryAfter;
+
+impl<E: RetryAfter> DelayHint<E> for UseRetryAfter {
+    fn delay_hint(&self, error: &E) -> Option<Duration> {
+        error.retry_after()
+    }
+}
+
+/// A [`RetryPolicy`] with its predicate, hook and hint: everything needed to run a call with
+/// retries. Made by [`RetryPolicy::retrying`]; cheap to build, holds no state of its own.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::RetryPolicy;
+///
+/// #[derive(Debug, PartialEq)]
+/// enum DbError { Busy, Constraint }
+///
+/// let mut calls = 0;
+/// let result: Result<(), DbError> = RetryPolicy::new()
+///     .with_initial_delay(Duration::ZERO)
+///     .retrying()
+///     .when(|e: &DbError| *e == DbError::Busy)
+///     .call(|| {
+///         calls += 1;
+///         Err(DbError::Constraint)
+///     });
+/// assert_eq!(result, Err(DbError::Constraint));
+/// assert_eq!(calls, 1, "a constraint violation is not retried");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Retry<When = AnyError, Hook = NoHook, Hint = NoHint> {
+    policy: RetryPolicy,
+    when: When,
+    on_retry: Hook,
+    hint: Hint,
+}
+
+impl RetryPolicy {
+    /// Starts a [`Retry`] under this policy, to add a predicate, a hook or a hint.
+    ///
+    /// ```
+    /// use resilience::RetryPolicy;
+    /// let result: Result<u8, std::io::Error> = RetryPolicy::new()
+    ///     .retrying()
+    ///     .when(resilience::classify::is_transient_io)
+    ///     .call(|| Ok(1));
+    /// assert_eq!(result.unwrap(), 1);
+    /// ```
+    pub const fn retrying(&self) -> Retry {
+        Retry {
+            policy: *self,
+            when: AnyError,
+            on_retry: NoHook,
+            hint: NoHint,
+        }
+    }
+
+    /// Runs a sync closure until it succeeds or the policy gives up, retrying every error.
+    /// Sleeps on the calling thread between attempts.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut calls = 0;
+    /// let result: Result<(), &str> = resilience::RetryPolicy::new()
+    ///     .with_initial_delay(Duration::from_millis(1))
+    ///     .call(|| { calls += 1; Err("down") });
+    /// assert_eq!((result, calls), (Err("down"), 3));
+    /// ```
+    pub fn call<T, E>(&self, op: impl FnMut() -> Result<T, E>) -> Result<T, E> {
+        self.retrying().call(op)
+    }
+
+    /// Runs an async closure until it succeeds or the policy gives up, retrying every error.
+    /// Sleeps with tokio's timer between attempts, so it needs a tokio runtime with time
+    /// enabled, and tokio's paused clock makes tests exact.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mut calls = 0;
+    /// let result: Result<u32, &str> = resilience::RetryPolicy::new()
+    ///     .call_async(|| {
+    ///         calls += 1;
+    ///         let n = calls;
+    ///         async move { if n < 2 { Err("down") } else { Ok(n) } }
+    ///     })
+    ///     .await;
+    /// assert_eq!(result, Ok(2));
+    /// # }
+    /// ```
+    pub async fn call_async<T, E, Fut>(&self, op: impl FnMut() -> Fut) -> Result<T, E>
+    where
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.retrying().call_async(op).await
+    }
+}
+
+impl<When, Hook, Hint> Retry<When, Hook, Hint> {
+    /// Retries only the errors for which `when` returns `true`; the others return at once.
+    ///
+    /// ```
+    /// use resilience::RetryPolicy;
+    /// let mut calls = 0;
+    /// let result: Result<(), i32> = RetryPolicy::new()
+    ///     .retrying()
+    ///     .when(|code: &i32| *code >= 500)
+    ///     .call(|| { calls += 1; Err(404) });
+    /// assert_eq!((result, calls), (Err(404), 1));
+    /// ```
+    pub fn when<W>(self, when: W) -> Retry<W, Hook, Hint> {
+        Retry {
+            policy: self.policy,
+            when,
+            on_retry: self.on_retry,
+            hint: self.hint,
+        }
+    }
+
+    /// Calls `hook(error, attempt, delay)` before each retry's sleep.
+    ///
+    /// ```
+    /// use std::{cell::Cell, time::Duration};
+    /// use resilience::{Jitter, RetryPolicy};
+    /// let retries = Cell::new(0);
+    /// let _: Result<(), ()> = RetryPolicy::new()
+    ///     .with_initial_delay(Duration::ZERO)
+    ///     .retrying()
+    ///     .on_retry(|_: &(), attempt, _delay| retries.set(attempt))
+    ///     .call(|| Err(()));
+    /// assert_eq!(retries.get(), 2, "attempts 1 and 2 were followed by a retry");
+    /// ```
+    pub fn on_retry<H>(self, hook: H) -> Retry<When, H, Hint> {
+        Retry {
+            policy: self.policy,
+            when: self.when,
+            on_retry: hook,
+            hint: self.hint,
+        }
+    }
+
+    /// Lets each error ask for its own delay through `hint`, still capped at `max_delay`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience::RetryPolicy;
+    /// let result: Result<(), Duration> = RetryPolicy::new()
+    ///     .retrying()
+    ///     .delay_hint(|wait: &Duration| Some(*wait))
+    ///     .call(|| Err(Duration::ZERO));
+    /// ```
+    pub fn delay_hint<D>(self, hint: D) -> Retry<When, Hook, D> {
+        Retry {
+            policy: self.policy,
+            when: self.when,
+            on_retry: self.on_retry,
+            hint,
+        }
+    }
+
+    /// Honours the [`RetryAfter`] hint of the error type.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # struct E;
+    /// # impl resilience::RetryAfter for E { fn retry_after(&self) -> Option<Duration> { None } }
+    /// let result: Result<(), E> = resilience::RetryPolicy::new()
+    ///     .with_max_attempts(1)
+    ///     .retrying()
+    ///     .honor_retry_after()
+    ///     .call(|| Err(E));
+    /// ```
+    pub fn honor_retry_after(self) -> Retry<When, Hook, UseRetryAfter> {
+        self.delay_hint(UseRetryAfter)
+    }
+
+    /// The policy this retry runs under.
+    ///
+    /// ```
+    /// let policy = resilience::RetryPolicy::new();
+    /// assert_eq!(policy.retrying().policy(), &policy);
+    /// ```
+    pub fn policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
+    /// Runs a sync closure until it succeeds or the policy gives up, sleeping on the calling
+    /// thread between attempts. The last error is returned unchanged.
+    ///
+    /// ```
+    /// let result: Result<&str, ()> = resilience::RetryPolicy::new().retrying().call(|| Ok("done"));
+    /// assert_eq!(result, Ok("done"));
+    /// ```
+    pub fn call<T, E>(&self, mut op: impl FnMut() -> Result<T, E>) -> Result<T, E>
+    where
+        When: RetryIf<E>,
+        Hook: OnRetry<E>,
+        Hint: DelayHint<E>,
+    {
+        let mut attempts = self.start(Clock::Thread);
+        loop {
+            match attempts.next(op()) {
+                Step::Done(result) => return result,
+                Step::Wait(delay) => std::thread::sleep(delay),
+            }
+        }
+    }
+
+    /// Runs an async closure until it succeeds or the policy gives up, sleeping with tokio's
+    /// timer between attempts. The last error is returned unchanged.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let result: Result<u8, ()> = resilience::RetryPolicy::new()
+    ///     .retrying()
+    ///     .call_async(|| async { Ok(7) })
+    ///     .await;
+    /// assert_eq!(result, Ok(7));
+    /// # }
+    /// ```
+    pub async fn call_async<T, E, Fut>(&self, mut op: impl FnMut() -> Fut) -> Result<T, E>
+    where
+        Fut: Future<Output = Result<T, E>>,
+        When: RetryIf<E>,
+        Hook: OnRetry<E>,
+        Hint: DelayHint<E>,
+    {
+        let mut attempts = self.start(Clock::Tokio);
+        loop {
+            match attempts.next(op().await) {
+                Step::Done(result) => return result,
+                Step::Wait(delay) => tokio::time::sleep(delay).await,
+            }
+        }
+    }
+
+    /// Starts the state machine of one call. Used by the front doors and the attribute.
+    #[doc(hidden)]
+    pub fn start(&self, clock: Clock) -> Attempts<'_, When, Hook, Hint> {
+        let started = self.policy.max_elapsed.map(|_| clock.now());
+        Attempts {
+            retry: self,
+            attempt: 0,
+            started,
+            clock,
+            schedule: Schedule::new(&self.policy),
+        }
+    }
+}
+
+/// Which clock an [`Attempts`] reads: the thread's, or tokio's (so a paused clock is seen).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// `std::time::Instant`.
+    Thread,
+    /// `tokio::time::Instant`, which follows a paused test clock.
+    Tokio,
+}
+
+impl Clock {
+    pub(crate) fn now(self) -> Instant {
+        match self {
+            Clock::Thread => Instant::now(),
+            Clock::Tokio => tokio::time::Instant::now().into_std(),
+        }
+    }
+}
+
+/// What to do after an attempt.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Step<T, E> {
+    /// Return this result to the caller.
+    Done(Result<T, E>),
+    /// Sleep this long, then run the body again.
+    Wait(Duration),
+}
+
+/// The state of one call under a [`Retry`]: attempts made, when it started, the schedule.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Attempts<'r, When, Hook, Hint> {
+    retry: &'r Retry<When, Hook, Hint>,
+    attempt: u32,
+    started: Option<Instant>,
+    clock: Clock,
+    schedule: Schedule<'r>,
+}
+
+impl<When, Hook, Hint> Attempts<'_, When, Hook, Hint> {
+    /// Decides after an attempt, using the retry's own hint.
+    #[inline]
+    pub fn next<T, E>(&mut self, result: Result<T, E>) -> Step<T, E>
+    where
+        When: RetryIf<E>,
+        Hook: OnRetry<E>,
+        Hint: DelayHint<E>,
+    {
+        match result {
+            Ok(value) => Step::Done(Ok(value)),
+            Err(error) => {
+                let hint = self.retry.hint.delay_hint(&error);
+                self.after_error(error, hint)
+            }
+        }
+    }
+
+    /// Decides after an attempt, with a hint the caller read from the error (the attribute
+    /// reads [`RetryAfter`] where the error type is concrete).
+    #[inline]
+    pub fn next_hinted<T, E>(&mut self, result: Result<T, E>, hint: Option<Duration>) -> Step<T, E>
+    where
+        When: RetryIf<E>,
+        Hook: OnRetry<E>,
+    {
+        match result {
+            Ok(value) => Step::Done(Ok(value)),
+            Err(error) => self.after_error(error, hint),
+        }
+    }
+
+    fn after_error<T, E>(&mut self, error: E, hint: Option<Duration>) -> Step<T, E>
+    where
+        When: RetryIf<E>,
+        Hook: OnRetry<E>,
+    {
+        self.attempt = self.attempt.saturating_add(1);
+        let policy = &self.retry.policy;
+        if self.attempt >= policy.max_attempts || !self.retry.when.should_retry(&error) {
+            return Step::Done(Err(error));
+        }
+        let computed = self.schedule.delay(self.attempt);
+        let delay = hint.map_or(computed, |hint| hint.min(policy.max_delay));
+        if let (Some(budget), Some(started)) = (policy.max_elapsed, self.started) {
+            let elapsed = self.clock.now().saturating_duration_since(started);
+            if elapsed.saturating_add(delay) >= budget {
+                return Step::Done(Err(error));
+            }
+        }
+        self.retry.on_retry.on_retry(&error, self.attempt, delay);
+        Step::Wait(delay)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+    use crate::backoff::Jitter;
+
+    const EXACT: RetryPolicy = RetryPolicy::new().with_jitter(Jitter::None);
+
+    /// Drives a policy with a list of outcomes, recording the delays it asks for, without
+    /// sleeping.
+    fn drive(
+        retry: &Retry<impl RetryIf<u32>, impl OnRetry<u32>, impl DelayHint<u32>>,
+        outcomes: &[Result<(), u32>],
+    ) -> (Result<(), u32>, Vec<Duration>, usize) {
+        let mut attempts = retry.start(Clock::Thread);
+        let mut delays = Vec::new();
+        for (i, outcome) in outcomes.iter().enumerate() {
+            match attempts.next(*outcome) {
+                Step::Done(result) => return (result, delays, i + 1),
+                Step::Wait(d) => delays.push(d),
+            }
+        }
+        panic!("ran out of outcomes after {delays:?}");
+    }
+
+    #[test]
+    fn runs_at_most_max_attempts_and_returns_the_last_error() {
+        let (result, delays, calls) = drive(&EXACT.retrying(), &[Err(1), Err(2), Err(3), Err(4)]);
+        assert_eq!(result, Err(3));
+        assert_eq!(calls, 3);
+        assert_eq!(
+            delays,
+            [Duration::from_millis(100), Duration::from_millis(200)]
+        );
+    }
+
+    #[test]
+    fn success_stops_at_once() {
+        let (result, delays, calls) = drive(&EXACT.retrying(), &[Err(1), Ok(())]);
+        assert_eq!((result, calls), (Ok(()), 2));
+        assert_eq!(delays.len(), 1);
+    }
+
+    #[test]
+    fn predicate_stops_on_permanent_errors() {
+        let retry = EXACT
+            .with_max_attempts(10)
+            .retrying()
+            .when(|e: &u32| *e < 10);
+        let (result, _, calls) = drive(&retry, &[Err(1), Err(2), Err(99), Err(3)]);
+        assert_eq!((result, calls), (Err(99), 3));
+    }
+
+    #[test]
+    fn hook_sees_error_attempt_and_delay() {
+        let seen = RefCell::new(Vec::new());
+        let retry = EXACT
+            .retrying()
+            .on_retry(|e: &u32, attempt, delay| seen.borrow_mut().push((*e, attempt, delay)));
+        drive(&retry, &[Err(7), Err(8), Err(9)]);
+        assert_eq!(
+            seen.into_inner(),
+            [
+                (7, 1, Duration::from_millis(100)),
+                (8, 2, Duration::from_millis(200))
+            ]
+        );
+    }
+
+    #[test]
+    fn hint_replaces_the_delay_and_is_capped() {
+        let retry = EXACT
+            .with_max_delay(Duration::from_secs(5))
+            .retrying()
+            .delay_hint(|e: &u32| Some(Duration::from_secs(u64::from(*e))));
+        let (_, delays, _) = drive(&retry, &[Err(2), Err(60), Err(0)]);
+        assert_eq!(delays, [Duration::from_secs(2), Duration::from_secs(5)]);
+    }
+
+    #[test]
+    fn max_elapsed_refuses_a_sleep_that_would_end_past_the_budget() {
+        let policy = EXACT
+            .with_max_attempts(100)
+            .with_max_elapsed(Duration::from_millis(2500));
+        let retry = policy
+            .retrying()
+            .delay_hint(|e: &u32| Some(Duration::from_secs(u64::from(*e))));
+        // No time passes here: a 1 s sleep fits in the budget, a 3 s one would overrun it.
+        let (result, delays, calls) = drive(&retry, &[Err(1), Err(3), Err(1)]);
+        assert_eq!((result, calls), (Err(3), 2));
+        assert_eq!(delays, [Duration::from_secs(1)]);
+    }
+
+    #[test]
+    fn call_retries_a_sync_closure() {
+        let mut calls = 0;
+        let result: Result<u32, &str> = EXACT.with_initial_delay(Duration::ZERO).call(|| {
+            calls += 1;
+            if calls < 3 { Err("no") } else { Ok(calls) }
+        });
+        assert_eq!(result, Ok(3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn call_async_sleeps_the_exact_schedule_on_tokio_time() {
+        let start = tokio::time::Instant::now();
+        let mut calls = 0;
+        let result: Result<(), u32> = EXACT
+            .with_max_attempts(4)
+            .call_async(|| {
+                calls += 1;
+                async { Err(0) }
+            })
+            .await;
+        assert_eq!(result, Err(0));
+        assert_eq!(calls, 4);
+        assert_eq!(start.elapsed(), Duration::from_millis(100 + 200 + 400));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn max_elapsed_follows_the_paused_clock() {
+        let start = tokio::time::Instant::now();
+        let mut calls = 0u32;
+        let result: Result<(), u32> = EXACT
+            .with_max_attempts(100)
+            .with_backoff(crate::Backoff::Constant)
+            .with_initial_delay(Duration::from_secs(1))
+            .with_max_elapsed(Duration::from_millis(3500))
+            .call_async(|| {
+                calls += 1;
+                async {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    Err(0)
+                }
+            })
+            .await;
+        assert_eq!(result, Err(0));
+        // Attempts end at 0.1, 1.2, 2.3, 3.4 s; sleeping 1 s more would pass 3.5 s.
+        assert_eq!(calls, 4);
+        assert_eq!(start.elapsed(), Duration::from_millis(3400));
+    }
+}
