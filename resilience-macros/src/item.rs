@@ -33,6 +33,15 @@ impl Function {
                 function.check(attribute)?;
                 Ok(function)
             }
+            Ok(Item::Verbatim(tokens)) => Err(match syn::parse2::<TraitItemFn>(tokens.clone()) {
+                Ok(f) if f.default.is_none() => missing_body(&f, attribute),
+                _ => syn::Error::new_spanned(
+                    tokens,
+                    format!(
+                        "`#[{attribute}]` applies to functions: put it on a `fn` or `async fn` that returns a `Result`"
+                    ),
+                ),
+            }),
             Ok(other) => Err(syn::Error::new(
                 item_span(&other),
                 format!(
@@ -41,12 +50,7 @@ impl Function {
                 ),
             )),
             Err(error) => match syn::parse2::<TraitItemFn>(item) {
-                Ok(f) if f.default.is_none() => Err(syn::Error::new(
-                    f.semi_token.map_or(f.sig.span(), |s| s.span()),
-                    format!(
-                        "`#[{attribute}]` needs a function body to wrap: put it on the function's implementation (in the `impl` block), not on a declaration"
-                    ),
-                )),
+                Ok(f) if f.default.is_none() => Err(missing_body(&f, attribute)),
                 _ => Err(error),
             },
         }
@@ -67,6 +71,14 @@ impl Function {
                 format!("`#[{attribute}]` cannot wrap a variadic function"),
             ));
         }
+        if let Some(found) = self.obviously_not_result() {
+            return Err(syn::Error::new(
+                self.return_type().span(),
+                format!(
+                    "`#[{attribute}]` needs a function that returns a `Result`, not {found}: return `Result<T, E>` with the error type of your choice"
+                ),
+            ));
+        }
         if let ReturnType::Default = self.sig.output {
             return Err(syn::Error::new(
                 self.sig.paren_token.span.close(),
@@ -76,6 +88,35 @@ impl Function {
             ));
         }
         Ok(())
+    }
+
+    /// Names the return type when it is written as something that cannot be a `Result`
+    /// (an alias could be one, so only the unmistakable cases are caught here; the rest are
+    /// caught by the type checker at the same span).
+    fn obviously_not_result(&self) -> Option<String> {
+        let ReturnType::Type(_, ty) = &self.sig.output else {
+            return None;
+        };
+        match &**ty {
+            Type::Tuple(t) if t.elems.is_empty() => Some("`()`".into()),
+            Type::Tuple(_) => Some("a tuple".into()),
+            Type::Reference(_) => Some("a reference".into()),
+            Type::Array(_) | Type::Slice(_) => Some("an array".into()),
+            Type::Never(_) => Some("`!`".into()),
+            Type::ImplTrait(_) => Some("`impl Trait`".into()),
+            Type::Path(p) if p.qself.is_none() => {
+                let last = p.path.segments.last()?.ident.to_string();
+                const NOT_RESULT: &[&str] = &[
+                    "Option", "bool", "char", "str", "String", "Vec", "Box", "u8", "u16", "u32",
+                    "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "f32",
+                    "f64",
+                ];
+                NOT_RESULT
+                    .contains(&last.as_str())
+                    .then(|| format!("`{last}`"))
+            }
+            _ => None,
+        }
     }
 
     pub(crate) fn is_async(&self) -> bool {
@@ -96,11 +137,6 @@ impl Function {
         let mut ty = self.return_type().clone();
         EraseImplTrait.visit_type_mut(&mut ty);
         ty
-    }
-
-    /// The function's name, as a string for messages and default names.
-    pub(crate) fn name(&self) -> String {
-        self.sig.ident.to_string()
     }
 
     /// Removes the attributes of this crate still on the function (those written below the
@@ -171,6 +207,15 @@ impl VisitMut for EraseImplTrait {
             syn::visit_mut::visit_type_mut(self, ty);
         }
     }
+}
+
+fn missing_body(f: &TraitItemFn, attribute: &str) -> syn::Error {
+    syn::Error::new(
+        f.semi_token.map_or(f.sig.span(), |s| s.span()),
+        format!(
+            "`#[{attribute}]` needs a function body to wrap: put it on the implementation (in the `impl` block), not on a declaration"
+        ),
+    )
 }
 
 fn item_kind(item: &Item) -> &'static str {

@@ -50,6 +50,7 @@ mod retry;
 
 pub use backoff::{Backoff, Jitter, RetryPolicy};
 pub use error::Error;
+#[doc = include_str!("docs/retry.md")]
 pub use resilience_macros::retry;
 pub use retry::{
     AnyError, DelayHint, NoHint, NoHook, OnRetry, Retry, RetryAfter, RetryIf, UseRetryAfter,
@@ -58,7 +59,9 @@ pub use retry::{
 /// What the attributes' expansions call. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    use std::time::Duration;
+    use std::{marker::PhantomData, time::Duration};
+
+    use crate::{OnRetry, RetryIf};
 
     pub use crate::backoff::{Backoff, Jitter, RetryPolicy};
     pub use crate::retry::{Attempts, Clock, Retry, Step};
@@ -83,9 +86,45 @@ pub mod __private {
         label = "this must be a `Result<T, E>` (or an alias of one, such as `io::Result<T>`)",
         note = "retries, breakers and timeouts decide by `Ok` and `Err`; return `Result<{Self}, E>` with the error type of your choice"
     )]
-    pub trait ReturnsResult {}
+    pub trait ReturnsResult {
+        /// The error type, so that `when` and `on_retry` are checked against it.
+        type Err;
+    }
 
-    impl<T, E> ReturnsResult for Result<T, E> {}
+    impl<T, E> ReturnsResult for Result<T, E> {
+        type Err = E;
+    }
+
+    /// A `when` or `on_retry` function pinned to the error type of the function it serves.
+    /// Pinning it makes rustc check the function against the declared error type (and say so
+    /// with the trait's message) instead of inferring the error type from the function.
+    pub struct ForErrors<F, E>(F, PhantomData<fn(&E)>);
+
+    impl<F: RetryIf<E>, E> RetryIf<E> for ForErrors<F, E> {
+        #[inline]
+        fn should_retry(&self, error: &E) -> bool {
+            self.0.should_retry(error)
+        }
+    }
+
+    impl<F: OnRetry<E>, E> OnRetry<E> for ForErrors<F, E> {
+        #[inline]
+        fn on_retry(&self, error: &E, attempt: u32, delay: Duration) {
+            self.0.on_retry(error, attempt, delay)
+        }
+    }
+
+    /// Checks a `when = path` function against the return type `R`'s error type.
+    #[inline(always)]
+    pub fn when<R: ReturnsResult, F: RetryIf<R::Err>>(when: F) -> ForErrors<F, R::Err> {
+        ForErrors(when, PhantomData)
+    }
+
+    /// Checks an `on_retry = path` function against the return type `R`'s error type.
+    #[inline(always)]
+    pub fn on_retry<R: ReturnsResult, F: OnRetry<R::Err>>(hook: F) -> ForErrors<F, R::Err> {
+        ForErrors(hook, PhantomData)
+    }
 
     /// Fails to compile, at the return type, unless `R` is a `Result`.
     #[inline(always)]

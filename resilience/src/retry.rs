@@ -63,6 +63,11 @@ pub trait RetryAfter {
 /// let transient = |e: &std::io::Error| e.kind() == std::io::ErrorKind::TimedOut;
 /// assert!(transient.should_retry(&std::io::ErrorKind::TimedOut.into()));
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot decide whether to retry errors of type `{E}`",
+    label = "expected a function `fn(&{E}) -> bool`",
+    note = "`when = path` names a function that takes the function's error type by reference and returns `bool`"
+)]
 pub trait RetryIf<E> {
     /// Whether `error` should be retried.
     fn should_retry(&self, error: &E) -> bool;
@@ -102,6 +107,11 @@ impl<E> RetryIf<E> for AnyError {
 /// };
 /// log.on_retry(&"refused".to_string(), 1, Duration::from_millis(100));
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot observe retries of errors of type `{E}`",
+    label = "expected a function `fn(&{E}, u32, Duration)`",
+    note = "`on_retry = path` names a function taking the error by reference, the attempt number that failed and the delay about to be slept"
+)]
 pub trait OnRetry<E> {
     /// Observes a retry about to happen.
     fn on_retry(&self, error: &E, attempt: u32, delay: Duration);
@@ -581,7 +591,7 @@ mod tests {
         let retry = EXACT
             .retrying()
             .on_retry(|e: &u32, attempt, delay| seen.borrow_mut().push((*e, attempt, delay)));
-        drive(&retry, &[Err(7), Err(8), Err(9)]);
+        let _ = drive(&retry, &[Err(7), Err(8), Err(9)]);
         assert_eq!(
             seen.into_inner(),
             [

@@ -2,12 +2,13 @@
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 
 use super::parse::{JitterArg, RetryArgs};
 use crate::stack::Context;
 
 impl RetryArgs {
-    /// The policy as a `static` initialiser: `policy = PATH`, or the inline arguments applied
+    /// The policy as a `const` initialiser: `policy = PATH`, or the inline arguments applied
     /// to the defaults with the runtime's `const` builders.
     fn policy(&self) -> TokenStream {
         if let Some(path) = &self.policy {
@@ -50,7 +51,7 @@ impl RetryArgs {
                     "decorrelated" => quote!(Decorrelated),
                     _ => quote!(Full),
                 },
-                JitterArg::Proportional(fraction, _) => {
+                JitterArg::Proportional(fraction) => {
                     let f = Literal::f64_suffixed(*fraction);
                     quote!(Proportional(#f))
                 }
@@ -63,12 +64,26 @@ impl RetryArgs {
     /// Wraps `inner`, an expression giving one attempt's result, in the retry loop.
     pub(crate) fn wrap(&self, inner: TokenStream, cx: &Context) -> TokenStream {
         let policy = self.policy();
-        let mut retry = quote!(__RESILIENCE_POLICY.retrying());
+        // The policy is a `const` in a block of its own: evaluated at compile time, typed at
+        // the user's `policy = PATH`, and out of the body's scope (items are not hygienic).
+        let mut retry = quote! {
+            {
+                const __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = #policy;
+                __RESILIENCE_POLICY.retrying()
+            }
+        };
+        // Each path is pinned to the declared error type, spanned on the path, so that a
+        // function of the wrong signature is reported there with the trait's message.
+        let ty = &cx.return_type;
         if let Some(when) = &self.when {
-            retry.extend(quote_spanned!(Span::mixed_site()=> .when(#when)));
+            let pinned =
+                quote_spanned!(when.span()=> ::resilience::__private::when::<#ty, _>(#when));
+            retry.extend(quote!(.when(#pinned)));
         }
         if let Some(hook) = &self.on_retry {
-            retry.extend(quote_spanned!(Span::mixed_site()=> .on_retry(#hook)));
+            let pinned =
+                quote_spanned!(hook.span()=> ::resilience::__private::on_retry::<#ty, _>(#hook));
+            retry.extend(quote!(.on_retry(#pinned)));
         }
         let mixed = Span::mixed_site();
         let (clock, sleep) = if cx.is_async {
@@ -84,7 +99,6 @@ impl RetryArgs {
         };
         quote_spanned! {mixed=>
             {
-                static __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = #policy;
                 let __resilience_retry = #retry;
                 let mut __resilience_attempts =
                     __resilience_retry.start(::resilience::__private::Clock::#clock);

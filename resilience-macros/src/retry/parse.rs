@@ -38,7 +38,7 @@ pub(crate) const JITTERS: &[&str] = &["none", "full", "equal", "decorrelated"];
 /// `jitter = full`, or `jitter = 0.1` for ±10%.
 pub(crate) enum JitterArg {
     Word(Ident),
-    Proportional(f64, Span),
+    Proportional(f64),
 }
 
 /// `#[retry]`'s arguments, each checked on its own; [`RetryArgs::parse`] also checks them
@@ -167,7 +167,7 @@ impl RetryArgs {
 fn parse_jitter(value: &Expr) -> syn::Result<JitterArg> {
     if let Ok((fraction, span)) = args::float("jitter", value) {
         return if fraction > 0.0 && fraction <= 1.0 {
-            Ok(JitterArg::Proportional(fraction, span))
+            Ok(JitterArg::Proportional(fraction))
         } else {
             Err(syn::Error::new(
                 span,

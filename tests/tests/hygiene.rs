@@ -1,0 +1,30 @@
+//! The attributes' expansions reach the runtime through absolute paths and private locals:
+//! a user's `core`, `resilience` or locals of the same names cannot capture them.
+
+#![allow(dead_code, non_snake_case, clippy::disallowed_names)]
+
+mod core {}
+
+mod shadowing {
+    use ::resilience::retry;
+    #[allow(unused_imports)]
+    use std as resilience;
+
+    struct Step;
+    struct Clock;
+
+    #[retry(max_attempts = 2, initial_delay = "1ms")]
+    pub(crate) fn uses_our_names(
+        __resilience_attempts: u32,
+        __resilience_result: u32,
+    ) -> Result<u32, ()> {
+        let __RESILIENCE_POLICY = 1;
+        let __resilience_retry = 2;
+        Ok(__resilience_attempts + __resilience_result + __RESILIENCE_POLICY + __resilience_retry)
+    }
+}
+
+#[test]
+fn user_names_do_not_collide() {
+    assert_eq!(shadowing::uses_our_names(1, 2), Ok(6));
+}

@@ -1,0 +1,8 @@
+use resilience::retry;
+
+#[retry]
+fn fetch() -> Option<u32> {
+    Some(1)
+}
+
+fn main() {}
