@@ -1,0 +1,99 @@
+//! The success path allocates nothing: a counting global allocator watches calls to
+//! `#[retry]` functions, sync and async, and to the plain API.
+
+use std::{
+    alloc::{GlobalAlloc, Layout, System},
+    cell::Cell,
+    future::Future,
+    pin::pin,
+    task::{Context, Poll, Waker},
+};
+
+use resilience::{RetryPolicy, retry};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator unchanged; only counts on the side.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|count| count.set(count.get() + 1));
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which `System` shares.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` with `layout`, per the caller's contract.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations made on this thread while `f` runs.
+fn allocations_in(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.with(Cell::get);
+    f();
+    ALLOCATIONS.with(Cell::get) - before
+}
+
+/// Polls a future that completes without waiting, without a runtime.
+fn run_ready<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("the success path should not wait"),
+    }
+}
+
+#[retry(max_attempts = 5, initial_delay = "10ms", max_elapsed = "1s")]
+fn sync_success(x: u64) -> Result<u64, String> {
+    Ok(x + 1)
+}
+
+#[retry(max_attempts = 5, initial_delay = "10ms", jitter = decorrelated)]
+async fn async_success(x: u64) -> Result<u64, String> {
+    Ok(x + 1)
+}
+
+#[test]
+fn retry_success_paths_do_not_allocate() {
+    // Warm up thread-locals and lazy statics outside the measurement.
+    let _ = sync_success(0);
+    let _ = run_ready(async_success(0));
+
+    assert_eq!(allocations_in(|| assert_eq!(sync_success(1), Ok(2))), 0);
+    assert_eq!(
+        allocations_in(|| assert_eq!(run_ready(async_success(1)), Ok(2))),
+        0
+    );
+    const POLICY: RetryPolicy = RetryPolicy::new();
+    assert_eq!(
+        allocations_in(|| {
+            let result: Result<u8, String> = POLICY.call(|| Ok(1));
+            assert_eq!(result, Ok(1));
+        }),
+        0
+    );
+    assert_eq!(
+        allocations_in(|| {
+            let result: Result<u8, String> = run_ready(POLICY.call_async(|| async { Ok(1) }));
+            assert_eq!(result, Ok(1));
+        }),
+        0
+    );
+}
+
+#[test]
+fn the_counter_sees_allocations() {
+    // Guards the test above against a counter that never counts.
+    assert!(allocations_in(|| drop(vec![1u8; 16])) >= 1);
+}
