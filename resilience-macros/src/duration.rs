@@ -33,6 +33,14 @@ impl DurationLit {
             .map_err(|why| syn::Error::new(lit.span(), why))
     }
 
+    /// Stands in for a duration that failed to parse (its error is already reported).
+    pub(crate) fn placeholder() -> Self {
+        DurationLit {
+            nanos: 1,
+            lit: LitStr::new("1ns", proc_macro2::Span::call_site()),
+        }
+    }
+
     pub(crate) fn is_zero(&self) -> bool {
         self.nanos == 0
     }

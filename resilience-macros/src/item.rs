@@ -119,6 +119,26 @@ impl Function {
         }
     }
 
+    /// A sync function under `#[timeout]` runs its body on a worker thread that may outlive
+    /// the call, so every argument must be owned.
+    pub(crate) fn check_owned_arguments(&self) -> syn::Result<()> {
+        let mut errors = crate::args::Errors::default();
+        for input in &self.sig.inputs {
+            match input {
+                syn::FnArg::Receiver(r) if r.reference.is_some() => errors.at(
+                    r,
+                    "a sync `#[timeout]` function runs its body on a worker thread that may outlive the call, so it cannot borrow `self`: take `self` by value (an `Arc<Self>` clone, say) or make the function `async`",
+                ),
+                syn::FnArg::Typed(typed) if crate::stack::borrows(&typed.ty) => errors.at(
+                    &typed.ty,
+                    "a sync `#[timeout]` function runs its body on a worker thread that may outlive the call, so its arguments must be owned (`Send + 'static`): take an owned type (`String` for `&str`, `Vec<T>` for `&[T]`, an `Arc`) or make the function `async`",
+                ),
+                _ => {}
+            }
+        }
+        errors.finish()
+    }
+
     pub(crate) fn is_async(&self) -> bool {
         self.sig.asyncness.is_some()
     }

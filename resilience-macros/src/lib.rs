@@ -9,14 +9,29 @@
 use proc_macro::TokenStream;
 
 mod args;
+mod breaker;
 mod duration;
 mod item;
 mod retry;
 mod stack;
+mod timeout;
 
 /// Runs the function again when it returns an error. Documented in the `resilience` crate,
 /// which re-exports it.
 #[proc_macro_attribute]
 pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
     stack::expand("retry", args.into(), item.into()).into()
+}
+
+/// Puts the function behind a circuit breaker. Documented in the `resilience` crate, which
+/// re-exports it.
+#[proc_macro_attribute]
+pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
+    stack::expand("circuit_breaker", args.into(), item.into()).into()
+}
+
+/// Bounds the function in time. Documented in the `resilience` crate, which re-exports it.
+#[proc_macro_attribute]
+pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
+    stack::expand("timeout", args.into(), item.into()).into()
 }

@@ -5,39 +5,122 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
-use syn::Type;
+use syn::{FnArg, Ident, Pat, Path, Type, spanned::Spanned};
 
 use crate::{
     args::Errors,
+    breaker::BreakerArgs,
     item::{Function, attribute_args},
     retry::RetryArgs,
+    timeout::TimeoutArgs,
 };
 
 /// One attribute of the stack, parsed and checked.
 pub(crate) enum Layer {
     Retry(RetryArgs),
+    Breaker(BreakerArgs),
+    Timeout(TimeoutArgs),
 }
 
 impl Layer {
     fn parse(attribute: &str, args: TokenStream) -> syn::Result<Layer> {
         match attribute {
             "retry" => RetryArgs::parse(args).map(Layer::Retry),
+            "circuit_breaker" => BreakerArgs::parse(args).map(Layer::Breaker),
+            "timeout" => TimeoutArgs::parse(args).map(Layer::Timeout),
             other => unreachable!("`{other}` is not an attribute of this crate"),
         }
     }
 
-    fn wrap(&self, inner: TokenStream, cx: &Context) -> TokenStream {
+    fn wrap(&self, inner: TokenStream, cx: &Context<'_>) -> TokenStream {
         match self {
             Layer::Retry(args) => args.wrap(inner, cx),
+            Layer::Breaker(args) => args.wrap(inner, cx),
+            Layer::Timeout(args) => args.wrap(inner, cx),
         }
     }
 }
 
 /// What every layer needs to know about the function it wraps.
-pub(crate) struct Context {
+pub(crate) struct Context<'f> {
+    pub(crate) function: &'f Function,
+    pub(crate) name: Ident,
     pub(crate) is_async: bool,
     /// The return type as the body can name it (`impl Trait` erased to `_`).
     pub(crate) return_type: Type,
+    /// Where the return type is written, for type errors about it.
+    pub(crate) return_type_span: Span,
+    /// Whether a `#[retry]` is written above the layer being expanded.
+    pub(crate) retried_outside: bool,
+}
+
+impl Context<'_> {
+    /// `module::path::function`, the default name of breakers and timeouts.
+    pub(crate) fn default_name(&self) -> TokenStream {
+        let ident = self.name.to_string();
+        quote!(::core::concat!(::core::module_path!(), "::", #ident))
+    }
+
+    /// A call of `path` with the function's own arguments: `self.path(a, b)` for a method and
+    /// a bare name, `path(a, b)` otherwise; `.await`ed in an async function.
+    pub(crate) fn call_alike(&self, path: &Path) -> TokenStream {
+        let mut args = Vec::new();
+        let mut receiver = None;
+        for input in &self.function.sig.inputs {
+            match input {
+                FnArg::Receiver(r) => receiver = Some(r.self_token),
+                FnArg::Typed(typed) => match &*typed.pat {
+                    Pat::Ident(p) => args.push(p.ident.to_token_stream()),
+                    other => {
+                        return syn::Error::new(
+                            other.span(),
+                            "`fallback` passes the function's arguments on by name: bind this argument to a name and destructure it in the body",
+                        )
+                        .to_compile_error();
+                    }
+                },
+            }
+        }
+        let call = match (receiver, path.get_ident()) {
+            (Some(self_token), Some(method)) => quote!(#self_token.#method(#(#args),*)),
+            (Some(self_token), None) => quote!(#path(#self_token, #(#args),*)),
+            (None, _) => quote!(#path(#(#args),*)),
+        };
+        if self.is_async {
+            quote!(#call.await)
+        } else {
+            call
+        }
+    }
+
+    /// `let a = a.clone();` for each argument, so that a body moved to another thread takes
+    /// its own copy.
+    pub(crate) fn clone_arguments(&self) -> TokenStream {
+        let mut copies = TokenStream::new();
+        for input in &self.function.sig.inputs {
+            match input {
+                FnArg::Receiver(r) => copies.extend(
+                    syn::Error::new(
+                        r.span(),
+                        "a sync `#[timeout]` under `#[retry]` runs each attempt on a worker thread with its own copy of the arguments, which `self` by value cannot have: take `self: Arc<Self>` or make the function `async`",
+                    )
+                    .to_compile_error(),
+                ),
+                FnArg::Typed(typed) => {
+                    if let Pat::Ident(p) = &*typed.pat {
+                        let ident = &p.ident;
+                        let ty = &typed.ty;
+                        let mutability = &p.mutability;
+                        copies.extend(quote_spanned! {ty.span()=>
+                            #[allow(unused_mut)]
+                            let #mutability #ident: #ty = ::core::clone::Clone::clone(&#ident);
+                        });
+                    }
+                }
+            }
+        }
+        copies
+    }
 }
 
 /// The whole expansion of `#[attribute(args)]` on `item`.
@@ -57,6 +140,9 @@ pub(crate) fn expand(attribute: &str, args: TokenStream, item: TokenStream) -> T
     for (name, attr) in stacked {
         layers.extend(errors.ok(attribute_args(&attr).and_then(|args| Layer::parse(&name, args))));
     }
+    if !function.is_async() && layers.iter().any(|l| matches!(l, Layer::Timeout(_))) {
+        errors.ok(function.check_owned_arguments());
+    }
     if let Err(error) = errors.finish() {
         // The function as written (without this crate's attributes), so that its callers
         // still type-check and only the attribute's mistakes are reported.
@@ -68,12 +154,16 @@ pub(crate) fn expand(attribute: &str, args: TokenStream, item: TokenStream) -> T
 
 /// The new body: the user's block as the innermost attempt, each layer around it.
 fn body(function: &Function, layers: &[Layer]) -> TokenStream {
-    let cx = Context {
+    let mut cx = Context {
+        function,
+        name: function.sig.ident.clone(),
         is_async: function.is_async(),
         return_type: function.body_return_type(),
+        return_type_span: function.return_type().span(),
+        retried_outside: false,
     };
     let block = &function.block;
-    let ty = &cx.return_type;
+    let ty = cx.return_type.clone();
     let mixed = Span::mixed_site();
     // The body runs in a closure (or an async block) so that its `return` and `?` end the
     // attempt, not the function; the turbofish gives `?` its target type.
@@ -82,7 +172,8 @@ fn body(function: &Function, layers: &[Layer]) -> TokenStream {
     } else {
         quote_spanned!(mixed=> ::resilience::__private::attempt::<#ty, _>(|| #block))
     };
-    for layer in layers.iter().rev() {
+    for (index, layer) in layers.iter().enumerate().rev() {
+        cx.retried_outside = layers[..index].iter().any(|l| matches!(l, Layer::Retry(_)));
         inner = layer.wrap(inner, &cx);
     }
     // A return type that is not a `Result` fails here, at the user's return type, with a
@@ -90,11 +181,23 @@ fn body(function: &Function, layers: &[Layer]) -> TokenStream {
     // spelled as a `Result` anyway.)
     let declared = function.return_type();
     let check = if declared.to_token_stream().to_string() == ty.to_token_stream().to_string() {
-        quote_spanned! {syn::spanned::Spanned::span(declared)=>
+        quote_spanned! {cx.return_type_span=>
             ::resilience::__private::returns_result::<#ty>();
         }
     } else {
         TokenStream::new()
     };
     quote!(#check #inner)
+}
+
+/// Whether an argument's type borrows: a reference or a lifetime anywhere in it.
+pub(crate) fn borrows(ty: &Type) -> bool {
+    fn any_borrow(tokens: TokenStream) -> bool {
+        tokens.into_iter().any(|tt| match tt {
+            proc_macro2::TokenTree::Punct(p) => matches!(p.as_char(), '&' | '\''),
+            proc_macro2::TokenTree::Group(g) => any_borrow(g.stream()),
+            _ => false,
+        })
+    }
+    any_borrow(ty.to_token_stream())
 }

@@ -62,7 +62,7 @@ impl RetryArgs {
     }
 
     /// Wraps `inner`, an expression giving one attempt's result, in the retry loop.
-    pub(crate) fn wrap(&self, inner: TokenStream, cx: &Context) -> TokenStream {
+    pub(crate) fn wrap(&self, inner: TokenStream, cx: &Context<'_>) -> TokenStream {
         let policy = self.policy();
         // The policy is a `const` in a block of its own: evaluated at compile time, typed at
         // the user's `policy = PATH`, and out of the body's scope (items are not hygienic).

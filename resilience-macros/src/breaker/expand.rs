@@ -1,0 +1,141 @@
+//! Writing `#[circuit_breaker]` as a permit around the attempt.
+
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::parse::{BreakerArgs, WindowArg};
+use crate::stack::Context;
+
+impl BreakerArgs {
+    /// The configuration as a `const` expression built with the runtime's `const` builders.
+    fn config(&self) -> TokenStream {
+        let mut config = quote!(::resilience::__private::BreakerConfig::new());
+        if let Some(n) = self.failure_threshold {
+            config.extend(quote!(.with_failure_threshold(#n)));
+        }
+        if let Some(d) = &self.recovery_timeout {
+            let d = d.to_tokens();
+            config.extend(quote!(.with_recovery_timeout(#d)));
+        }
+        if let Some(n) = self.half_open_max_calls {
+            config.extend(quote!(.with_half_open_max_calls(#n)));
+        }
+        if let Some(n) = self.success_threshold {
+            config.extend(quote!(.with_success_threshold(#n)));
+        }
+        if let Some((rate, _)) = self.failure_rate {
+            let rate = Literal::f64_suffixed(rate);
+            // Defaults: the last 100 calls, and at least 10 of them (or the whole window
+            // when it is smaller) before the rate counts.
+            let (window, default_minimum) = match &self.window {
+                Some((WindowArg::Calls(n), _)) => (
+                    quote!(::resilience::__private::Window::Calls(#n)),
+                    (*n).min(10),
+                ),
+                Some((WindowArg::Time(d), _)) => {
+                    let d = d.to_tokens();
+                    (quote!(::resilience::__private::Window::Time(#d)), 10)
+                }
+                None => (quote!(::resilience::__private::Window::Calls(100u32)), 10),
+            };
+            let minimum = self.minimum_calls.as_ref().map_or(default_minimum, |(n, _)| *n);
+            config.extend(quote!(.with_failure_rate(#rate, #window, #minimum)));
+        }
+        if let Some(d) = &self.slow_call {
+            let d = d.to_tokens();
+            config.extend(quote!(.with_slow_call(#d)));
+        }
+        if let Some((factor, _)) = self.recovery_backoff {
+            let factor = Literal::f64_suffixed(factor);
+            let max = match &self.max_recovery_timeout {
+                Some((d, _)) => d.to_tokens(),
+                None => {
+                    // Ten times the first open period unless set.
+                    let base = self
+                        .recovery_timeout
+                        .as_ref()
+                        .map_or(60_000_000_000u64, |d| d.nanos);
+                    let max = base.saturating_mul(10);
+                    quote!(::core::time::Duration::from_nanos(#max))
+                }
+            };
+            config.extend(quote!(.with_recovery_backoff(#factor, #max)));
+        }
+        config
+    }
+
+    /// Wraps `inner`, an expression giving one call's result, in a permit of the breaker.
+    pub(crate) fn wrap(&self, inner: TokenStream, cx: &Context<'_>) -> TokenStream {
+        let mixed = Span::mixed_site();
+        let ty = &cx.return_type;
+        let name = match &self.name {
+            Some(name) => quote!(#name),
+            None => {
+                let ident = cx.name.to_string();
+                quote!(::core::concat!(::core::module_path!(), "::", #ident))
+            }
+        };
+        let config = self.config();
+        let counts = match &self.when {
+            Some(when) => {
+                let pinned =
+                    quote_spanned!(when.span()=> ::resilience::__private::when::<#ty, _>(#when));
+                quote_spanned! {mixed=>
+                    {
+                        let __resilience_when = #pinned;
+                        move |__resilience_error: &_| {
+                            ::resilience::RetryIf::should_retry(&__resilience_when, __resilience_error)
+                        }
+                    }
+                }
+            }
+            None => quote!(::resilience::__private::any_error),
+        };
+        let rejected = quote_spanned!(cx.return_type_span=>
+            ::resilience::__private::reject::<#ty>(__resilience_error)
+        );
+        let fallback_call = self.fallback.as_ref().map(|path| cx.call_alike(path));
+        let on_rejection = match &fallback_call {
+            Some(call) => {
+                quote_spanned!(mixed=> { let _ = __resilience_error; #call })
+            }
+            None => rejected,
+        };
+        let record = match (&fallback_call, &self.fallback_on_failure) {
+            (Some(call), Some((true, _))) => quote_spanned! {mixed=>
+                let __resilience_failed =
+                    ::resilience::__private::counts_as_failure(&__resilience_result, &__resilience_counts);
+                __resilience_permit.record(&__resilience_result, __resilience_counts);
+                if __resilience_failed { #call } else { __resilience_result }
+            },
+            _ => quote_spanned! {mixed=>
+                __resilience_permit.record(&__resilience_result, __resilience_counts);
+                __resilience_result
+            },
+        };
+        quote_spanned! {mixed=>
+            {
+                let __resilience_breaker = {
+                    static __RESILIENCE_BREAKER_CONFIG: ::resilience::__private::BreakerConfig = #config;
+                    static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
+                        ::resilience::__private::BreakerSite::new();
+                    ::resilience::__private::site_breaker(
+                        &__RESILIENCE_BREAKER,
+                        #name,
+                        &__RESILIENCE_BREAKER_CONFIG,
+                        ::core::concat!(::core::file!(), ":", ::core::line!()),
+                    )
+                };
+                let __resilience_counts = #counts;
+                match __resilience_breaker.try_acquire() {
+                    ::core::result::Result::Ok(__resilience_permit) => {
+                        let __resilience_result = #inner;
+                        #record
+                    }
+                    ::core::result::Result::Err(__resilience_error) => #on_rejection,
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! Reading and checking `#[circuit_breaker]`'s arguments.
+
+use proc_macro2::{Span, TokenStream};
+use syn::{Expr, ExprLit, Ident, Lit, LitStr, Path};
+
+use crate::{
+    args::{self, ArgList, Errors},
+    duration::DurationLit,
+};
+
+const KEYS: &[&str] = &[
+    "name",
+    "failure_threshold",
+    "recovery_timeout",
+    "half_open_max_calls",
+    "success_threshold",
+    "when",
+    "failure_rate",
+    "window",
+    "minimum_calls",
+    "slow_call",
+    "recovery_backoff",
+    "max_recovery_timeout",
+    "fallback",
+    "fallback_on_failure",
+];
+
+/// `window = 100` (the last 100 calls) or `window = "30s"` (the calls of the last 30 s).
+pub(crate) enum WindowArg {
+    Calls(u32),
+    Time(DurationLit),
+}
+
+/// `#[circuit_breaker]`'s arguments, each checked on its own and against each other.
+#[derive(Default)]
+pub(crate) struct BreakerArgs {
+    pub(crate) name: Option<LitStr>,
+    pub(crate) failure_threshold: Option<u32>,
+    pub(crate) recovery_timeout: Option<DurationLit>,
+    pub(crate) half_open_max_calls: Option<u32>,
+    pub(crate) success_threshold: Option<u32>,
+    pub(crate) when: Option<Path>,
+    pub(crate) failure_rate: Option<(f64, Span)>,
+    pub(crate) window: Option<(WindowArg, Ident)>,
+    pub(crate) minimum_calls: Option<(u32, Ident)>,
+    pub(crate) slow_call: Option<DurationLit>,
+    pub(crate) recovery_backoff: Option<(f64, Span)>,
+    pub(crate) max_recovery_timeout: Option<(DurationLit, Ident)>,
+    pub(crate) fallback: Option<Path>,
+    pub(crate) fallback_on_failure: Option<(bool, Ident)>,
+}
+
+impl BreakerArgs {
+    pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Self> {
+        let ArgList(list) = syn::parse2(tokens)?;
+        let mut errors = Errors::default();
+        let mut out = BreakerArgs::default();
+        args::for_each_key(
+            "circuit_breaker",
+            KEYS,
+            list,
+            &mut errors,
+            |value, errors| {
+                errors.at(
+                    &value,
+                    "`#[circuit_breaker]` takes `key = value` arguments, as in `#[circuit_breaker(name = \"payments\")]`",
+                )
+            },
+            |name, key, value, errors| out.set(name, key, &value, errors),
+        );
+        out.validate(&mut errors);
+        errors.finish()?;
+        Ok(out)
+    }
+
+    fn set(&mut self, name: &str, key: &Ident, value: &Expr, errors: &mut Errors) {
+        match name {
+            "name" => {
+                self.name = errors.ok(args::string(name, value).and_then(|lit| {
+                    if lit.value().trim().is_empty() {
+                        Err(syn::Error::new(
+                            lit.span(),
+                            "`name` must not be empty: name the dependency, as in `name = \"payments\"`",
+                        ))
+                    } else {
+                        Ok(lit)
+                    }
+                }))
+            }
+            "failure_threshold" => self.failure_threshold = errors.ok(args::integer(name, value, 1)),
+            "recovery_timeout" => {
+                self.recovery_timeout = errors.ok(positive_duration(name, value))
+            }
+            "half_open_max_calls" => {
+                self.half_open_max_calls = errors.ok(args::integer(name, value, 1))
+            }
+            "success_threshold" => self.success_threshold = errors.ok(args::integer(name, value, 1)),
+            "when" => self.when = errors.ok(args::path(name, value, "a `fn(&E) -> bool`")),
+            "failure_rate" => {
+                self.failure_rate = errors.ok(args::float(name, value).and_then(|(rate, span)| {
+                    if rate > 0.0 && rate <= 1.0 {
+                        Ok((rate, span))
+                    } else {
+                        Err(syn::Error::new(
+                            span,
+                            format!(
+                                "`failure_rate` is a fraction in (0, 1], found {rate}: `failure_rate = 0.5` opens at 50% failures"
+                            ),
+                        ))
+                    }
+                }))
+            }
+            "window" => {
+                self.window = errors.ok(parse_window(value)).map(|w| (w, key.clone()))
+            }
+            "minimum_calls" => {
+                self.minimum_calls = errors
+                    .ok(args::integer(name, value, 1))
+                    .map(|n| (n, key.clone()))
+            }
+            "slow_call" => self.slow_call = errors.ok(positive_duration(name, value)),
+            "recovery_backoff" => {
+                self.recovery_backoff =
+                    errors.ok(args::float(name, value).and_then(|(factor, span)| {
+                        if factor >= 1.0 {
+                            Ok((factor, span))
+                        } else {
+                            Err(syn::Error::new(
+                                span,
+                                format!(
+                                    "`recovery_backoff` is the growth of the open time per failed recovery and must be at least 1, found {factor}"
+                                ),
+                            ))
+                        }
+                    }))
+            }
+            "max_recovery_timeout" => {
+                self.max_recovery_timeout = errors
+                    .ok(positive_duration(name, value))
+                    .map(|d| (d, key.clone()))
+            }
+            "fallback" => {
+                self.fallback = errors.ok(args::path(
+                    name,
+                    value,
+                    "a function taking the same arguments and returning the same type",
+                ))
+            }
+            "fallback_on_failure" => {
+                self.fallback_on_failure = errors.ok(boolean(name, value)).map(|b| (b, key.clone()))
+            }
+            _ => unreachable!("`{name}` is in KEYS but has no reader"),
+        }
+    }
+
+    fn validate(&self, errors: &mut Errors) {
+        if self.failure_rate.is_none() {
+            if let Some((_, key)) = &self.window {
+                errors.at(key, "`window` only applies with `failure_rate`: add `failure_rate = 0.5` (for example) or remove `window`");
+            }
+            if let Some((_, key)) = &self.minimum_calls {
+                errors.at(key, "`minimum_calls` only applies with `failure_rate`: add `failure_rate = 0.5` (for example) or remove `minimum_calls`");
+            }
+        }
+        if let (Some((WindowArg::Calls(window), _)), Some((minimum, key))) =
+            (&self.window, &self.minimum_calls)
+        {
+            if minimum > window {
+                errors.at(
+                    key,
+                    format!(
+                        "`minimum_calls = {minimum}` can never be reached in a window of the last {window} calls: lower it or widen `window`"
+                    ),
+                );
+            }
+        }
+        if self.recovery_backoff.is_none() {
+            if let Some((_, key)) = &self.max_recovery_timeout {
+                errors.at(key, "`max_recovery_timeout` only applies with `recovery_backoff`: add `recovery_backoff = 2.0` (for example) or remove it");
+            }
+        }
+        if let Some((max, key)) = &self.max_recovery_timeout {
+            let recovery = self
+                .recovery_timeout
+                .as_ref()
+                .map_or(60_000_000_000, |d| d.nanos);
+            if max.nanos < recovery {
+                errors.at(
+                    key,
+                    "`max_recovery_timeout` is shorter than `recovery_timeout` (60s unless set): raise it",
+                );
+            }
+        }
+        if let (Some((_, key)), None) = (&self.fallback_on_failure, &self.fallback) {
+            errors.at(key, "`fallback_on_failure` needs a `fallback = path` to call");
+        }
+    }
+}
+
+fn positive_duration(key: &str, value: &Expr) -> syn::Result<DurationLit> {
+    let d = args::duration(key, value)?;
+    if d.is_zero() {
+        return Err(syn::Error::new(
+            d.lit.span(),
+            format!("`{key}` must be longer than zero"),
+        ));
+    }
+    Ok(d)
+}
+
+fn parse_window(value: &Expr) -> syn::Result<WindowArg> {
+    match value {
+        Expr::Lit(ExprLit { lit: Lit::Str(_), .. }) => {
+            positive_duration("window", value).map(WindowArg::Time)
+        }
+        Expr::Lit(ExprLit { lit: Lit::Int(_), .. }) => {
+            args::integer("window", value, 1).map(WindowArg::Calls)
+        }
+        _ => Err(syn::Error::new_spanned(
+            value,
+            "`window` takes a number of calls (`window = 100`) or a duration string (`window = \"30s\"`)",
+        )),
+    }
+}
+
+fn boolean(key: &str, value: &Expr) -> syn::Result<bool> {
+    match value {
+        Expr::Lit(ExprLit { lit: Lit::Bool(b), .. }) => Ok(b.value),
+        _ => Err(syn::Error::new_spanned(
+            value,
+            format!("`{key}` takes `true` or `false`"),
+        )),
+    }
+}

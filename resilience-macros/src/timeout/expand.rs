@@ -1,0 +1,59 @@
+//! Writing `#[timeout]` as a deadline around the attempt.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::parse::{Limit, TimeoutArgs};
+use crate::stack::Context;
+
+impl TimeoutArgs {
+    fn limit(&self) -> TokenStream {
+        match &self.limit {
+            Limit::Literal(d) => d.to_tokens(),
+            Limit::Expr(expr) => quote_spanned! {expr.span()=>
+                {
+                    let __resilience_limit: ::core::time::Duration = #expr;
+                    __resilience_limit
+                }
+            },
+        }
+    }
+
+    /// Wraps `inner`, an expression giving one call's result, in the time limit.
+    pub(crate) fn wrap(&self, inner: TokenStream, cx: &Context<'_>) -> TokenStream {
+        let mixed = Span::mixed_site();
+        let name = match &self.name {
+            Some(name) => quote!(#name),
+            None => cx.default_name(),
+        };
+        let limit = self.limit();
+        let ty = &cx.return_type;
+        let check = quote_spanned! {cx.return_type_span=>
+            ::resilience::__private::can_reject::<#ty>();
+        };
+        if cx.is_async {
+            quote_spanned! {mixed=>
+                {
+                    #check
+                    ::resilience::__private::timeout_async(#name, #limit, async { #inner }).await
+                }
+            }
+        } else {
+            // The body moves to a worker thread; under a retry each attempt takes its own
+            // copy of the arguments.
+            let copies = if cx.retried_outside {
+                cx.clone_arguments()
+            } else {
+                TokenStream::new()
+            };
+            quote_spanned! {mixed=>
+                {
+                    #check
+                    #copies
+                    ::resilience::__private::timeout_sync(#name, #limit, move || #inner)
+                }
+            }
+        }
+    }
+}
