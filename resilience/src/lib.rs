@@ -54,8 +54,8 @@ mod retry;
 mod breaker;
 mod registry;
 pub use breaker::{
-    BreakerConfig, BreakerStats, CircuitBreaker, FailureRate, Permit, Reason, State,
-    StateChange, When, Window,
+    BreakerConfig, BreakerStats, CircuitBreaker, FailureRate, Permit, Reason, State, StateChange,
+    When, Window,
 };
 pub use registry::breakers;
 

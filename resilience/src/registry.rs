@@ -133,7 +133,10 @@ pub mod breakers {
     /// assert!(resilience::breakers::get("doc.never-used").is_none());
     /// ```
     pub fn get(name: &str) -> Option<Arc<CircuitBreaker>> {
-        registry().breakers.get(name).map(|e| Arc::clone(&e.breaker))
+        registry()
+            .breakers
+            .get(name)
+            .map(|e| Arc::clone(&e.breaker))
     }
 
     /// Every breaker of the registry, by name.
@@ -295,7 +298,10 @@ mod tests {
             .filter(|c| &*c.name == "unit.shared")
             .collect();
         assert_eq!(conflicts.len(), 1);
-        assert_eq!((conflicts[0].first_site, conflicts[0].site), ("a.rs:1", "b.rs:2"));
+        assert_eq!(
+            (conflicts[0].first_site, conflicts[0].site),
+            ("a.rs:1", "b.rs:2")
+        );
         assert!(conflicts[0].to_string().contains("a.rs:1 and at b.rs:2"));
         let got = breakers::get("unit.shared").unwrap();
         assert!(std::ptr::eq(&*got, a));
@@ -320,6 +326,10 @@ mod tests {
         let _ = a.call(|| Err::<(), _>(crate::Error::timeout("t", Default::default())));
         assert_eq!(breakers::get("unit.after").unwrap().state(), State::Open);
         assert!(breakers::all().iter().any(|b| b.name() == "unit.after"));
-        assert!(breakers::stats().iter().any(|s| &*s.name == "unit.after" && s.failures == 1));
+        assert!(
+            breakers::stats()
+                .iter()
+                .any(|s| &*s.name == "unit.after" && s.failures == 1)
+        );
     }
 }

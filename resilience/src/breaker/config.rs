@@ -237,7 +237,8 @@ impl BreakerConfig {
     }
 
     /// Opens the breaker when at least `rate` of the calls in `window` failed, once the
-    /// window holds at least `minimum_calls` calls (and one failure). See the `# Trip
+    /// window holds at least `minimum_calls` calls (and one failure), as checked after every
+    /// counted call. See the `# Trip
     /// policies` and `# Clamping` sections of [`BreakerConfig`]; `minimum_calls` is also
     /// capped at a count-based window's size.
     ///
@@ -249,7 +250,12 @@ impl BreakerConfig {
     ///     BreakerConfig::new().with_failure_rate(0.5, Window::Time(Duration::from_secs(10)), 20);
     /// assert!(config.failure_rate().is_some());
     /// ```
-    pub const fn with_failure_rate(mut self, rate: f64, window: Window, minimum_calls: u32) -> Self {
+    pub const fn with_failure_rate(
+        mut self,
+        rate: f64,
+        window: Window,
+        minimum_calls: u32,
+    ) -> Self {
         let rate = if rate.is_nan() {
             1.0
         } else if rate < 0.0 {
@@ -441,14 +447,20 @@ mod tests {
         assert_eq!(c.half_open_max_calls(), 1);
         assert_eq!(c.success_threshold(), 1);
         let rate = c.failure_rate().unwrap();
-        assert_eq!((rate.rate(), rate.window(), rate.minimum_calls()), (1.0, Window::Calls(1), 1));
+        assert_eq!(
+            (rate.rate(), rate.window(), rate.minimum_calls()),
+            (1.0, Window::Calls(1), 1)
+        );
         assert_eq!(c.recovery_backoff().0, 1.0);
         let c = BreakerConfig::new().with_failure_rate(-3.0, Window::Calls(u32::MAX), 7);
         let rate = c.failure_rate().unwrap();
         assert_eq!(rate.rate(), 0.0);
         assert_eq!(rate.window(), Window::Calls(MAX_WINDOW_CALLS));
         let c = BreakerConfig::new().with_failure_rate(0.5, Window::Time(Duration::ZERO), 1);
-        assert_eq!(c.failure_rate().unwrap().window(), Window::Time(MIN_WINDOW_TIME));
+        assert_eq!(
+            c.failure_rate().unwrap().window(),
+            Window::Time(MIN_WINDOW_TIME)
+        );
     }
 
     #[test]
@@ -469,8 +481,12 @@ mod tests {
     #[test]
     fn consecutive_policy_is_order_independent() {
         let w = Window::Calls(4);
-        let a = BreakerConfig::new().with_failure_threshold(3).with_failure_rate(0.5, w, 2);
-        let b = BreakerConfig::new().with_failure_rate(0.5, w, 2).with_failure_threshold(3);
+        let a = BreakerConfig::new()
+            .with_failure_threshold(3)
+            .with_failure_rate(0.5, w, 2);
+        let b = BreakerConfig::new()
+            .with_failure_rate(0.5, w, 2)
+            .with_failure_threshold(3);
         assert!(a.consecutive_policy() && b.consecutive_policy());
         assert_eq!(a, b);
     }

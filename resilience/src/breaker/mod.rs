@@ -508,7 +508,8 @@ impl CircuitBreaker {
             0
         };
         let timed = config.slow_call.is_some() || matches!(new_window, Some(Window::Time(_)));
-        let flags = if timed { NEEDS_CLOCK } else { 0 } | if new_window.is_some() { RATE } else { 0 };
+        let flags =
+            if timed { NEEDS_CLOCK } else { 0 } | if new_window.is_some() { RATE } else { 0 };
         self.threshold.store(threshold, Relaxed);
         self.slow_nanos
             .store(config.slow_call.map_or(NO_SLOW, nanos), Relaxed);
@@ -602,9 +603,8 @@ impl CircuitBreaker {
                 .failure_rate
                 .zip(inner.window.as_ref())
                 .and_then(|(policy, window)| window.rate(&policy, now)),
-            until_half_open: (state == State::Open).then(|| {
-                Duration::from_nanos(self.open_until.load(Relaxed).saturating_sub(now))
-            }),
+            until_half_open: (state == State::Open)
+                .then(|| Duration::from_nanos(self.open_until.load(Relaxed).saturating_sub(now))),
             trials_in_flight: if state == State::HalfOpen {
                 inner.trials_in_flight
             } else {
@@ -663,8 +663,11 @@ impl CircuitBreaker {
                     continue;
                 }
                 if State::of_word(word) == State::Open {
-                    let change =
-                        self.transition(&mut inner, State::HalfOpen, Reason::RecoveryTimeoutElapsed);
+                    let change = self.transition(
+                        &mut inner,
+                        State::HalfOpen,
+                        Reason::RecoveryTimeoutElapsed,
+                    );
                     inner.trials_in_flight = 1;
                     (Some(self.word.load(Relaxed)), change)
                 } else if inner.trials_in_flight < inner.config.half_open_max_calls {
@@ -770,8 +773,8 @@ impl CircuitBreaker {
         match to {
             State::Open => {
                 let open_for = inner.config.open_duration(inner.failed_recoveries);
-                let until = nanos(at.saturating_duration_since(self.base))
-                    .saturating_add(nanos(open_for));
+                let until =
+                    nanos(at.saturating_duration_since(self.base)).saturating_add(nanos(open_for));
                 self.open_until.store(until, Relaxed);
             }
             State::Closed => {
@@ -880,9 +883,8 @@ impl CircuitBreaker {
                 window.record(failure, now);
             }
             let count = self.consecutive.load(Relaxed);
-            let reason = if !failure {
-                None
-            } else if inner.config.consecutive_policy()
+            let reason = if failure
+                && inner.config.consecutive_policy()
                 && count >= inner.config.failure_threshold
             {
                 Some(Reason::ConsecutiveFailures { count })

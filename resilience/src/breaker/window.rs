@@ -26,7 +26,10 @@ pub(crate) enum RateWindow {
         failures: usize,
     },
     /// `BUCKETS` buckets of `width` nanoseconds each.
-    Time { width: u64, buckets: [Bucket; BUCKETS] },
+    Time {
+        width: u64,
+        buckets: Box<[Bucket; BUCKETS]>,
+    },
 }
 
 impl RateWindow {
@@ -40,7 +43,7 @@ impl RateWindow {
             },
             Window::Time(d) => RateWindow::Time {
                 width: bucket_width(d),
-                buckets: [Bucket::default(); BUCKETS],
+                buckets: Box::new([Bucket::default(); BUCKETS]),
             },
         }
     }
@@ -48,9 +51,12 @@ impl RateWindow {
     pub(crate) fn clear(&mut self) {
         match self {
             RateWindow::Calls {
-                next, len, failures, ..
+                next,
+                len,
+                failures,
+                ..
             } => (*next, *len, *failures) = (0, 0, 0),
-            RateWindow::Time { buckets, .. } => *buckets = [Bucket::default(); BUCKETS],
+            RateWindow::Time { buckets, .. } => **buckets = [Bucket::default(); BUCKETS],
         }
     }
 
@@ -156,18 +162,19 @@ mod tests {
 
     #[test]
     fn time_window_forgets_old_slices() {
-        let p = policy(0.5, Window::Time(Duration::from_nanos(3200)), 2);
+        const MS: u64 = 1_000_000;
+        let p = policy(0.5, Window::Time(Duration::from_millis(32)), 2);
         let mut w = RateWindow::new(p.window);
         w.record(true, 0);
-        w.record(true, 1000);
-        assert_eq!(w.totals(1000), (2, 2));
-        w.record(false, 3150);
-        assert_eq!(w.totals(3150), (3, 2));
-        // 3300 ns later the first slice is out.
-        assert_eq!(w.totals(3300), (2, 1));
-        assert_eq!(w.trips(&p, 3300), Some(0.5));
-        assert_eq!(w.totals(100_000), (0, 0));
-        assert_eq!(w.rate(&p, 100_000), None);
+        w.record(true, 10 * MS);
+        assert_eq!(w.totals(10 * MS), (2, 2));
+        w.record(false, 31 * MS + 500);
+        assert_eq!(w.totals(31 * MS + 500), (3, 2));
+        // 33 ms in, the first slice is out.
+        assert_eq!(w.totals(33 * MS), (2, 1));
+        assert_eq!(w.trips(&p, 33 * MS), Some(0.5));
+        assert_eq!(w.totals(1000 * MS), (0, 0));
+        assert_eq!(w.rate(&p, 1000 * MS), None);
     }
 
     #[test]
