@@ -269,7 +269,8 @@ pub struct BreakerStats {
     pub failure_rate: Option<f64>,
     /// While open: the time left until the next call is let through as a trial.
     pub until_half_open: Option<Duration>,
-    /// While half-open: trial calls running.
+    /// Trial calls running, those of an earlier half-open period included: they keep their
+    /// slots until they finish, so that trial calls at once never exceed the limit.
     pub trials_in_flight: u32,
     /// Failed recoveries in a row, which lengthen the open period under a recovery backoff.
     pub failed_recoveries: u32,
@@ -605,11 +606,7 @@ impl CircuitBreaker {
                 .and_then(|(policy, window)| window.rate(&policy, now)),
             until_half_open: (state == State::Open)
                 .then(|| Duration::from_nanos(self.open_until.load(Relaxed).saturating_sub(now))),
-            trials_in_flight: if state == State::HalfOpen {
-                inner.trials_in_flight
-            } else {
-                0
-            },
+            trials_in_flight: inner.trials_in_flight,
             failed_recoveries: inner.failed_recoveries,
             generation: word >> TAG_BITS,
         }
@@ -662,19 +659,18 @@ impl CircuitBreaker {
                     word = current;
                     continue;
                 }
-                if State::of_word(word) == State::Open {
-                    let change = self.transition(
-                        &mut inner,
-                        State::HalfOpen,
-                        Reason::RecoveryTimeoutElapsed,
-                    );
-                    inner.trials_in_flight = 1;
-                    (Some(self.word.load(Relaxed)), change)
-                } else if inner.trials_in_flight < inner.config.half_open_max_calls {
-                    inner.trials_in_flight += 1;
-                    (Some(word), None)
+                let change = if State::of_word(word) == State::Open {
+                    self.transition(&mut inner, State::HalfOpen, Reason::RecoveryTimeoutElapsed)
                 } else {
-                    (None, None)
+                    None
+                };
+                // Trials of an earlier half-open period that are still running hold their
+                // slots: trial calls at once never exceed the limit.
+                if inner.trials_in_flight < inner.config.half_open_max_calls {
+                    inner.trials_in_flight += 1;
+                    (Some(self.word.load(Relaxed)), change)
+                } else {
+                    (None, change)
                 }
             };
             self.emit(change);
@@ -786,7 +782,6 @@ impl CircuitBreaker {
             }
             _ => {}
         }
-        inner.trials_in_flight = 0;
         inner.trial_successes = 0;
         inner.since = at;
         self.word.store(generation << TAG_BITS | to.tag(), Release);
@@ -905,10 +900,10 @@ impl CircuitBreaker {
     fn finish_trial(&self, word: u64, outcome: Outcome) {
         let change = {
             let mut inner = lock(&self.inner);
-            if self.word.load(Relaxed) != word {
-                return; // a trial of an earlier half-open period: its slot is gone
-            }
             inner.trials_in_flight = inner.trials_in_flight.saturating_sub(1);
+            if self.word.load(Relaxed) != word {
+                return; // a trial of an earlier half-open period: it no longer decides
+            }
             match outcome {
                 Outcome::Released => return,
                 Outcome::Success => {

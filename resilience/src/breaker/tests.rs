@@ -430,3 +430,33 @@ fn zero_recovery_timeout_goes_half_open_at_once() {
     b.call(ok).unwrap();
     assert_eq!(b.state(), State::Closed);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_trial_of_an_earlier_half_open_period_keeps_its_slot() {
+    let b = CircuitBreaker::new(
+        "t",
+        BreakerConfig::new()
+            .with_failure_threshold(1)
+            .with_recovery_timeout(SECOND)
+            .with_half_open_max_calls(2),
+    );
+    let _ = b.call(fail);
+    advance(SECOND).await;
+    let old = b.try_acquire().unwrap();
+    b.try_acquire().unwrap().failure(); // reopens
+    advance(SECOND).await;
+    let new = b.try_acquire().unwrap();
+    assert!(new.is_trial());
+    assert!(
+        b.try_acquire().is_err(),
+        "`old` still runs: two trials at once already"
+    );
+    assert_eq!(b.stats().trials_in_flight, 2);
+    old.success(); // frees its slot, but does not close the new period
+    assert_eq!(b.state(), State::HalfOpen);
+    let third = b.try_acquire().unwrap();
+    new.success();
+    third.release();
+    assert_eq!(b.state(), State::Closed);
+    assert_eq!(b.stats().trials_in_flight, 0);
+}
