@@ -6,10 +6,11 @@
 //! every transition bumps; a call reads it once to get its [`Permit`], and the permit
 //! remembers the word so that an outcome reported after the breaker moved on (a call that
 //! started before it opened) is counted in the statistics but does not steer the new state.
-//! In the closed state with the default (consecutive-failures) policy, a call costs a load
-//! of that word, an increment of the call counter and, on success, an increment of the
-//! success counter and a load of the consecutive-failure counter: no lock, no allocation,
-//! and no clock unless a slow-call threshold or a time window is configured.
+//! In the closed state with the default (consecutive-failures) policy, a successful call
+//! costs loads of that word, of the policy flags and of the consecutive-failure counter,
+//! and one increment of the success counter: no lock, no allocation, and no clock unless a
+//! slow-call threshold or a time window is configured. The counters are striped by thread
+//! over separate cache lines, so threads sharing a breaker do not contend on them.
 //!
 //! Everything else — transitions, half-open trial bookkeeping, the failure-rate window,
 //! the configuration — is behind one mutex, held for a few instructions, never across an
@@ -84,6 +85,7 @@ const HALF_OPEN: u64 = 2;
 const FORCED_OPEN: u64 = 3;
 const DISABLED: u64 = 4;
 const TAG_BITS: u32 = 8;
+const TAG_MASK: u64 = (1 << TAG_BITS) - 1;
 
 impl State {
     const fn tag(self) -> u64 {
@@ -97,7 +99,7 @@ impl State {
     }
 
     const fn of_word(word: u64) -> State {
-        match word & ((1 << TAG_BITS) - 1) {
+        match word & TAG_MASK {
             CLOSED => State::Closed,
             OPEN => State::Open,
             HALF_OPEN => State::HalfOpen,
@@ -229,9 +231,9 @@ impl fmt::Display for StateChange {
 
 /// A snapshot of a breaker's state and counts, from [`CircuitBreaker::stats`].
 ///
-/// The counts are taken one by one while calls may be running: each is exact, and
-/// `successes + failures + uncounted + (calls in flight) == calls` holds once no call is in
-/// flight. [`CircuitBreaker::reset`] sets them back to zero.
+/// Each count is exact, though they are read one after the other while calls may be
+/// finishing. A call is counted when it finishes, exactly once, as a success, a failure or
+/// uncounted (by the policy). [`CircuitBreaker::reset`] sets them back to zero.
 ///
 /// ```
 /// use resilience::{BreakerConfig, CircuitBreaker, State};
@@ -250,7 +252,8 @@ pub struct BreakerStats {
     pub state: State,
     /// When the breaker entered it (or was created), on tokio's clock.
     pub since: Instant,
-    /// Calls let through (trial calls included).
+    /// Calls let through (trial calls included) that have finished: `successes + failures +
+    /// uncounted`. A call still running is not counted yet.
     pub calls: u64,
     /// Calls that succeeded.
     pub successes: u64,
@@ -278,9 +281,16 @@ pub struct BreakerStats {
     pub generation: u64,
 }
 
-#[derive(Debug, Default)]
+/// Counters, striped over cache lines by thread: a thread increments its own stripe, so
+/// threads that share a breaker do not fight over one cache line on every call.
+#[derive(Debug)]
 struct Counters {
-    calls: AtomicU64,
+    stripes: Box<[Stripe; STRIPES]>,
+}
+
+#[derive(Debug)]
+#[repr(align(128))]
+struct Stripe {
     successes: AtomicU64,
     failures: AtomicU64,
     uncounted: AtomicU64,
@@ -288,17 +298,54 @@ struct Counters {
     slow_calls: AtomicU64,
 }
 
+/// A power of two, so that picking a stripe is a mask.
+#[cfg(not(loom))]
+const STRIPES: usize = 8;
+#[cfg(loom)]
+const STRIPES: usize = 1;
+
 impl Counters {
+    fn new() -> Self {
+        let stripes = Box::new(std::array::from_fn(|_| Stripe {
+            successes: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+            uncounted: AtomicU64::new(0),
+            rejections: AtomicU64::new(0),
+            slow_calls: AtomicU64::new(0),
+        }));
+        Counters { stripes }
+    }
+
+    /// The calling thread's stripe.
+    #[inline]
+    fn mine(&self) -> &Stripe {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        thread_local! {
+            static STRIPE: usize = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        // A permit dropped while its thread's locals are torn down uses stripe 0.
+        let index = STRIPE.try_with(|i| *i).unwrap_or(0);
+        &self.stripes[index % STRIPES]
+    }
+
+    fn sum(&self, counter: impl Fn(&Stripe) -> &AtomicU64) -> u64 {
+        self.stripes
+            .iter()
+            .map(|s| counter(s).load(Relaxed))
+            .fold(0, u64::wrapping_add)
+    }
+
     fn clear(&self) {
-        for counter in [
-            &self.calls,
-            &self.successes,
-            &self.failures,
-            &self.uncounted,
-            &self.rejections,
-            &self.slow_calls,
-        ] {
-            counter.store(0, Relaxed);
+        for s in self.stripes.iter() {
+            for counter in [
+                &s.successes,
+                &s.failures,
+                &s.uncounted,
+                &s.rejections,
+                &s.slow_calls,
+            ] {
+                counter.store(0, Relaxed);
+            }
         }
     }
 }
@@ -326,6 +373,8 @@ enum Outcome {
 const NEEDS_CLOCK: u32 = 1;
 /// `flags`: a failure-rate policy is on; outcomes go to the window, behind the mutex.
 const RATE: u32 = 2;
+/// `Permit::start`: the call is not timed.
+const UNTIMED: u64 = u64::MAX;
 /// `slow_nanos`: no slow-call threshold.
 const NO_SLOW: u64 = u64::MAX;
 
@@ -426,7 +475,7 @@ impl CircuitBreaker {
             flags: AtomicU32::new(0),
             slow_nanos: AtomicU64::new(NO_SLOW),
             open_until: AtomicU64::new(0),
-            counters: Counters::default(),
+            counters: Counters::new(),
             base,
             registered,
             inner: Mutex::new(Inner {
@@ -588,16 +637,19 @@ impl CircuitBreaker {
         let state = State::of_word(word);
         let now = self.now_nanos();
         let c = &self.counters;
+        let successes = c.sum(|s| &s.successes);
+        let failures = c.sum(|s| &s.failures);
+        let uncounted = c.sum(|s| &s.uncounted);
         BreakerStats {
             name: Arc::clone(&self.name),
             state,
             since: inner.since,
-            calls: c.calls.load(Relaxed),
-            successes: c.successes.load(Relaxed),
-            failures: c.failures.load(Relaxed),
-            uncounted: c.uncounted.load(Relaxed),
-            rejections: c.rejections.load(Relaxed),
-            slow_calls: c.slow_calls.load(Relaxed),
+            calls: successes + failures + uncounted,
+            successes,
+            failures,
+            uncounted,
+            rejections: c.sum(|s| &s.rejections),
+            slow_calls: c.sum(|s| &s.slow_calls),
             consecutive_failures: self.consecutive.load(Relaxed),
             failure_rate: inner
                 .config
@@ -636,10 +688,19 @@ impl CircuitBreaker {
     /// permit.record(&result, |_| true);
     /// assert_eq!(breaker.stats().successes, 1);
     /// ```
+    #[inline]
     pub fn try_acquire(&self) -> Result<Permit<'_>, Error> {
-        let mut word = self.word.load(Acquire);
+        let word = self.word.load(Acquire);
+        if word & TAG_MASK == CLOSED {
+            return Ok(self.grant(word));
+        }
+        self.try_acquire_slow(word)
+    }
+
+    #[inline(never)]
+    fn try_acquire_slow(&self, mut word: u64) -> Result<Permit<'_>, Error> {
         loop {
-            match word & ((1 << TAG_BITS) - 1) {
+            match word & TAG_MASK {
                 CLOSED | DISABLED => return Ok(self.grant(word)),
                 FORCED_OPEN => return Err(self.reject(None)),
                 OPEN => {
@@ -681,9 +742,13 @@ impl CircuitBreaker {
         }
     }
 
+    #[inline]
     fn grant(&self, word: u64) -> Permit<'_> {
-        self.counters.calls.fetch_add(1, Relaxed);
-        let start = (self.flags.load(Relaxed) & NEEDS_CLOCK != 0).then(Instant::now);
+        let start = if self.flags.load(Relaxed) & NEEDS_CLOCK != 0 {
+            self.now_nanos()
+        } else {
+            UNTIMED
+        };
         Permit {
             breaker: self,
             word,
@@ -694,7 +759,7 @@ impl CircuitBreaker {
 
     #[cold]
     fn reject(&self, retry_in: Option<Duration>) -> Error {
-        self.counters.rejections.fetch_add(1, Relaxed);
+        self.counters.mine().rejections.fetch_add(1, Relaxed);
         Error::CircuitOpen {
             name: Arc::clone(&self.name),
             retry_in,
@@ -808,26 +873,44 @@ impl CircuitBreaker {
     }
 
     /// Reports the outcome of the call a permit was given for.
-    fn finish(&self, word: u64, start: Option<Instant>, mut outcome: Outcome) {
-        let mut now = None;
-        if let Some(start) = start
-            && outcome != Outcome::Released
+    #[inline]
+    fn finish(&self, word: u64, start: u64, outcome: Outcome) {
+        // The closed-state success path, lock-free and inlined into the caller.
+        if word & TAG_MASK == CLOSED
+            && start == UNTIMED
+            && outcome == Outcome::Success
+            && self.flags.load(Relaxed) & RATE == 0
         {
-            let end = Instant::now();
-            now = Some(nanos(end.saturating_duration_since(self.base)));
+            self.counters.mine().successes.fetch_add(1, Relaxed);
+            // One load when nothing failed lately.
+            if self.consecutive.load(Relaxed) != 0 && self.word.load(Relaxed) == word {
+                self.consecutive.store(0, Relaxed);
+            }
+            return;
+        }
+        self.finish_slow(word, start, outcome);
+    }
+
+    #[inline(never)]
+    fn finish_slow(&self, word: u64, start: u64, mut outcome: Outcome) {
+        let mut now = None;
+        if start != UNTIMED && outcome != Outcome::Released {
+            let end = self.now_nanos();
+            now = Some(end);
             let slow = self.slow_nanos.load(Relaxed);
-            if slow != NO_SLOW && nanos(end.saturating_duration_since(start)) >= slow {
-                self.counters.slow_calls.fetch_add(1, Relaxed);
+            if slow != NO_SLOW && end.saturating_sub(start) >= slow {
+                self.counters.mine().slow_calls.fetch_add(1, Relaxed);
                 outcome = Outcome::Failure;
             }
         }
+        let stripe = self.counters.mine();
         let counter = match outcome {
-            Outcome::Success => &self.counters.successes,
-            Outcome::Failure => &self.counters.failures,
-            Outcome::Released => &self.counters.uncounted,
+            Outcome::Success => &stripe.successes,
+            Outcome::Failure => &stripe.failures,
+            Outcome::Released => &stripe.uncounted,
         };
         counter.fetch_add(1, Relaxed);
-        match word & ((1 << TAG_BITS) - 1) {
+        match word & TAG_MASK {
             CLOSED => self.finish_closed(word, outcome, now),
             HALF_OPEN => self.finish_trial(word, outcome),
             _ => {}
@@ -840,7 +923,6 @@ impl CircuitBreaker {
         match outcome {
             Outcome::Released => return,
             Outcome::Success if !rate => {
-                // The lock-free success path: one load when nothing failed lately.
                 if self.consecutive.load(Relaxed) != 0 && self.word.load(Relaxed) == word {
                     self.consecutive.store(0, Relaxed);
                 }
@@ -948,7 +1030,8 @@ impl CircuitBreaker {
 pub struct Permit<'a> {
     breaker: &'a CircuitBreaker,
     word: u64,
-    start: Option<Instant>,
+    /// When the call started, in nanoseconds on the breaker's clock, if it is timed.
+    start: u64,
     done: bool,
 }
 
@@ -1030,6 +1113,7 @@ impl Permit<'_> {
         State::of_word(self.word)
     }
 
+    #[inline]
     fn finish(&mut self, outcome: Outcome) {
         if !std::mem::replace(&mut self.done, true) {
             self.breaker.finish(self.word, self.start, outcome);
@@ -1038,7 +1122,11 @@ impl Permit<'_> {
 }
 
 impl Drop for Permit<'_> {
+    #[inline]
     fn drop(&mut self) {
+        if self.done {
+            return;
+        }
         let outcome = if std::thread::panicking() {
             Outcome::Failure
         } else {
