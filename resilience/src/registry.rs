@@ -101,7 +101,7 @@ fn register_site(name: &str, config: BreakerConfig, site: &'static str) -> Arc<C
 /// configured here), then lives for the rest of the program. Functions that name the same
 /// breaker share it. If their attribute arguments differ, the first call site's win (unless
 /// the name was configured here, which wins over both) and the mismatch is reported once per
-/// pair of call sites, on standard error and in [`config_conflicts`].
+/// pair of call sites, on standard error and in [`config_conflicts`](breakers::config_conflicts).
 ///
 /// ```
 /// use std::time::Duration;

@@ -31,7 +31,7 @@ fn quiet_injected_panics() {
     ONCE.call_once(|| {
         let default = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if info.payload_as_str() != Some("injected") {
+            if info.payload().downcast_ref::<&str>() != Some(&"injected") {
                 default(info);
             }
         }));

@@ -267,10 +267,10 @@ impl BreakerConfig {
         };
         let window = window.clamped();
         let mut minimum_calls = at_least_one(minimum_calls);
-        if let Window::Calls(n) = window
-            && minimum_calls > n
-        {
-            minimum_calls = n;
+        if let Window::Calls(n) = window {
+            if minimum_calls > n {
+                minimum_calls = n;
+            }
         }
         self.failure_rate = Some(FailureRate {
             rate,

@@ -407,7 +407,7 @@ fn nanos(d: Duration) -> u64 {
 /// ```
 ///
 /// Time comes from [`tokio::time::Instant::now`]: under a paused tokio clock
-/// (`#[tokio::test(start_paused = true)]`, [`tokio::time::advance`]) the open period follows
+/// (`#[tokio::test(start_paused = true)]`, `tokio::time::advance`) the open period follows
 /// it; outside a runtime it is the real clock.
 ///
 /// For the `#[circuit_breaker]` attribute, breakers live in the global registry
