@@ -132,3 +132,29 @@ fn reset_racing_a_trip() {
         assert_eq!(breaker.state(), State::Closed);
     });
 }
+
+/// A closed-state call that fails after the breaker opened must not reopen it while a trial
+/// call closes it.
+#[test]
+fn a_late_failure_does_not_steer_a_trial() {
+    loom::model(|| {
+        let breaker = Arc::new(CircuitBreaker::new(
+            "loom",
+            config().with_failure_threshold(1),
+        ));
+        let late = breaker.try_acquire().unwrap();
+        breaker.try_acquire().unwrap().failure();
+        assert_eq!(breaker.state(), State::Open);
+        let b = Arc::clone(&breaker);
+        let trial = thread::spawn(move || {
+            let permit = b.try_acquire().unwrap();
+            assert!(permit.is_trial());
+            permit.success();
+        });
+        late.failure();
+        trial.join().unwrap();
+        assert_eq!(breaker.state(), State::Closed);
+        assert_eq!(breaker.stats().consecutive_failures, 0);
+        assert_counts_add_up(&breaker);
+    });
+}

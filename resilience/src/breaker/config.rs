@@ -142,7 +142,7 @@ impl FailureRate {
 /// The defaults are the `#[circuit_breaker]` attribute's: `failure_threshold` 5 consecutive
 /// failures, `recovery_timeout` 60 s, `half_open_max_calls` 1, `success_threshold` 1, no
 /// failure-rate policy, no slow-call threshold, no recovery backoff.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 pub struct BreakerConfig {
     pub(crate) failure_threshold: u32,
     pub(crate) threshold_set: bool,
@@ -153,6 +153,22 @@ pub struct BreakerConfig {
     pub(crate) slow_call: Option<Duration>,
     pub(crate) backoff_factor: f64,
     pub(crate) backoff_max: Duration,
+}
+
+/// Equal when they behave the same: an explicit `with_failure_threshold(5)` equals the
+/// default, so call sites that spell the default out do not look like a mismatch.
+impl PartialEq for BreakerConfig {
+    fn eq(&self, other: &Self) -> bool {
+        self.failure_threshold == other.failure_threshold
+            && self.consecutive_policy() == other.consecutive_policy()
+            && self.recovery_timeout == other.recovery_timeout
+            && self.half_open_max_calls == other.half_open_max_calls
+            && self.success_threshold == other.success_threshold
+            && self.failure_rate == other.failure_rate
+            && self.slow_call == other.slow_call
+            && self.backoff_factor == other.backoff_factor
+            && (self.backoff_factor == 1.0 || self.backoff_max == other.backoff_max)
+    }
 }
 
 impl Default for BreakerConfig {
@@ -489,6 +505,25 @@ mod tests {
             .with_failure_threshold(3);
         assert!(a.consecutive_policy() && b.consecutive_policy());
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn equality_is_behaviour() {
+        let explicit = BreakerConfig::new().with_failure_threshold(5);
+        assert_eq!(explicit, BreakerConfig::new());
+        let no_backoff = BreakerConfig::new().with_recovery_backoff(0.5, Duration::from_secs(1));
+        assert_eq!(no_backoff, BreakerConfig::new());
+        assert_ne!(
+            BreakerConfig::new().with_failure_threshold(4),
+            BreakerConfig::new()
+        );
+        let w = Window::Calls(4);
+        assert_ne!(
+            BreakerConfig::new().with_failure_rate(0.5, w, 2),
+            BreakerConfig::new()
+                .with_failure_rate(0.5, w, 2)
+                .with_failure_threshold(5)
+        );
     }
 
     #[test]
