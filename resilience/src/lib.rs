@@ -28,6 +28,9 @@
 //! - [`classify`]: ready answers for `when =`, which errors are transient.
 //! - [`RetryAfter`]: let an error ask for its own delay (HTTP `Retry-After`).
 //! - [`Error`]: what the attributes themselves produce.
+//! - [`CircuitBreaker`]: stop calling a dependency that keeps failing ([`BreakerConfig`],
+//!   [`State`], [`BreakerStats`]); [`breakers`] is the global registry of named breakers,
+//!   for operators (listing, reset, force open, disable, run-time configuration, listeners).
 //!
 //! # Design choices
 //!
@@ -48,6 +51,14 @@ pub mod classify;
 mod error;
 mod retry;
 
+mod breaker;
+mod registry;
+pub use breaker::{
+    BreakerConfig, BreakerStats, CircuitBreaker, FailureRate, Permit, Reason, State, StateChange,
+    When, Window,
+};
+pub use registry::breakers;
+
 pub use backoff::{Backoff, Jitter, RetryPolicy};
 pub use error::Error;
 #[doc = include_str!("docs/retry.md")]
@@ -66,6 +77,31 @@ pub mod __private {
     pub use crate::backoff::{Backoff, Jitter, RetryPolicy};
     pub use crate::retry::{Attempts, Clock, Retry, Step};
     pub use ::core;
+
+    pub use crate::breaker::{BreakerConfig, CircuitBreaker, Permit, Window};
+    use std::sync::{Arc, OnceLock};
+
+    /// Called by each `#[circuit_breaker]` call site with its own `static SITE:
+    /// OnceLock<Arc<CircuitBreaker>>`; the hot path is just `SITE.get()`, the registry's
+    /// lock is only taken the first time. `site` is `"file:line"`.
+    #[inline]
+    pub fn site_breaker(
+        cell: &'static OnceLock<Arc<CircuitBreaker>>,
+        name: &'static str,
+        config: &'static BreakerConfig,
+        site: &'static str,
+    ) -> &'static CircuitBreaker {
+        match cell.get() {
+            Some(breaker) => breaker,
+            None => crate::registry::site_breaker(cell, name, config, site),
+        }
+    }
+
+    /// The default `when` of `#[circuit_breaker]`: every error counts.
+    #[inline(always)]
+    pub fn any_error<E>(_: &E) -> bool {
+        true
+    }
 
     /// Runs one sync attempt. The turbofish on the return type gives the body's `?` its
     /// target type, as the function's signature would.

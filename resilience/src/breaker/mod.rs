@@ -1,0 +1,1201 @@
+//! The circuit breaker: a state machine in front of a dependency that keeps failing.
+//!
+//! # How it is built
+//!
+//! The hot path is lock-free. One atomic word holds the state and a generation number that
+//! every transition bumps; a call reads it once to get its [`Permit`], and the permit
+//! remembers the word so that an outcome reported after the breaker moved on (a call that
+//! started before it opened) is counted in the statistics but does not steer the new state.
+//! In the closed state with the default (consecutive-failures) policy, a successful call
+//! costs loads of that word, of the policy flags and of the consecutive-failure counter,
+//! and one increment of the success counter: no lock, no allocation, and no clock unless a
+//! slow-call threshold or a time window is configured. The counters are striped by thread
+//! over separate cache lines, so threads sharing a breaker do not contend on them.
+//!
+//! Everything else — transitions, half-open trial bookkeeping, the failure-rate window,
+//! the configuration — is behind one mutex, held for a few instructions, never across an
+//! `.await` or a user callback: listeners run after it is released. Only a thread holding
+//! the mutex writes the state word, so transitions are serialised and each is decided on a
+//! state that cannot change under it.
+//!
+//! Memory orderings: the state word is stored with `Release` and loaded with `Acquire`, so
+//! a thread that sees a new state also sees what was written before it (the end of the open
+//! period, the configuration's atomics). Counters are `Relaxed`: they are statistics, each
+//! exact on its own, and all of them exact together once the threads that used the breaker
+//! are joined. The consecutive-failure counter is `Relaxed` too: reaching the threshold only
+//! sends the caller to the mutex, where the decision to open is taken again.
+
+mod config;
+mod sync;
+mod window;
+
+pub use config::{BreakerConfig, FailureRate, Window};
+
+use std::{
+    fmt,
+    panic::{AssertUnwindSafe, catch_unwind},
+    sync::{Arc, PoisonError},
+    time::Duration,
+};
+
+use tokio::time::Instant;
+
+use self::sync::{
+    AtomicU32, AtomicU64, Mutex, MutexGuard,
+    Ordering::{Acquire, Relaxed, Release},
+};
+use self::window::RateWindow;
+use crate::Error;
+
+/// A listener of state changes.
+pub(crate) type Listener = Arc<dyn Fn(&StateChange) + Send + Sync>;
+
+/// The state of a [`CircuitBreaker`].
+///
+/// ```
+/// use resilience::{CircuitBreaker, BreakerConfig, State};
+///
+/// let breaker = CircuitBreaker::new("db", BreakerConfig::new());
+/// assert_eq!(breaker.state(), State::Closed);
+/// breaker.force_open();
+/// assert_eq!(breaker.state(), State::ForcedOpen);
+/// assert_eq!(State::HalfOpen.to_string(), "half-open");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum State {
+    /// Calls go through; failures are counted.
+    Closed,
+    /// Calls are rejected until the open period ends. The state stays `Open` past that
+    /// moment until the next call, which becomes the first trial call.
+    Open,
+    /// A limited number of trial calls go through to see whether the dependency recovered.
+    HalfOpen,
+    /// Set by an operator with [`CircuitBreaker::force_open`]: every call is rejected until
+    /// [`CircuitBreaker::reset`].
+    ForcedOpen,
+    /// Set by an operator with [`CircuitBreaker::disable`]: every call goes through and is
+    /// counted in the statistics, but the breaker never opens.
+    Disabled,
+}
+
+const CLOSED: u64 = 0;
+const OPEN: u64 = 1;
+const HALF_OPEN: u64 = 2;
+const FORCED_OPEN: u64 = 3;
+const DISABLED: u64 = 4;
+const TAG_BITS: u32 = 8;
+const TAG_MASK: u64 = (1 << TAG_BITS) - 1;
+
+impl State {
+    const fn tag(self) -> u64 {
+        match self {
+            State::Closed => CLOSED,
+            State::Open => OPEN,
+            State::HalfOpen => HALF_OPEN,
+            State::ForcedOpen => FORCED_OPEN,
+            State::Disabled => DISABLED,
+        }
+    }
+
+    const fn of_word(word: u64) -> State {
+        match word & TAG_MASK {
+            CLOSED => State::Closed,
+            OPEN => State::Open,
+            HALF_OPEN => State::HalfOpen,
+            FORCED_OPEN => State::ForcedOpen,
+            _ => State::Disabled,
+        }
+    }
+
+    /// The state's name in lower case, as [`Display`](fmt::Display) writes it.
+    ///
+    /// ```
+    /// assert_eq!(resilience::State::ForcedOpen.as_str(), "forced-open");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            State::Closed => "closed",
+            State::Open => "open",
+            State::HalfOpen => "half-open",
+            State::ForcedOpen => "forced-open",
+            State::Disabled => "disabled",
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a breaker changed state.
+///
+/// ```
+/// use resilience::Reason;
+/// assert_eq!(
+///     Reason::ConsecutiveFailures { count: 5 }.to_string(),
+///     "5 consecutive failures"
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum Reason {
+    /// Closed to open: this many failures in a row.
+    ConsecutiveFailures {
+        /// The failures counted, at least the threshold.
+        count: u32,
+    },
+    /// Closed to open: the failure rate over the window reached the configured rate.
+    FailureRate {
+        /// The rate measured, in `[0, 1]`.
+        rate: f64,
+    },
+    /// Open to half-open: the open period ended and a call arrived.
+    RecoveryTimeoutElapsed,
+    /// Half-open to open: a trial call failed.
+    TrialFailed,
+    /// Half-open to closed: enough trial calls succeeded.
+    TrialsSucceeded {
+        /// The successful trials counted.
+        successes: u32,
+    },
+    /// [`CircuitBreaker::reset`].
+    Reset,
+    /// [`CircuitBreaker::force_open`].
+    ForcedOpen,
+    /// [`CircuitBreaker::disable`].
+    Disabled,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::ConsecutiveFailures { count } => write!(f, "{count} consecutive failures"),
+            Reason::FailureRate { rate } => write!(f, "failure rate {:.1}%", rate * 100.0),
+            Reason::RecoveryTimeoutElapsed => f.write_str("recovery timeout elapsed"),
+            Reason::TrialFailed => f.write_str("trial call failed"),
+            Reason::TrialsSucceeded { successes } => {
+                write!(f, "{successes} successful trial calls")
+            }
+            Reason::Reset => f.write_str("reset"),
+            Reason::ForcedOpen => f.write_str("forced open"),
+            Reason::Disabled => f.write_str("disabled"),
+        }
+    }
+}
+
+/// A state change, as given to listeners registered with
+/// [`CircuitBreaker::on_state_change`] and [`breakers::on_state_change`](crate::breakers::on_state_change).
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use resilience::{BreakerConfig, CircuitBreaker, State};
+///
+/// let breaker = CircuitBreaker::new("db", BreakerConfig::new().with_failure_threshold(1));
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let log = Arc::clone(&seen);
+/// breaker.on_state_change(move |change| log.lock().unwrap().push(change.to_string()));
+///
+/// let _ = breaker.call(|| Err::<(), _>(resilience::Error::circuit_open("upstream", None)));
+/// assert_eq!(*seen.lock().unwrap(), ["circuit breaker `db`: closed -> open (1 consecutive failures)"]);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct StateChange {
+    /// The breaker's name.
+    pub breaker: Arc<str>,
+    /// The state it left.
+    pub from: State,
+    /// The state it entered.
+    pub to: State,
+    /// Why.
+    pub reason: Reason,
+    /// When, on tokio's clock.
+    pub at: Instant,
+    /// The breaker's generation after the change: it grows by one with every transition, so
+    /// changes reported concurrently can be put back in order.
+    pub generation: u64,
+}
+
+impl fmt::Display for StateChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "circuit breaker `{}`: {} -> {} ({})",
+            self.breaker, self.from, self.to, self.reason
+        )
+    }
+}
+
+/// A snapshot of a breaker's state and counts, from [`CircuitBreaker::stats`].
+///
+/// Each count is exact, though they are read one after the other while calls may be
+/// finishing. A call is counted when it finishes, exactly once, as a success, a failure or
+/// uncounted (by the policy). [`CircuitBreaker::reset`] sets them back to zero.
+///
+/// ```
+/// use resilience::{BreakerConfig, CircuitBreaker, State};
+///
+/// let breaker = CircuitBreaker::new("db", BreakerConfig::new());
+/// let _ = breaker.call(|| Ok::<_, resilience::Error>(1));
+/// let stats = breaker.stats();
+/// assert_eq!((stats.state, stats.calls, stats.successes), (State::Closed, 1, 1));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct BreakerStats {
+    /// The breaker's name.
+    pub name: Arc<str>,
+    /// The current state.
+    pub state: State,
+    /// When the breaker entered it (or was created), on tokio's clock.
+    pub since: Instant,
+    /// Calls let through (trial calls included) that have finished: `successes + failures +
+    /// uncounted`. A call still running is not counted yet.
+    pub calls: u64,
+    /// Calls that succeeded.
+    pub successes: u64,
+    /// Calls that failed: an error that counts, a panic, or a slow call.
+    pub failures: u64,
+    /// Calls released without counting: errors that do not count, dropped futures.
+    pub uncounted: u64,
+    /// Calls rejected without running.
+    pub rejections: u64,
+    /// Calls that took at least the slow-call threshold (all of them also in `failures`).
+    pub slow_calls: u64,
+    /// Failures in a row in the closed state.
+    pub consecutive_failures: u32,
+    /// The failure rate over the window, once it holds the minimum number of calls; `None`
+    /// without a failure-rate policy.
+    pub failure_rate: Option<f64>,
+    /// While open: the time left until the next call is let through as a trial.
+    pub until_half_open: Option<Duration>,
+    /// Trial calls running, those of an earlier half-open period included: they keep their
+    /// slots until they finish, so that trial calls at once never exceed the limit.
+    pub trials_in_flight: u32,
+    /// Failed recoveries in a row, which lengthen the open period under a recovery backoff.
+    pub failed_recoveries: u32,
+    /// The breaker's generation: the number of transitions since it was created.
+    pub generation: u64,
+}
+
+/// Counters, striped over cache lines by thread: a thread increments its own stripe, so
+/// threads that share a breaker do not fight over one cache line on every call.
+#[derive(Debug)]
+struct Counters {
+    stripes: Box<[Stripe; STRIPES]>,
+}
+
+#[derive(Debug)]
+#[repr(align(128))]
+struct Stripe {
+    successes: AtomicU64,
+    failures: AtomicU64,
+    uncounted: AtomicU64,
+    rejections: AtomicU64,
+    slow_calls: AtomicU64,
+}
+
+/// A power of two, so that picking a stripe is a mask.
+#[cfg(not(loom))]
+const STRIPES: usize = 8;
+#[cfg(loom)]
+const STRIPES: usize = 1;
+
+impl Counters {
+    fn new() -> Self {
+        let stripes = Box::new(std::array::from_fn(|_| Stripe {
+            successes: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+            uncounted: AtomicU64::new(0),
+            rejections: AtomicU64::new(0),
+            slow_calls: AtomicU64::new(0),
+        }));
+        Counters { stripes }
+    }
+
+    /// The calling thread's stripe.
+    #[inline]
+    fn mine(&self) -> &Stripe {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        thread_local! {
+            static STRIPE: usize = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        // A permit dropped while its thread's locals are torn down uses stripe 0.
+        let index = STRIPE.try_with(|i| *i).unwrap_or(0);
+        &self.stripes[index % STRIPES]
+    }
+
+    fn sum(&self, counter: impl Fn(&Stripe) -> &AtomicU64) -> u64 {
+        self.stripes
+            .iter()
+            .map(|s| counter(s).load(Relaxed))
+            .fold(0, u64::wrapping_add)
+    }
+
+    fn clear(&self) {
+        for s in self.stripes.iter() {
+            for counter in [
+                &s.successes,
+                &s.failures,
+                &s.uncounted,
+                &s.rejections,
+                &s.slow_calls,
+            ] {
+                counter.store(0, Relaxed);
+            }
+        }
+    }
+}
+
+/// What the mutex guards.
+#[derive(Debug)]
+struct Inner {
+    config: BreakerConfig,
+    window: Option<RateWindow>,
+    trials_in_flight: u32,
+    trial_successes: u32,
+    failed_recoveries: u32,
+    since: Instant,
+}
+
+/// The outcome of one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Success,
+    Failure,
+    Released,
+}
+
+/// `flags`: a call must be timed (slow-call threshold or time window).
+const NEEDS_CLOCK: u32 = 1;
+/// `flags`: a failure-rate policy is on; outcomes go to the window, behind the mutex.
+const RATE: u32 = 2;
+/// `Permit::start`: the call is not timed.
+const UNTIMED: u64 = u64::MAX;
+/// `slow_nanos`: no slow-call threshold.
+const NO_SLOW: u64 = u64::MAX;
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// A circuit breaker: it lets calls through while they succeed, rejects them at once for a
+/// while after too many failed, then lets a few trial calls through to decide whether to
+/// close again.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{BreakerConfig, CircuitBreaker, Error, State};
+///
+/// let breaker = CircuitBreaker::new(
+///     "inventory",
+///     BreakerConfig::new().with_failure_threshold(2).with_recovery_timeout(Duration::from_secs(30)),
+/// );
+/// for _ in 0..2 {
+///     let _ = breaker.call(|| Err::<(), _>(std::io::Error::other("down")));
+/// }
+/// assert_eq!(breaker.state(), State::Open);
+///
+/// // The body does not run: the call is rejected at once.
+/// let result: Result<(), std::io::Error> = breaker.call(|| unreachable!());
+/// let err = result.unwrap_err();
+/// let inner = err.get_ref().unwrap().downcast_ref::<Error>().unwrap();
+/// assert!(inner.is_circuit_open());
+/// ```
+///
+/// Time comes from [`tokio::time::Instant::now`]: under a paused tokio clock
+/// (`#[tokio::test(start_paused = true)]`, `tokio::time::advance`) the open period follows
+/// it; outside a runtime it is the real clock.
+///
+/// For the `#[circuit_breaker]` attribute, breakers live in the global registry
+/// ([`breakers`](crate::breakers)); a breaker made with [`CircuitBreaker::new`] is your own,
+/// and is typically shared through an `Arc` or a `static`.
+pub struct CircuitBreaker {
+    name: Arc<str>,
+    /// `generation << 8 | state tag`. Stored (`Release`) only with `inner` locked; loaded
+    /// (`Acquire`) without it.
+    word: AtomicU64,
+    /// Failures in a row while closed.
+    consecutive: AtomicU32,
+    /// The consecutive-failures threshold, `0` when that policy is off.
+    threshold: AtomicU32,
+    /// `NEEDS_CLOCK | RATE`.
+    flags: AtomicU32,
+    slow_nanos: AtomicU64,
+    /// End of the open period, in nanoseconds since `base`. Written before the state word.
+    open_until: AtomicU64,
+    counters: Counters,
+    base: Instant,
+    registered: bool,
+    inner: Mutex<Inner>,
+    listeners: Mutex<Vec<Listener>>,
+}
+
+impl fmt::Debug for CircuitBreaker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CircuitBreaker")
+            .field("name", &self.name)
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing panics with these locks held; recover anyway rather than wedge the breaker.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl CircuitBreaker {
+    /// A closed breaker named `name`, outside the global registry.
+    ///
+    /// ```
+    /// use resilience::{BreakerConfig, CircuitBreaker};
+    /// let breaker = CircuitBreaker::new("search", BreakerConfig::new());
+    /// assert_eq!(breaker.name(), "search");
+    /// ```
+    pub fn new(name: impl Into<Arc<str>>, config: BreakerConfig) -> Self {
+        Self::build(name.into(), config, false)
+    }
+
+    /// A breaker of the registry: the global listeners hear it.
+    pub(crate) fn registered(name: Arc<str>, config: BreakerConfig) -> Self {
+        Self::build(name, config, true)
+    }
+
+    fn build(name: Arc<str>, config: BreakerConfig, registered: bool) -> Self {
+        let base = Instant::now();
+        let breaker = CircuitBreaker {
+            name,
+            word: AtomicU64::new(CLOSED),
+            consecutive: AtomicU32::new(0),
+            threshold: AtomicU32::new(0),
+            flags: AtomicU32::new(0),
+            slow_nanos: AtomicU64::new(NO_SLOW),
+            open_until: AtomicU64::new(0),
+            counters: Counters::new(),
+            base,
+            registered,
+            inner: Mutex::new(Inner {
+                config,
+                window: None,
+                trials_in_flight: 0,
+                trial_successes: 0,
+                failed_recoveries: 0,
+                since: base,
+            }),
+            listeners: Mutex::new(Vec::new()),
+        };
+        breaker.reconfigure(config);
+        breaker
+    }
+
+    /// The breaker's name.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// assert_eq!(CircuitBreaker::new("a", BreakerConfig::new()).name(), "a");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The breaker's name, shared.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// let name = CircuitBreaker::new("a", BreakerConfig::new()).name_arc();
+    /// assert_eq!(&*name, "a");
+    /// ```
+    pub fn name_arc(&self) -> Arc<str> {
+        Arc::clone(&self.name)
+    }
+
+    /// The current state. An open breaker reports [`State::Open`] until the first call after
+    /// its open period, which makes it half-open.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker, State};
+    /// assert_eq!(CircuitBreaker::new("a", BreakerConfig::new()).state(), State::Closed);
+    /// ```
+    pub fn state(&self) -> State {
+        State::of_word(self.word.load(Acquire))
+    }
+
+    /// The configuration in force.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// let config = BreakerConfig::new().with_failure_threshold(2);
+    /// assert_eq!(CircuitBreaker::new("a", config).config(), config);
+    /// ```
+    pub fn config(&self) -> BreakerConfig {
+        lock(&self.inner).config
+    }
+
+    /// Replaces the configuration. The state is kept; a failure-rate window is started
+    /// afresh if its shape changed. An open period already running keeps its end.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// let breaker = CircuitBreaker::new("a", BreakerConfig::new());
+    /// breaker.reconfigure(BreakerConfig::new().with_failure_threshold(1));
+    /// assert_eq!(breaker.config().failure_threshold(), 1);
+    /// ```
+    pub fn reconfigure(&self, config: BreakerConfig) {
+        let mut inner = lock(&self.inner);
+        let old_window = inner.config.failure_rate.map(|p| p.window);
+        let new_window = config.failure_rate.map(|p| p.window);
+        if old_window != new_window || inner.window.is_none() {
+            inner.window = new_window.map(RateWindow::new);
+        }
+        inner.config = config;
+        let threshold = if config.consecutive_policy() {
+            config.failure_threshold.max(1)
+        } else {
+            0
+        };
+        let timed = config.slow_call.is_some() || matches!(new_window, Some(Window::Time(_)));
+        let flags =
+            if timed { NEEDS_CLOCK } else { 0 } | if new_window.is_some() { RATE } else { 0 };
+        self.threshold.store(threshold, Relaxed);
+        self.slow_nanos
+            .store(config.slow_call.map_or(NO_SLOW, nanos), Relaxed);
+        self.flags.store(flags, Relaxed);
+    }
+
+    /// Back to [`State::Closed`] with every count at zero, from any state, the operator
+    /// states included. Calls in flight finish uncounted by the policy.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker, State};
+    /// let breaker = CircuitBreaker::new("a", BreakerConfig::new());
+    /// breaker.force_open();
+    /// breaker.reset();
+    /// assert_eq!(breaker.state(), State::Closed);
+    /// assert_eq!(breaker.stats().rejections, 0);
+    /// ```
+    pub fn reset(&self) {
+        let change = {
+            let mut inner = lock(&self.inner);
+            self.counters.clear();
+            inner.failed_recoveries = 0;
+            self.transition(&mut inner, State::Closed, Reason::Reset)
+        };
+        self.emit(change);
+    }
+
+    /// Operator switch: rejects every call until [`reset`](Self::reset).
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker, State};
+    /// let breaker = CircuitBreaker::new("a", BreakerConfig::new());
+    /// breaker.force_open();
+    /// assert!(breaker.try_acquire().is_err());
+    /// ```
+    pub fn force_open(&self) {
+        let change = {
+            let mut inner = lock(&self.inner);
+            self.transition(&mut inner, State::ForcedOpen, Reason::ForcedOpen)
+        };
+        self.emit(change);
+    }
+
+    /// Operator switch: lets every call through and keeps counting them, but never opens,
+    /// until [`reset`](Self::reset).
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker, State};
+    /// let breaker = CircuitBreaker::new("a", BreakerConfig::new().with_failure_threshold(1));
+    /// breaker.disable();
+    /// for _ in 0..3 {
+    ///     let _ = breaker.call(|| Err::<(), _>(resilience::Error::circuit_open("x", None)));
+    /// }
+    /// assert_eq!(breaker.state(), State::Disabled);
+    /// assert_eq!(breaker.stats().failures, 3);
+    /// ```
+    pub fn disable(&self) {
+        let change = {
+            let mut inner = lock(&self.inner);
+            self.transition(&mut inner, State::Disabled, Reason::Disabled)
+        };
+        self.emit(change);
+    }
+
+    /// A snapshot of the state and counts; see [`BreakerStats`].
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// let stats = CircuitBreaker::new("a", BreakerConfig::new()).stats();
+    /// assert_eq!(stats.calls, 0);
+    /// ```
+    pub fn stats(&self) -> BreakerStats {
+        let inner = lock(&self.inner);
+        let word = self.word.load(Acquire);
+        let state = State::of_word(word);
+        let now = self.now_nanos();
+        let c = &self.counters;
+        let successes = c.sum(|s| &s.successes);
+        let failures = c.sum(|s| &s.failures);
+        let uncounted = c.sum(|s| &s.uncounted);
+        BreakerStats {
+            name: Arc::clone(&self.name),
+            state,
+            since: inner.since,
+            calls: successes + failures + uncounted,
+            successes,
+            failures,
+            uncounted,
+            rejections: c.sum(|s| &s.rejections),
+            slow_calls: c.sum(|s| &s.slow_calls),
+            consecutive_failures: self.consecutive.load(Relaxed),
+            failure_rate: inner
+                .config
+                .failure_rate
+                .zip(inner.window.as_ref())
+                .and_then(|(policy, window)| window.rate(&policy, now)),
+            until_half_open: (state == State::Open)
+                .then(|| Duration::from_nanos(self.open_until.load(Relaxed).saturating_sub(now))),
+            trials_in_flight: inner.trials_in_flight,
+            failed_recoveries: inner.failed_recoveries,
+            generation: word >> TAG_BITS,
+        }
+    }
+
+    /// Calls `listener` after every state change of this breaker, outside any lock. A
+    /// listener that panics is ignored (its panic is caught), and the breaker carries on.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// let breaker = CircuitBreaker::new("a", BreakerConfig::new());
+    /// breaker.on_state_change(|change| eprintln!("{change}"));
+    /// breaker.force_open(); // prints "circuit breaker `a`: closed -> forced-open (forced open)"
+    /// ```
+    pub fn on_state_change(&self, listener: impl Fn(&StateChange) + Send + Sync + 'static) {
+        lock(&self.listeners).push(Arc::new(listener));
+    }
+
+    /// Asks to make one call. On `Ok`, make the call and report its outcome through the
+    /// [`Permit`]; on `Err` ([`Error::CircuitOpen`]), do not make it.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// let breaker = CircuitBreaker::new("a", BreakerConfig::new());
+    /// let permit = breaker.try_acquire().expect("closed");
+    /// let result: Result<u32, std::io::Error> = Ok(7);
+    /// permit.record(&result, |_| true);
+    /// assert_eq!(breaker.stats().successes, 1);
+    /// ```
+    #[inline]
+    pub fn try_acquire(&self) -> Result<Permit<'_>, Error> {
+        let word = self.word.load(Acquire);
+        if word & TAG_MASK == CLOSED {
+            return Ok(self.grant(word));
+        }
+        self.try_acquire_slow(word)
+    }
+
+    #[inline(never)]
+    fn try_acquire_slow(&self, mut word: u64) -> Result<Permit<'_>, Error> {
+        loop {
+            match word & TAG_MASK {
+                CLOSED | DISABLED => return Ok(self.grant(word)),
+                FORCED_OPEN => return Err(self.reject(None)),
+                OPEN => {
+                    let until = self.open_until.load(Relaxed);
+                    let now = self.now_nanos();
+                    if now < until {
+                        return Err(self.reject(Some(Duration::from_nanos(until - now))));
+                    }
+                }
+                _ => {}
+            }
+            // Open past its period, or half-open: decided behind the lock.
+            let (result, change) = {
+                let mut inner = lock(&self.inner);
+                let current = self.word.load(Relaxed);
+                if current != word {
+                    word = current;
+                    continue;
+                }
+                let change = if State::of_word(word) == State::Open {
+                    self.transition(&mut inner, State::HalfOpen, Reason::RecoveryTimeoutElapsed)
+                } else {
+                    None
+                };
+                // Trials of an earlier half-open period that are still running hold their
+                // slots: trial calls at once never exceed the limit.
+                if inner.trials_in_flight < inner.config.half_open_max_calls {
+                    inner.trials_in_flight += 1;
+                    (Some(self.word.load(Relaxed)), change)
+                } else {
+                    (None, change)
+                }
+            };
+            self.emit(change);
+            return match result {
+                Some(word) => Ok(self.grant(word)),
+                None => Err(self.reject(None)),
+            };
+        }
+    }
+
+    #[inline]
+    fn grant(&self, word: u64) -> Permit<'_> {
+        let start = if self.flags.load(Relaxed) & NEEDS_CLOCK != 0 {
+            self.now_nanos()
+        } else {
+            UNTIMED
+        };
+        Permit {
+            breaker: self,
+            word,
+            start,
+            done: false,
+        }
+    }
+
+    #[cold]
+    fn reject(&self, retry_in: Option<Duration>) -> Error {
+        self.counters.mine().rejections.fetch_add(1, Relaxed);
+        Error::CircuitOpen {
+            name: Arc::clone(&self.name),
+            retry_in,
+        }
+    }
+
+    /// Runs `op` through the breaker; every error counts as a failure. See
+    /// [`when`](Self::when) to choose which errors count.
+    ///
+    /// A panic in `op` counts as a failure and goes on unwinding unchanged.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// let breaker = CircuitBreaker::new("a", BreakerConfig::new());
+    /// let n: Result<u32, resilience::Error> = breaker.call(|| Ok(4));
+    /// assert_eq!(n.unwrap(), 4);
+    /// ```
+    pub fn call<T, E: From<Error>>(&self, op: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+        self.when(crate::__private::any_error).call(op)
+    }
+
+    /// Runs the future `op` through the breaker; every error counts as a failure. If the
+    /// returned future is dropped before `op` finishes, the call is released uncounted.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let breaker = CircuitBreaker::new("a", BreakerConfig::new());
+    /// let n: Result<u32, resilience::Error> = breaker.call_async(async { Ok(4) }).await;
+    /// assert_eq!(n.unwrap(), 4);
+    /// # });
+    /// ```
+    pub async fn call_async<T, E, F>(&self, op: F) -> Result<T, E>
+    where
+        E: From<Error>,
+        F: Future<Output = Result<T, E>>,
+    {
+        self.when(crate::__private::any_error).call_async(op).await
+    }
+
+    /// The plain API with a choice of which errors count as failures: errors for which
+    /// `counts` returns `false` pass through without counting.
+    ///
+    /// ```
+    /// use std::io::{Error, ErrorKind};
+    /// use resilience::{BreakerConfig, CircuitBreaker};
+    ///
+    /// let breaker = CircuitBreaker::new("a", BreakerConfig::new());
+    /// let not_found = |e: &Error| e.kind() != ErrorKind::NotFound;
+    /// let _ = breaker.when(not_found).call(|| Err::<(), _>(Error::from(ErrorKind::NotFound)));
+    /// assert_eq!(breaker.stats().failures, 0);
+    /// assert_eq!(breaker.stats().uncounted, 1);
+    /// ```
+    pub fn when<P>(&self, counts: P) -> When<'_, P> {
+        When {
+            breaker: self,
+            counts,
+        }
+    }
+
+    fn now_nanos(&self) -> u64 {
+        nanos(Instant::now().saturating_duration_since(self.base))
+    }
+
+    /// Moves to `to`; `None` when it was already there (the generation still moves on, so
+    /// that calls in flight no longer steer the state).
+    fn transition(&self, inner: &mut Inner, to: State, reason: Reason) -> Option<StateChange> {
+        let old = self.word.load(Relaxed);
+        let from = State::of_word(old);
+        let generation = (old >> TAG_BITS) + 1;
+        let at = Instant::now();
+        match to {
+            State::Open => {
+                let open_for = inner.config.open_duration(inner.failed_recoveries);
+                let until =
+                    nanos(at.saturating_duration_since(self.base)).saturating_add(nanos(open_for));
+                self.open_until.store(until, Relaxed);
+            }
+            State::Closed => {
+                self.consecutive.store(0, Relaxed);
+                inner.failed_recoveries = 0;
+                if let Some(window) = &mut inner.window {
+                    window.clear();
+                }
+            }
+            _ => {}
+        }
+        inner.trial_successes = 0;
+        inner.since = at;
+        self.word.store(generation << TAG_BITS | to.tag(), Release);
+        (from != to).then(|| StateChange {
+            breaker: Arc::clone(&self.name),
+            from,
+            to,
+            reason,
+            at,
+            generation,
+        })
+    }
+
+    fn emit(&self, change: Option<StateChange>) {
+        let Some(change) = change else { return };
+        let mut listeners = lock(&self.listeners).clone();
+        if self.registered {
+            listeners.extend(crate::registry::global_listeners());
+        }
+        for listener in listeners {
+            // A listener's panic must not reach the call that happened to trigger the change.
+            let _ = catch_unwind(AssertUnwindSafe(|| listener(&change)));
+        }
+    }
+
+    /// Reports the outcome of the call a permit was given for.
+    #[inline]
+    fn finish(&self, word: u64, start: u64, outcome: Outcome) {
+        // The closed-state success path, lock-free and inlined into the caller.
+        if word & TAG_MASK == CLOSED
+            && start == UNTIMED
+            && outcome == Outcome::Success
+            && self.flags.load(Relaxed) & RATE == 0
+        {
+            self.counters.mine().successes.fetch_add(1, Relaxed);
+            // One load when nothing failed lately.
+            if self.consecutive.load(Relaxed) != 0 && self.word.load(Relaxed) == word {
+                self.consecutive.store(0, Relaxed);
+            }
+            return;
+        }
+        self.finish_slow(word, start, outcome);
+    }
+
+    #[inline(never)]
+    fn finish_slow(&self, word: u64, start: u64, mut outcome: Outcome) {
+        let mut now = None;
+        if start != UNTIMED && outcome != Outcome::Released {
+            let end = self.now_nanos();
+            now = Some(end);
+            let slow = self.slow_nanos.load(Relaxed);
+            if slow != NO_SLOW && end.saturating_sub(start) >= slow {
+                self.counters.mine().slow_calls.fetch_add(1, Relaxed);
+                outcome = Outcome::Failure;
+            }
+        }
+        let stripe = self.counters.mine();
+        let counter = match outcome {
+            Outcome::Success => &stripe.successes,
+            Outcome::Failure => &stripe.failures,
+            Outcome::Released => &stripe.uncounted,
+        };
+        counter.fetch_add(1, Relaxed);
+        match word & TAG_MASK {
+            CLOSED => self.finish_closed(word, outcome, now),
+            HALF_OPEN => self.finish_trial(word, outcome),
+            _ => {}
+        }
+    }
+
+    fn finish_closed(&self, word: u64, outcome: Outcome, now: Option<u64>) {
+        let rate = self.flags.load(Relaxed) & RATE != 0;
+        let mut counted = false;
+        match outcome {
+            Outcome::Released => return,
+            Outcome::Success if !rate => {
+                if self.consecutive.load(Relaxed) != 0 && self.word.load(Relaxed) == word {
+                    self.consecutive.store(0, Relaxed);
+                }
+                return;
+            }
+            Outcome::Failure if !rate => {
+                if self.word.load(Acquire) != word {
+                    return; // the breaker moved on while the call ran
+                }
+                let count = self.consecutive.fetch_add(1, Relaxed).saturating_add(1);
+                let threshold = self.threshold.load(Relaxed);
+                if threshold == 0 || count < threshold {
+                    return;
+                }
+                counted = true;
+            }
+            _ => {}
+        }
+        let change = {
+            let mut inner = lock(&self.inner);
+            if self.word.load(Relaxed) != word {
+                return;
+            }
+            let failure = outcome == Outcome::Failure;
+            if !counted {
+                if failure {
+                    self.consecutive.fetch_add(1, Relaxed);
+                } else {
+                    self.consecutive.store(0, Relaxed);
+                }
+            }
+            let now = now.unwrap_or_else(|| self.now_nanos());
+            let policy = inner.config.failure_rate;
+            if let Some(window) = &mut inner.window {
+                window.record(failure, now);
+            }
+            let count = self.consecutive.load(Relaxed);
+            let reason = if failure
+                && inner.config.consecutive_policy()
+                && count >= inner.config.failure_threshold
+            {
+                Some(Reason::ConsecutiveFailures { count })
+            } else {
+                policy
+                    .zip(inner.window.as_ref())
+                    .and_then(|(policy, window)| window.trips(&policy, now))
+                    .map(|rate| Reason::FailureRate { rate })
+            };
+            match reason {
+                Some(reason) => self.transition(&mut inner, State::Open, reason),
+                None => return,
+            }
+        };
+        self.emit(change);
+    }
+
+    fn finish_trial(&self, word: u64, outcome: Outcome) {
+        let change = {
+            let mut inner = lock(&self.inner);
+            inner.trials_in_flight = inner.trials_in_flight.saturating_sub(1);
+            if self.word.load(Relaxed) != word {
+                return; // a trial of an earlier half-open period: it no longer decides
+            }
+            match outcome {
+                Outcome::Released => return,
+                Outcome::Success => {
+                    inner.trial_successes += 1;
+                    let successes = inner.trial_successes;
+                    if successes < inner.config.success_threshold {
+                        return;
+                    }
+                    self.transition(
+                        &mut inner,
+                        State::Closed,
+                        Reason::TrialsSucceeded { successes },
+                    )
+                }
+                Outcome::Failure => {
+                    inner.failed_recoveries = inner.failed_recoveries.saturating_add(1);
+                    self.transition(&mut inner, State::Open, Reason::TrialFailed)
+                }
+            }
+        };
+        self.emit(change);
+    }
+}
+
+/// The right to make one call through a [`CircuitBreaker`], from
+/// [`CircuitBreaker::try_acquire`]. Report the call's outcome with [`record`](Self::record),
+/// [`success`](Self::success) or [`failure`](Self::failure).
+///
+/// A permit dropped without a report is never lost: while the thread panics it counts as a
+/// failure; otherwise (a future dropped, a task cancelled) it is released uncounted, and a
+/// half-open trial slot it held is freed. A permit is `Send + Sync`, so it can be held across
+/// an `.await`.
+///
+/// ```
+/// # use resilience::{BreakerConfig, CircuitBreaker};
+/// let breaker = CircuitBreaker::new("a", BreakerConfig::new());
+/// drop(breaker.try_acquire().unwrap());
+/// assert_eq!(breaker.stats().uncounted, 1);
+/// ```
+#[must_use = "a permit is for one call: report its outcome, or drop it to release it uncounted"]
+#[derive(Debug)]
+pub struct Permit<'a> {
+    breaker: &'a CircuitBreaker,
+    word: u64,
+    /// When the call started, in nanoseconds on the breaker's clock, if it is timed.
+    start: u64,
+    done: bool,
+}
+
+impl Permit<'_> {
+    /// Reports a call's result: `Ok` is a success, an `Err` for which `counts` is `true` a
+    /// failure, any other `Err` is released uncounted.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// let breaker = CircuitBreaker::new("a", BreakerConfig::new());
+    /// let result: Result<(), u16> = Err(404);
+    /// breaker.try_acquire().unwrap().record(&result, |status| *status >= 500);
+    /// assert_eq!(breaker.stats().uncounted, 1);
+    /// ```
+    pub fn record<T, E>(mut self, result: &Result<T, E>, counts: impl Fn(&E) -> bool) {
+        let outcome = match result {
+            Ok(_) => Outcome::Success,
+            Err(e) if counts(e) => Outcome::Failure,
+            Err(_) => Outcome::Released,
+        };
+        self.finish(outcome);
+    }
+
+    /// Reports a success.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// let breaker = CircuitBreaker::new("a", BreakerConfig::new());
+    /// breaker.try_acquire().unwrap().success();
+    /// assert_eq!(breaker.stats().successes, 1);
+    /// ```
+    pub fn success(mut self) {
+        self.finish(Outcome::Success);
+    }
+
+    /// Reports a failure.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// let breaker = CircuitBreaker::new("a", BreakerConfig::new());
+    /// breaker.try_acquire().unwrap().failure();
+    /// assert_eq!(breaker.stats().failures, 1);
+    /// ```
+    pub fn failure(mut self) {
+        self.finish(Outcome::Failure);
+    }
+
+    /// Releases the permit without counting the call, as dropping it does outside a panic.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// let breaker = CircuitBreaker::new("a", BreakerConfig::new());
+    /// breaker.try_acquire().unwrap().release();
+    /// assert_eq!(breaker.stats().uncounted, 1);
+    /// ```
+    pub fn release(mut self) {
+        self.finish(Outcome::Released);
+    }
+
+    /// Whether this is a half-open trial call.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// let breaker = CircuitBreaker::new("a", BreakerConfig::new());
+    /// assert!(!breaker.try_acquire().unwrap().is_trial());
+    /// ```
+    pub fn is_trial(&self) -> bool {
+        State::of_word(self.word) == State::HalfOpen
+    }
+
+    /// The state the breaker was in when it gave the permit.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker, State};
+    /// let breaker = CircuitBreaker::new("a", BreakerConfig::new());
+    /// assert_eq!(breaker.try_acquire().unwrap().state(), State::Closed);
+    /// ```
+    pub fn state(&self) -> State {
+        State::of_word(self.word)
+    }
+
+    #[inline]
+    fn finish(&mut self, outcome: Outcome) {
+        if !std::mem::replace(&mut self.done, true) {
+            self.breaker.finish(self.word, self.start, outcome);
+        }
+    }
+}
+
+impl Drop for Permit<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let outcome = if std::thread::panicking() {
+            Outcome::Failure
+        } else {
+            Outcome::Released
+        };
+        self.finish(outcome);
+    }
+}
+
+/// A breaker with a choice of which errors count, from [`CircuitBreaker::when`].
+///
+/// ```
+/// use resilience::{BreakerConfig, CircuitBreaker};
+///
+/// let breaker = CircuitBreaker::new("a", BreakerConfig::new().with_failure_threshold(1));
+/// let transient = |e: &resilience::Error| e.is_timeout();
+/// let guarded = breaker.when(transient);
+/// let _ = guarded.call(|| Err::<(), _>(resilience::Error::circuit_open("x", None)));
+/// assert_eq!(breaker.state(), resilience::State::Closed); // did not count
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct When<'a, P> {
+    breaker: &'a CircuitBreaker,
+    counts: P,
+}
+
+impl<P> When<'_, P> {
+    /// As [`CircuitBreaker::call`], counting only the errors `counts` accepts.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// let breaker = CircuitBreaker::new("a", BreakerConfig::new());
+    /// let r: Result<(), resilience::Error> = breaker.when(|_: &resilience::Error| true).call(|| Ok(()));
+    /// assert!(r.is_ok());
+    /// ```
+    pub fn call<T, E>(&self, op: impl FnOnce() -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<Error>,
+        P: Fn(&E) -> bool,
+    {
+        let permit = self.breaker.try_acquire()?;
+        let result = op();
+        permit.record(&result, &self.counts);
+        result
+    }
+
+    /// As [`CircuitBreaker::call_async`], counting only the errors `counts` accepts.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let breaker = CircuitBreaker::new("a", BreakerConfig::new());
+    /// let r: Result<(), resilience::Error> =
+    ///     breaker.when(|_: &resilience::Error| true).call_async(async { Ok(()) }).await;
+    /// assert!(r.is_ok());
+    /// # });
+    /// ```
+    pub async fn call_async<T, E, F>(&self, op: F) -> Result<T, E>
+    where
+        E: From<Error>,
+        P: Fn(&E) -> bool,
+        F: Future<Output = Result<T, E>>,
+    {
+        let permit = self.breaker.try_acquire()?;
+        let result = op.await;
+        permit.record(&result, &self.counts);
+        result
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests;

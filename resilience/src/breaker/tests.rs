@@ -1,0 +1,462 @@
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use tokio::time::advance;
+
+use super::*;
+
+type R = Result<(), Error>;
+
+fn fail() -> R {
+    Err(Error::timeout("dep", Duration::from_secs(1)))
+}
+
+fn ok() -> R {
+    Ok(())
+}
+
+fn recorder(breaker: &CircuitBreaker) -> Arc<Mutex<Vec<(State, State, Reason)>>> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    breaker.on_state_change(move |c| log.lock().unwrap().push((c.from, c.to, c.reason)));
+    seen
+}
+
+const SECOND: Duration = Duration::from_secs(1);
+
+#[test]
+fn opens_after_consecutive_failures_and_a_success_resets_the_count() {
+    let b = CircuitBreaker::new("t", BreakerConfig::new().with_failure_threshold(3));
+    let _ = b.call(fail);
+    let _ = b.call(fail);
+    let _ = b.call(ok);
+    assert_eq!(b.stats().consecutive_failures, 0);
+    let _ = b.call(fail);
+    let _ = b.call(fail);
+    assert_eq!(b.state(), State::Closed);
+    assert_eq!(b.stats().consecutive_failures, 2);
+    let _ = b.call(fail);
+    assert_eq!(b.state(), State::Open);
+    let mut ran = false;
+    let err = b
+        .call(|| {
+            ran = true;
+            ok()
+        })
+        .unwrap_err();
+    assert!(!ran);
+    assert!(
+        matches!(err, Error::CircuitOpen { ref name, retry_in: Some(d) } if &**name == "t" && d <= Duration::from_secs(60))
+    );
+    let s = b.stats();
+    assert_eq!(
+        (s.calls, s.successes, s.failures, s.rejections),
+        (6, 1, 5, 1)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn half_open_after_the_timeout_then_closes_on_success() {
+    let b = CircuitBreaker::new(
+        "t",
+        BreakerConfig::new()
+            .with_failure_threshold(1)
+            .with_recovery_timeout(SECOND),
+    );
+    let seen = recorder(&b);
+    let _ = b.call(fail);
+    assert_eq!(b.stats().until_half_open, Some(SECOND));
+    advance(Duration::from_millis(400)).await;
+    assert_eq!(b.stats().until_half_open, Some(Duration::from_millis(600)));
+    match b.call(ok) {
+        Err(Error::CircuitOpen { retry_in, .. }) => {
+            assert_eq!(retry_in, Some(Duration::from_millis(600)))
+        }
+        other => panic!("{other:?}"),
+    }
+    advance(Duration::from_millis(600)).await;
+    assert_eq!(b.state(), State::Open, "until a call arrives");
+    b.call(ok).unwrap();
+    assert_eq!(b.state(), State::Closed);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            (
+                State::Closed,
+                State::Open,
+                Reason::ConsecutiveFailures { count: 1 }
+            ),
+            (State::Open, State::HalfOpen, Reason::RecoveryTimeoutElapsed),
+            (
+                State::HalfOpen,
+                State::Closed,
+                Reason::TrialsSucceeded { successes: 1 }
+            ),
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_trial_opens_again_with_backoff_reset_once_closed() {
+    let b = CircuitBreaker::new(
+        "t",
+        BreakerConfig::new()
+            .with_failure_threshold(1)
+            .with_recovery_timeout(SECOND)
+            .with_recovery_backoff(2.0, Duration::from_secs(3)),
+    );
+    let _ = b.call(fail);
+    for expected in [2, 3, 3] {
+        advance(b.stats().until_half_open.unwrap()).await;
+        let _ = b.call(fail); // trial fails
+        assert_eq!(b.state(), State::Open);
+        assert_eq!(
+            b.stats().until_half_open,
+            Some(Duration::from_secs(expected))
+        );
+    }
+    assert_eq!(b.stats().failed_recoveries, 3);
+    advance(Duration::from_secs(3)).await;
+    b.call(ok).unwrap();
+    assert_eq!(b.state(), State::Closed);
+    assert_eq!(b.stats().failed_recoveries, 0);
+    let _ = b.call(fail);
+    assert_eq!(
+        b.stats().until_half_open,
+        Some(SECOND),
+        "backoff reset once closed"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn half_open_limits_trials_and_needs_enough_successes() {
+    let b = CircuitBreaker::new(
+        "t",
+        BreakerConfig::new()
+            .with_failure_threshold(1)
+            .with_recovery_timeout(SECOND)
+            .with_half_open_max_calls(2)
+            .with_success_threshold(3),
+    );
+    let _ = b.call(fail);
+    advance(SECOND).await;
+    let p1 = b.try_acquire().unwrap();
+    let p2 = b.try_acquire().unwrap();
+    assert!(p1.is_trial() && p2.is_trial());
+    assert_eq!(b.state(), State::HalfOpen);
+    assert_eq!(b.stats().trials_in_flight, 2);
+    let err = b.try_acquire().unwrap_err();
+    assert_eq!(err, Error::circuit_open("t", None));
+    p1.success();
+    p2.success();
+    assert_eq!(b.state(), State::HalfOpen, "2 of 3 successes");
+    let p3 = b.try_acquire().unwrap();
+    // A dropped trial (a cancelled future) frees its slot without counting.
+    drop(p3);
+    assert_eq!(b.stats().trials_in_flight, 0);
+    assert_eq!(b.state(), State::HalfOpen);
+    b.try_acquire().unwrap().success();
+    assert_eq!(b.state(), State::Closed);
+    assert_eq!(b.stats().uncounted, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn late_outcomes_of_an_earlier_state_do_not_steer_the_new_one() {
+    let b = CircuitBreaker::new(
+        "t",
+        BreakerConfig::new()
+            .with_failure_threshold(1)
+            .with_recovery_timeout(SECOND)
+            .with_half_open_max_calls(1),
+    );
+    let slow = b.try_acquire().unwrap(); // a closed-state call still running
+    let _ = b.call(fail);
+    advance(SECOND).await;
+    let trial = b.try_acquire().unwrap();
+    slow.failure(); // counted in the stats, but not as a failed trial
+    assert_eq!(b.state(), State::HalfOpen);
+    assert_eq!(b.stats().trials_in_flight, 1);
+    trial.success();
+    assert_eq!(b.state(), State::Closed);
+    assert_eq!(b.stats().failures, 2);
+}
+
+#[test]
+fn a_panic_counts_as_a_failure_and_is_propagated() {
+    let b = CircuitBreaker::new("t", BreakerConfig::new().with_failure_threshold(1));
+    let caught = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        let _: R = b.call(|| panic!("boom"));
+    }));
+    assert_eq!(*caught.unwrap_err().downcast::<&str>().unwrap(), "boom");
+    assert_eq!(b.state(), State::Open);
+    assert_eq!(b.stats().failures, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_future_is_released_uncounted() {
+    let b = CircuitBreaker::new("t", BreakerConfig::new().with_failure_threshold(1));
+    let pending = b.call_async(std::future::pending::<R>());
+    let timed_out = tokio::time::timeout(SECOND, pending).await;
+    assert!(timed_out.is_err());
+    let s = b.stats();
+    assert_eq!(
+        (s.calls, s.uncounted, s.failures, s.state),
+        (1, 1, 0, State::Closed)
+    );
+    b.call_async(async { fail() }).await.unwrap_err();
+    assert_eq!(b.state(), State::Open);
+}
+
+#[test]
+fn when_decides_which_errors_count() {
+    let b = CircuitBreaker::new("t", BreakerConfig::new().with_failure_threshold(1));
+    let only_timeouts = b.when(|e: &Error| e.is_timeout());
+    let r: R = only_timeouts.call(|| Err(Error::circuit_open("x", None)));
+    assert!(r.unwrap_err().is_circuit_open());
+    assert_eq!(b.state(), State::Closed);
+    let _ = only_timeouts.call(fail);
+    assert_eq!(b.state(), State::Open);
+    let s = b.stats();
+    assert_eq!((s.calls, s.failures, s.uncounted), (2, 1, 1));
+}
+
+#[test]
+fn permit_record_classifies() {
+    let b = CircuitBreaker::new("t", BreakerConfig::new());
+    b.try_acquire().unwrap().record(&Ok::<_, u8>(()), |_| true);
+    b.try_acquire()
+        .unwrap()
+        .record(&Err::<(), _>(1u8), |e| *e == 1);
+    b.try_acquire()
+        .unwrap()
+        .record(&Err::<(), _>(2u8), |e| *e == 1);
+    b.try_acquire().unwrap().release();
+    let s = b.stats();
+    assert_eq!(
+        (s.calls, s.successes, s.failures, s.uncounted),
+        (4, 1, 1, 2)
+    );
+}
+
+#[test]
+fn failure_rate_over_a_count_window() {
+    let b = CircuitBreaker::new(
+        "t",
+        BreakerConfig::new().with_failure_rate(0.5, Window::Calls(4), 4),
+    );
+    let seen = recorder(&b);
+    // Far more than 5 failures in a row would trip the default policy; it is off here.
+    for _ in 0..3 {
+        let _ = b.call(fail);
+    }
+    assert_eq!(b.state(), State::Closed, "below minimum calls");
+    assert_eq!(b.stats().failure_rate, None);
+    let _ = b.call(ok);
+    assert_eq!(b.state(), State::Open);
+    assert_eq!(
+        seen.lock().unwrap()[0].2,
+        Reason::FailureRate { rate: 0.75 },
+        "3 of 4 on the 4th call"
+    );
+}
+
+#[test]
+fn failure_rate_stays_closed_below_the_rate() {
+    let b = CircuitBreaker::new(
+        "t",
+        BreakerConfig::new().with_failure_rate(0.5, Window::Calls(10), 10),
+    );
+    for i in 0..100 {
+        let _ = b.call(if i % 3 == 0 { fail } else { ok });
+    }
+    assert_eq!(b.state(), State::Closed);
+    let rate = b.stats().failure_rate.unwrap();
+    assert!((0.3..0.5).contains(&rate), "{rate}");
+}
+
+#[test]
+fn rate_and_explicit_threshold_both_apply() {
+    let b = CircuitBreaker::new(
+        "t",
+        BreakerConfig::new()
+            .with_failure_rate(0.9, Window::Calls(100), 100)
+            .with_failure_threshold(2),
+    );
+    let _ = b.call(fail);
+    let _ = b.call(fail);
+    assert_eq!(b.state(), State::Open);
+}
+
+#[tokio::test(start_paused = true)]
+async fn failure_rate_over_a_time_window() {
+    let b = CircuitBreaker::new(
+        "t",
+        BreakerConfig::new().with_failure_rate(0.5, Window::Time(Duration::from_secs(10)), 4),
+    );
+    for _ in 0..3 {
+        let _ = b.call(fail);
+    }
+    advance(Duration::from_secs(11)).await; // those fall out of the window
+    for _ in 0..3 {
+        let _ = b.call(ok);
+    }
+    let _ = b.call(fail);
+    assert_eq!(b.state(), State::Closed, "1 of 4 in the window");
+    assert_eq!(b.stats().failure_rate, Some(0.25));
+    let _ = b.call(fail);
+    let _ = b.call(fail);
+    assert_eq!(b.state(), State::Open, "3 of 6");
+}
+
+#[tokio::test(start_paused = true)]
+async fn slow_calls_count_as_failures() {
+    let b = CircuitBreaker::new(
+        "t",
+        BreakerConfig::new()
+            .with_failure_threshold(2)
+            .with_slow_call(Duration::from_millis(100)),
+    );
+    b.call_async(async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        ok()
+    })
+    .await
+    .unwrap();
+    for _ in 0..2 {
+        b.call_async(async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            ok()
+        })
+        .await
+        .unwrap(); // the result is the caller's; the breaker still counts it as a failure
+    }
+    let s = b.stats();
+    assert_eq!(
+        (s.successes, s.failures, s.slow_calls, s.state),
+        (1, 2, 2, State::Open)
+    );
+}
+
+#[test]
+fn operator_states() {
+    let b = CircuitBreaker::new("t", BreakerConfig::new().with_failure_threshold(1));
+    let seen = recorder(&b);
+    b.force_open();
+    assert_eq!(b.call(ok).unwrap_err(), Error::circuit_open("t", None));
+    b.disable();
+    for _ in 0..5 {
+        let _ = b.call(fail);
+    }
+    assert_eq!(b.state(), State::Disabled);
+    let s = b.stats();
+    assert_eq!((s.calls, s.failures, s.rejections), (5, 5, 1));
+    b.reset();
+    assert_eq!(b.state(), State::Closed);
+    let s = b.stats();
+    assert_eq!(
+        (s.calls, s.failures, s.rejections, s.consecutive_failures),
+        (0, 0, 0, 0)
+    );
+    b.reset(); // closed to closed: no event
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            (State::Closed, State::ForcedOpen, Reason::ForcedOpen),
+            (State::ForcedOpen, State::Disabled, Reason::Disabled),
+            (State::Disabled, State::Closed, Reason::Reset),
+        ]
+    );
+    assert_eq!(b.stats().generation, 4);
+}
+
+#[test]
+fn reconfigure_changes_policy_live() {
+    let b = CircuitBreaker::new("t", BreakerConfig::new());
+    let _ = b.call(fail);
+    b.reconfigure(BreakerConfig::new().with_failure_threshold(2));
+    let _ = b.call(fail);
+    assert_eq!(b.state(), State::Open);
+    b.reset();
+    b.reconfigure(BreakerConfig::new().with_failure_rate(1.0, Window::Calls(2), 2));
+    let _ = b.call(fail);
+    let _ = b.call(fail);
+    assert_eq!(b.state(), State::Open);
+    assert!(!b.config().consecutive_policy());
+}
+
+#[test]
+fn a_panicking_listener_does_not_wedge_the_breaker() {
+    let b = CircuitBreaker::new("t", BreakerConfig::new().with_failure_threshold(1));
+    b.on_state_change(|_| panic!("listener"));
+    let seen = recorder(&b);
+    let _ = b.call(fail);
+    assert_eq!(b.state(), State::Open);
+    b.reset();
+    b.call(ok).unwrap();
+    assert_eq!(seen.lock().unwrap().len(), 2);
+}
+
+#[test]
+fn state_change_display_and_debug() {
+    let b = CircuitBreaker::new("db", BreakerConfig::new());
+    assert!(format!("{b:?}").contains("Closed"));
+    assert_eq!(
+        Reason::FailureRate { rate: 0.5 }.to_string(),
+        "failure rate 50.0%"
+    );
+    assert_eq!(State::Disabled.to_string(), "disabled");
+}
+
+#[test]
+fn permits_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Permit<'static>>();
+    check::<CircuitBreaker>();
+    check::<StateChange>();
+}
+
+#[test]
+fn zero_recovery_timeout_goes_half_open_at_once() {
+    let b = CircuitBreaker::new(
+        "t",
+        BreakerConfig::new()
+            .with_failure_threshold(1)
+            .with_recovery_timeout(Duration::ZERO),
+    );
+    let _ = b.call(fail);
+    assert_eq!(b.state(), State::Open);
+    b.call(ok).unwrap();
+    assert_eq!(b.state(), State::Closed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_trial_of_an_earlier_half_open_period_keeps_its_slot() {
+    let b = CircuitBreaker::new(
+        "t",
+        BreakerConfig::new()
+            .with_failure_threshold(1)
+            .with_recovery_timeout(SECOND)
+            .with_half_open_max_calls(2),
+    );
+    let _ = b.call(fail);
+    advance(SECOND).await;
+    let old = b.try_acquire().unwrap();
+    b.try_acquire().unwrap().failure(); // reopens
+    advance(SECOND).await;
+    let new = b.try_acquire().unwrap();
+    assert!(new.is_trial());
+    assert!(
+        b.try_acquire().is_err(),
+        "`old` still runs: two trials at once already"
+    );
+    assert_eq!(b.stats().trials_in_flight, 2);
+    old.success(); // frees its slot, but does not close the new period
+    assert_eq!(b.state(), State::HalfOpen);
+    let third = b.try_acquire().unwrap();
+    new.success();
+    third.release();
+    assert_eq!(b.state(), State::Closed);
+    assert_eq!(b.stats().trials_in_flight, 0);
+}

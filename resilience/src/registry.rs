@@ -1,0 +1,335 @@
+//! The global registry of named breakers, behind [`breakers`].
+//!
+//! One mutex guards the name map. It is taken when a call site meets its breaker for the
+//! first time (each `#[circuit_breaker]` call site then keeps the breaker in its own
+//! `static`), and by the operator functions of [`breakers`]; never on a call's hot path.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::{Arc, Mutex, OnceLock, PoisonError, RwLock},
+};
+
+use crate::breaker::{BreakerConfig, CircuitBreaker, Listener};
+
+struct Entry {
+    breaker: Arc<CircuitBreaker>,
+    /// The first call site that met the breaker, with its attribute configuration.
+    first_site: Option<(&'static str, BreakerConfig)>,
+    /// Whether [`breakers::configure`] set its configuration.
+    configured: bool,
+}
+
+#[derive(Default)]
+struct Registry {
+    breakers: BTreeMap<Arc<str>, Entry>,
+    conflicts: Vec<breakers::ConfigConflict>,
+    /// `(first site, other site)` pairs already reported.
+    reported: BTreeSet<(&'static str, &'static str)>,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    breakers: BTreeMap::new(),
+    conflicts: Vec::new(),
+    reported: BTreeSet::new(),
+});
+
+static GLOBAL_LISTENERS: RwLock<Vec<Listener>> = RwLock::new(Vec::new());
+
+fn registry() -> std::sync::MutexGuard<'static, Registry> {
+    REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The global listeners, cloned so that they run with no lock held.
+pub(crate) fn global_listeners() -> Vec<Listener> {
+    GLOBAL_LISTENERS
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone()
+}
+
+/// The slow path of `__private::site_breaker`: the first call from one call site.
+#[cold]
+pub(crate) fn site_breaker(
+    cell: &'static OnceLock<Arc<CircuitBreaker>>,
+    name: &'static str,
+    config: &'static BreakerConfig,
+    site: &'static str,
+) -> &'static CircuitBreaker {
+    cell.get_or_init(|| register_site(name, *config, site))
+}
+
+fn register_site(name: &str, config: BreakerConfig, site: &'static str) -> Arc<CircuitBreaker> {
+    let mut guard = registry();
+    let reg = &mut *guard;
+    if let Some(entry) = reg.breakers.get_mut(name) {
+        match entry.first_site {
+            None => entry.first_site = Some((site, config)),
+            Some((first_site, first)) if first_site != site && first != config => {
+                if reg.reported.insert((first_site, site)) {
+                    let conflict = breakers::ConfigConflict {
+                        name: entry.breaker.name_arc(),
+                        first_site,
+                        first,
+                        site,
+                        config,
+                        configured: entry.configured,
+                    };
+                    eprintln!("warning: {conflict}");
+                    reg.conflicts.push(conflict);
+                }
+            }
+            Some(_) => {}
+        }
+        return Arc::clone(&entry.breaker);
+    }
+    let breaker = Arc::new(CircuitBreaker::registered(name.into(), config));
+    reg.breakers.insert(
+        breaker.name_arc(),
+        Entry {
+            breaker: Arc::clone(&breaker),
+            first_site: Some((site, config)),
+            configured: false,
+        },
+    );
+    breaker
+}
+
+/// The global registry of named circuit breakers: the ones `#[circuit_breaker]` uses, for
+/// operators to list, reset, force open, disable and configure at run time.
+///
+/// A breaker is created the first time a function using its name runs (or when it is
+/// configured here), then lives for the rest of the program. Functions that name the same
+/// breaker share it. If their attribute arguments differ, the first call site's win (unless
+/// the name was configured here, which wins over both) and the mismatch is reported once per
+/// pair of call sites, on standard error and in [`config_conflicts`](breakers::config_conflicts).
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{BreakerConfig, State, breakers};
+///
+/// // At start-up, before or after the first call: the run-time configuration wins.
+/// let breaker = breakers::configure(
+///     "doc.payments",
+///     BreakerConfig::new().with_recovery_timeout(Duration::from_secs(5)),
+/// );
+/// assert_eq!(breakers::get("doc.payments").unwrap().state(), State::Closed);
+///
+/// // An operator's console.
+/// for stats in breakers::stats() {
+///     println!("{}: {} ({} calls)", stats.name, stats.state, stats.calls);
+/// }
+/// breaker.force_open();
+/// breaker.reset();
+/// ```
+pub mod breakers {
+    use std::{fmt, sync::Arc};
+
+    use super::{Entry, GLOBAL_LISTENERS, registry};
+    use crate::{BreakerConfig, BreakerStats, CircuitBreaker, StateChange};
+
+    /// The breaker named `name`, once a function using it ran or it was configured.
+    ///
+    /// ```
+    /// assert!(resilience::breakers::get("doc.never-used").is_none());
+    /// ```
+    pub fn get(name: &str) -> Option<Arc<CircuitBreaker>> {
+        registry()
+            .breakers
+            .get(name)
+            .map(|e| Arc::clone(&e.breaker))
+    }
+
+    /// Every breaker of the registry, by name.
+    ///
+    /// ```
+    /// use resilience::{BreakerConfig, breakers};
+    /// breakers::configure("doc.all", BreakerConfig::new());
+    /// assert!(breakers::all().iter().any(|b| b.name() == "doc.all"));
+    /// ```
+    pub fn all() -> Vec<Arc<CircuitBreaker>> {
+        registry()
+            .breakers
+            .values()
+            .map(|e| Arc::clone(&e.breaker))
+            .collect()
+    }
+
+    /// A [`BreakerStats`] snapshot of every breaker of the registry, by name.
+    ///
+    /// ```
+    /// use resilience::{BreakerConfig, breakers};
+    /// breakers::configure("doc.stats", BreakerConfig::new());
+    /// let stats = breakers::stats();
+    /// assert!(stats.iter().any(|s| &*s.name == "doc.stats" && s.calls == 0));
+    /// ```
+    pub fn stats() -> Vec<BreakerStats> {
+        // Snapshots are taken after the registry's lock is released.
+        all().iter().map(|b| b.stats()).collect()
+    }
+
+    /// Sets the configuration of the breaker `name`, creating it if no function used it
+    /// yet. It wins over the attribute arguments of every function using the name, before
+    /// or after their first call. Returns the breaker.
+    ///
+    /// ```
+    /// use resilience::{BreakerConfig, breakers};
+    /// let config = BreakerConfig::new().with_failure_threshold(2);
+    /// let breaker = breakers::configure("doc.configure", config);
+    /// assert_eq!(breaker.config(), config);
+    /// ```
+    pub fn configure(name: &str, config: BreakerConfig) -> Arc<CircuitBreaker> {
+        let mut reg = registry();
+        if let Some(entry) = reg.breakers.get_mut(name) {
+            entry.configured = true;
+            let breaker = Arc::clone(&entry.breaker);
+            drop(reg);
+            breaker.reconfigure(config);
+            return breaker;
+        }
+        let breaker = Arc::new(CircuitBreaker::registered(name.into(), config));
+        reg.breakers.insert(
+            breaker.name_arc(),
+            Entry {
+                breaker: Arc::clone(&breaker),
+                first_site: None,
+                configured: true,
+            },
+        );
+        breaker
+    }
+
+    /// Calls `listener` after every state change of every breaker of the registry, outside
+    /// any lock. A listener that panics is ignored.
+    ///
+    /// ```
+    /// resilience::breakers::on_state_change(|change| {
+    ///     eprintln!("{change}"); // or a log line, a metric, an alert
+    /// });
+    /// ```
+    pub fn on_state_change(listener: impl Fn(&StateChange) + Send + Sync + 'static) {
+        GLOBAL_LISTENERS
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(Arc::new(listener));
+    }
+
+    /// Every mismatch of attribute configurations seen so far between call sites that
+    /// share a breaker, once per pair of call sites.
+    ///
+    /// ```
+    /// // Empty unless two `#[circuit_breaker]`s with one name have different arguments.
+    /// let conflicts = resilience::breakers::config_conflicts();
+    /// # assert!(conflicts.is_empty());
+    /// ```
+    pub fn config_conflicts() -> Vec<ConfigConflict> {
+        registry().conflicts.clone()
+    }
+
+    /// Two call sites sharing a breaker with different attribute configurations, from
+    /// [`config_conflicts`].
+    ///
+    /// ```
+    /// for conflict in resilience::breakers::config_conflicts() {
+    ///     eprintln!("{conflict}");
+    /// }
+    /// ```
+    #[derive(Debug, Clone, PartialEq)]
+    #[non_exhaustive]
+    pub struct ConfigConflict {
+        /// The breaker's name.
+        pub name: Arc<str>,
+        /// The call site (`file:line`) that created the breaker.
+        pub first_site: &'static str,
+        /// Its configuration, the one in force unless `configured`.
+        pub first: BreakerConfig,
+        /// The call site with a different configuration.
+        pub site: &'static str,
+        /// Its configuration, not used.
+        pub config: BreakerConfig,
+        /// Whether a run-time configuration was in force when the mismatch was seen.
+        pub configured: bool,
+    }
+
+    impl fmt::Display for ConfigConflict {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(
+                f,
+                "circuit breaker `{}` is declared with different arguments at {} and at {}; ",
+                self.name, self.first_site, self.site
+            )?;
+            if self.configured {
+                f.write_str("both use its run-time configuration")?;
+            } else {
+                write!(f, "both use the arguments of {}", self.first_site)?;
+            }
+            write!(
+                f,
+                " (give them the same arguments, different names, or configure it with \
+                 `resilience::breakers::configure`): {:?} vs {:?}",
+                self.first, self.config
+            )
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::{Arc, OnceLock};
+
+    use super::{breakers, site_breaker};
+    use crate::{BreakerConfig, State};
+
+    #[test]
+    fn sites_share_one_breaker_and_report_mismatches_once() {
+        static A: OnceLock<Arc<crate::CircuitBreaker>> = OnceLock::new();
+        static B: OnceLock<Arc<crate::CircuitBreaker>> = OnceLock::new();
+        static C: OnceLock<Arc<crate::CircuitBreaker>> = OnceLock::new();
+        static CONF_A: BreakerConfig = BreakerConfig::new().with_failure_threshold(2);
+        static CONF_B: BreakerConfig = BreakerConfig::new().with_failure_threshold(9);
+        assert!(breakers::get("unit.shared").is_none());
+        let a = site_breaker(&A, "unit.shared", &CONF_A, "a.rs:1");
+        let b = site_breaker(&B, "unit.shared", &CONF_B, "b.rs:2");
+        let b2 = site_breaker(&B, "unit.shared", &CONF_B, "b.rs:2");
+        let c = site_breaker(&C, "unit.shared", &CONF_A, "c.rs:3");
+        assert!(std::ptr::eq(a, b) && std::ptr::eq(b, b2) && std::ptr::eq(a, c));
+        assert_eq!(a.config(), CONF_A);
+        let conflicts: Vec<_> = breakers::config_conflicts()
+            .into_iter()
+            .filter(|c| &*c.name == "unit.shared")
+            .collect();
+        assert_eq!(conflicts.len(), 1);
+        assert_eq!(
+            (conflicts[0].first_site, conflicts[0].site),
+            ("a.rs:1", "b.rs:2")
+        );
+        assert!(conflicts[0].to_string().contains("a.rs:1 and at b.rs:2"));
+        let got = breakers::get("unit.shared").unwrap();
+        assert!(std::ptr::eq(&*got, a));
+    }
+
+    #[test]
+    fn configuration_wins_before_and_after_first_use() {
+        static BEFORE: OnceLock<Arc<crate::CircuitBreaker>> = OnceLock::new();
+        static AFTER: OnceLock<Arc<crate::CircuitBreaker>> = OnceLock::new();
+        static ATTR: BreakerConfig = BreakerConfig::new().with_failure_threshold(7);
+        let run_time = BreakerConfig::new().with_failure_threshold(1);
+
+        breakers::configure("unit.before", run_time);
+        let b = site_breaker(&BEFORE, "unit.before", &ATTR, "x.rs:1");
+        assert_eq!(b.config(), run_time);
+
+        let a = site_breaker(&AFTER, "unit.after", &ATTR, "x.rs:2");
+        assert_eq!(a.config(), ATTR);
+        let configured = breakers::configure("unit.after", run_time);
+        assert!(std::ptr::eq(&*configured, a));
+        assert_eq!(a.config(), run_time);
+        let _ = a.call(|| Err::<(), _>(crate::Error::timeout("t", Default::default())));
+        assert_eq!(breakers::get("unit.after").unwrap().state(), State::Open);
+        assert!(breakers::all().iter().any(|b| b.name() == "unit.after"));
+        assert!(
+            breakers::stats()
+                .iter()
+                .any(|s| &*s.name == "unit.after" && s.failures == 1)
+        );
+    }
+}

@@ -1,0 +1,160 @@
+//! Model-checks the breaker's state machine with loom: every interleaving of a few threads
+//! racing through acquisitions, outcomes and transitions keeps the invariants.
+//!
+//! The breaker's atomics and mutexes are loom's when the crate is built with `--cfg loom`:
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom" cargo test -p resilience --release --test breaker_loom
+//! ```
+#![cfg(loom)]
+
+use std::{sync::Arc, time::Duration};
+
+use loom::thread;
+use resilience::{BreakerConfig, CircuitBreaker, State};
+
+fn config() -> BreakerConfig {
+    BreakerConfig::new()
+        .with_failure_threshold(2)
+        .with_recovery_timeout(Duration::ZERO)
+        .with_half_open_max_calls(1)
+}
+
+fn assert_counts_add_up(breaker: &CircuitBreaker) {
+    let s = breaker.stats();
+    assert_eq!(s.calls, s.successes + s.failures + s.uncounted);
+    assert_eq!(s.trials_in_flight, 0);
+}
+
+/// Two failures racing each other open the breaker exactly once; a racing success may
+/// reset the count first, never wedge it.
+#[test]
+fn racing_outcomes_in_the_closed_state() {
+    loom::model(|| {
+        let breaker = Arc::new(CircuitBreaker::new(
+            "loom",
+            BreakerConfig::new().with_failure_threshold(2),
+        ));
+        let opened = Arc::new(loom::sync::atomic::AtomicUsize::new(0));
+        let o = Arc::clone(&opened);
+        breaker.on_state_change(move |_| {
+            o.fetch_add(1, loom::sync::atomic::Ordering::SeqCst);
+        });
+        let handles: Vec<_> = [false, false, true]
+            .into_iter()
+            .map(|success| {
+                let breaker = Arc::clone(&breaker);
+                thread::spawn(move || {
+                    if let Ok(permit) = breaker.try_acquire() {
+                        if success {
+                            permit.success()
+                        } else {
+                            permit.failure()
+                        }
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        let s = breaker.stats();
+        assert_counts_add_up(&breaker);
+        assert_eq!(s.calls + s.rejections, 3);
+        let transitions = opened.load(loom::sync::atomic::Ordering::SeqCst);
+        assert_eq!(transitions, usize::from(breaker.state() == State::Open));
+        assert!(transitions <= 1);
+        if s.state == State::Closed {
+            assert!(s.consecutive_failures < 2);
+        }
+    });
+}
+
+/// Racing callers of an open breaker past its open period: exactly one trial at a time.
+#[test]
+fn one_trial_at_a_time() {
+    loom::model(|| {
+        let breaker = Arc::new(CircuitBreaker::new("loom", config()));
+        for _ in 0..2 {
+            breaker.try_acquire().unwrap().failure();
+        }
+        assert_eq!(breaker.state(), State::Open);
+        let running = Arc::new(loom::sync::atomic::AtomicUsize::new(0));
+        let handles: Vec<_> = (0..2)
+            .map(|i| {
+                let (breaker, running) = (Arc::clone(&breaker), Arc::clone(&running));
+                thread::spawn(move || {
+                    if let Ok(permit) = breaker.try_acquire() {
+                        // The other thread's trial may have closed the breaker already.
+                        let trial = permit.is_trial();
+                        if trial {
+                            let n = running.fetch_add(1, loom::sync::atomic::Ordering::SeqCst);
+                            assert_eq!(n, 0, "two trials at once");
+                            running.fetch_sub(1, loom::sync::atomic::Ordering::SeqCst);
+                        }
+                        if i == 0 {
+                            permit.success()
+                        } else {
+                            drop(permit)
+                        }
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert_counts_add_up(&breaker);
+        assert!(matches!(breaker.state(), State::Closed | State::HalfOpen));
+    });
+}
+
+/// An operator's reset racing a failing call: the breaker ends closed or open, never stuck,
+/// and a fresh call then goes through or becomes a trial.
+#[test]
+fn reset_racing_a_trip() {
+    loom::model(|| {
+        let breaker = Arc::new(CircuitBreaker::new(
+            "loom",
+            config().with_failure_threshold(1),
+        ));
+        let b = Arc::clone(&breaker);
+        let caller = thread::spawn(move || {
+            if let Ok(permit) = b.try_acquire() {
+                permit.failure();
+            }
+        });
+        breaker.reset();
+        caller.join().unwrap();
+        assert!(matches!(breaker.state(), State::Closed | State::Open));
+        // Recovery timeout is zero: whatever happened, the next call is let through.
+        breaker.try_acquire().unwrap().success();
+        assert_eq!(breaker.state(), State::Closed);
+    });
+}
+
+/// A closed-state call that fails after the breaker opened must not reopen it while a trial
+/// call closes it.
+#[test]
+fn a_late_failure_does_not_steer_a_trial() {
+    loom::model(|| {
+        let breaker = Arc::new(CircuitBreaker::new(
+            "loom",
+            config().with_failure_threshold(1),
+        ));
+        let late = breaker.try_acquire().unwrap();
+        breaker.try_acquire().unwrap().failure();
+        assert_eq!(breaker.state(), State::Open);
+        let b = Arc::clone(&breaker);
+        let trial = thread::spawn(move || {
+            let permit = b.try_acquire().unwrap();
+            assert!(permit.is_trial());
+            permit.success();
+        });
+        late.failure();
+        trial.join().unwrap();
+        assert_eq!(breaker.state(), State::Closed);
+        assert_eq!(breaker.stats().consecutive_failures, 0);
+        assert_counts_add_up(&breaker);
+    });
+}
