@@ -63,6 +63,8 @@ pub use backoff::{Backoff, Jitter, RetryPolicy};
 pub use error::Error;
 #[doc = include_str!("docs/retry.md")]
 pub use resilience_macros::retry;
+#[doc = include_str!("docs/circuit_breaker.md")]
+pub use resilience_macros::circuit_breaker;
 pub use retry::{
     AnyError, DelayHint, NoHint, NoHook, OnRetry, Retry, RetryAfter, RetryIf, UseRetryAfter,
 };
@@ -101,6 +103,45 @@ pub mod __private {
     #[inline(always)]
     pub fn any_error<E>(_: &E) -> bool {
         true
+    }
+
+    /// A call site's cached breaker: filled on the site's first call.
+    pub type BreakerSite = OnceLock<Arc<CircuitBreaker>>;
+
+    /// Implemented by the `Result`s whose error can carry a [`crate::Error`]: what a breaker's
+    /// rejection and a timeout need.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot carry a `resilience::Error`: its error type needs `From<resilience::Error>`",
+        label = "the error type of this `Result` must implement `From<resilience::Error>`",
+        note = "`#[circuit_breaker]` and `#[timeout]` return their own errors (`Error::CircuitOpen`, `Error::Timeout`) through your error type: add `impl From<resilience::Error> for YourError`, or use `std::io::Error`, `anyhow::Error` or `Box<dyn std::error::Error + Send + Sync>`"
+    )]
+    pub trait CarriesError: ReturnsResult {
+        /// `Err(E::from(error))`.
+        fn from_error(error: crate::Error) -> Self;
+    }
+
+    impl<T, E: From<crate::Error>> CarriesError for Result<T, E> {
+        #[inline]
+        fn from_error(error: crate::Error) -> Self {
+            Err(E::from(error))
+        }
+    }
+
+    /// Fails to compile, at the return type, unless its error type can carry a
+    /// [`crate::Error`].
+    #[inline(always)]
+    pub const fn can_reject<R: CarriesError>() {}
+
+    /// The rejection of an open breaker, as the function's return type.
+    #[cold]
+    pub fn reject<R: CarriesError>(error: crate::Error) -> R {
+        R::from_error(error)
+    }
+
+    /// Whether a result is a failure that the breaker counts.
+    #[inline]
+    pub fn counts_as_failure<T, E>(result: &Result<T, E>, counts: &impl Fn(&E) -> bool) -> bool {
+        matches!(result, Err(error) if counts(error))
     }
 
     /// Runs one sync attempt. The turbofish on the return type gives the body's `?` its

@@ -92,9 +92,10 @@ impl BreakerArgs {
             }
             None => quote!(::resilience::__private::any_error),
         };
-        let rejected = quote_spanned!(cx.return_type_span=>
-            ::resilience::__private::reject::<#ty>(__resilience_error)
-        );
+        // Spanned on the return type, so that an error type without
+        // `From<resilience::Error>` is reported there.
+        let reject = quote_spanned!(cx.return_type_span=> ::resilience::__private::reject::<#ty>);
+        let rejected = quote_spanned!(mixed=> #reject(__resilience_error));
         let fallback_call = self.fallback.as_ref().map(|path| cx.call_alike(path));
         let on_rejection = match &fallback_call {
             Some(call) => {

@@ -48,6 +48,8 @@ pub(crate) struct BreakerArgs {
     pub(crate) max_recovery_timeout: Option<(DurationLit, Ident)>,
     pub(crate) fallback: Option<Path>,
     pub(crate) fallback_on_failure: Option<(bool, Ident)>,
+    /// Every key written, valid or not, so that a bad value is not also reported as missing.
+    written: Vec<String>,
 }
 
 impl BreakerArgs {
@@ -73,7 +75,12 @@ impl BreakerArgs {
         Ok(out)
     }
 
+    fn written(&self, key: &str) -> bool {
+        self.written.iter().any(|k| k == key)
+    }
+
     fn set(&mut self, name: &str, key: &Ident, value: &Expr, errors: &mut Errors) {
+        self.written.push(name.to_string());
         match name {
             "name" => {
                 self.name = errors.ok(args::string(name, value).and_then(|lit| {
@@ -154,7 +161,7 @@ impl BreakerArgs {
     }
 
     fn validate(&self, errors: &mut Errors) {
-        if self.failure_rate.is_none() {
+        if !self.written("failure_rate") {
             if let Some((_, key)) = &self.window {
                 errors.at(key, "`window` only applies with `failure_rate`: add `failure_rate = 0.5` (for example) or remove `window`");
             }
@@ -174,7 +181,7 @@ impl BreakerArgs {
                 );
             }
         }
-        if self.recovery_backoff.is_none() {
+        if !self.written("recovery_backoff") {
             if let Some((_, key)) = &self.max_recovery_timeout {
                 errors.at(key, "`max_recovery_timeout` only applies with `recovery_backoff`: add `recovery_backoff = 2.0` (for example) or remove it");
             }
@@ -191,8 +198,10 @@ impl BreakerArgs {
                 );
             }
         }
-        if let (Some((_, key)), None) = (&self.fallback_on_failure, &self.fallback) {
-            errors.at(key, "`fallback_on_failure` needs a `fallback = path` to call");
+        if let Some((_, key)) = &self.fallback_on_failure {
+            if !self.written("fallback") {
+                errors.at(key, "`fallback_on_failure` needs a `fallback = path` to call");
+            }
         }
     }
 }

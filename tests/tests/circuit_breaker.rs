@@ -1,0 +1,340 @@
+//! `#[circuit_breaker]`: the contract's state machine through the attribute, sync and async,
+//! with tokio's paused clock where time matters. Each test names its own breaker, since the
+//! registry is global.
+
+use std::{
+    io,
+    sync::{
+        Arc,
+        atomic::{AtomicU32, Ordering},
+    },
+    time::Duration,
+};
+
+use resilience::{Error, State, breakers, circuit_breaker};
+
+#[derive(Debug, PartialEq)]
+enum ApiError {
+    Down,
+    NotFound,
+    Rejected(Error),
+}
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> Self {
+        ApiError::Rejected(error)
+    }
+}
+
+fn is_outage(error: &ApiError) -> bool {
+    matches!(error, ApiError::Down)
+}
+
+fn state(name: &str) -> State {
+    breakers::get(name).expect("registered on first call").state()
+}
+
+#[circuit_breaker(name = "opens", failure_threshold = 3)]
+fn guarded(calls: &AtomicU32, outcome: Result<(), ApiError>) -> Result<(), ApiError> {
+    calls.fetch_add(1, Ordering::SeqCst);
+    outcome
+}
+
+#[test]
+fn opens_after_consecutive_failures_and_rejects_without_running_the_body() {
+    assert!(breakers::get("opens").is_none(), "no breaker before the first call");
+    let calls = AtomicU32::new(0);
+    for _ in 0..3 {
+        assert_eq!(guarded(&calls, Err(ApiError::Down)), Err(ApiError::Down));
+    }
+    assert_eq!(state("opens"), State::Open);
+    match guarded(&calls, Ok(())) {
+        Err(ApiError::Rejected(Error::CircuitOpen { name, retry_in })) => {
+            assert_eq!(&*name, "opens");
+            assert!(retry_in.is_some_and(|d| d <= Duration::from_secs(60)));
+        }
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 3, "the body did not run while open");
+    breakers::get("opens").unwrap().reset();
+    assert_eq!(state("opens"), State::Closed);
+    assert_eq!(guarded(&calls, Ok(())), Ok(()));
+}
+
+#[circuit_breaker(name = "interleaved", failure_threshold = 2)]
+fn interleaved(outcome: Result<(), ApiError>) -> Result<(), ApiError> {
+    outcome
+}
+
+#[test]
+fn a_success_resets_the_consecutive_count() {
+    for _ in 0..5 {
+        let _ = interleaved(Err(ApiError::Down));
+        let _ = interleaved(Ok(()));
+    }
+    assert_eq!(state("interleaved"), State::Closed);
+}
+
+#[circuit_breaker(name = "filtered", failure_threshold = 2, when = is_outage)]
+fn filtered(outcome: Result<(), ApiError>) -> Result<(), ApiError> {
+    outcome
+}
+
+#[test]
+fn errors_outside_when_pass_through_uncounted() {
+    for _ in 0..10 {
+        assert_eq!(filtered(Err(ApiError::NotFound)), Err(ApiError::NotFound));
+    }
+    assert_eq!(state("filtered"), State::Closed);
+    let _ = filtered(Err(ApiError::Down));
+    let _ = filtered(Err(ApiError::Down));
+    assert_eq!(state("filtered"), State::Open);
+}
+
+#[circuit_breaker(name = "shared", failure_threshold = 2)]
+fn shared_read() -> Result<(), ApiError> {
+    Err(ApiError::Down)
+}
+
+#[circuit_breaker(name = "shared", failure_threshold = 2)]
+fn shared_write() -> Result<(), ApiError> {
+    Ok(())
+}
+
+#[test]
+fn functions_naming_one_breaker_share_it() {
+    let _ = shared_read();
+    let _ = shared_read();
+    assert!(matches!(shared_write(), Err(ApiError::Rejected(Error::CircuitOpen { .. }))));
+}
+
+#[circuit_breaker(failure_threshold = 1)]
+fn default_name() -> Result<(), ApiError> {
+    Err(ApiError::Down)
+}
+
+#[test]
+fn the_default_name_is_the_module_path_and_function() {
+    let _ = default_name();
+    let name = concat!(module_path!(), "::default_name");
+    assert_eq!(state(name), State::Open);
+}
+
+#[circuit_breaker(name = "recovers", failure_threshold = 1, recovery_timeout = "10s", success_threshold = 2)]
+async fn recovering(outcome: Result<u32, ApiError>) -> Result<u32, ApiError> {
+    outcome
+}
+
+#[tokio::test(start_paused = true)]
+async fn half_open_after_recovery_timeout_then_closes_after_successes() {
+    assert_eq!(recovering(Err(ApiError::Down)).await, Err(ApiError::Down));
+    assert_eq!(state("recovers"), State::Open);
+    tokio::time::advance(Duration::from_secs(9)).await;
+    assert!(matches!(recovering(Ok(1)).await, Err(ApiError::Rejected(_))));
+    tokio::time::advance(Duration::from_secs(2)).await;
+    assert_eq!(recovering(Ok(1)).await, Ok(1), "a trial call goes through");
+    assert_eq!(state("recovers"), State::HalfOpen);
+    assert_eq!(recovering(Ok(2)).await, Ok(2));
+    assert_eq!(state("recovers"), State::Closed);
+}
+
+#[circuit_breaker(name = "reopens", failure_threshold = 1, recovery_timeout = "5s")]
+async fn reopening(outcome: Result<u32, ApiError>) -> Result<u32, ApiError> {
+    outcome
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_trial_opens_it_again() {
+    let _ = reopening(Err(ApiError::Down)).await;
+    tokio::time::advance(Duration::from_secs(6)).await;
+    assert_eq!(reopening(Err(ApiError::Down)).await, Err(ApiError::Down));
+    assert_eq!(state("reopens"), State::Open);
+    assert!(matches!(reopening(Ok(1)).await, Err(ApiError::Rejected(_))));
+}
+
+#[circuit_breaker(name = "trials", failure_threshold = 1, recovery_timeout = "1s", half_open_max_calls = 2)]
+async fn slow_trial(gate: Arc<tokio::sync::Notify>, outcome: Result<u32, ApiError>) -> Result<u32, ApiError> {
+    gate.notified().await;
+    outcome
+}
+
+#[tokio::test(start_paused = true)]
+async fn half_open_admits_at_most_half_open_max_calls_at_once() {
+    let gate = Arc::new(tokio::sync::Notify::new());
+    gate.notify_one();
+    let _ = slow_trial(gate.clone(), Err(ApiError::Down)).await;
+    tokio::time::advance(Duration::from_secs(2)).await;
+    let first = tokio::spawn(slow_trial(gate.clone(), Ok(1)));
+    let second = tokio::spawn(slow_trial(gate.clone(), Ok(2)));
+    tokio::task::yield_now().await;
+    // Two trials are in flight; a third is rejected without running.
+    assert!(matches!(
+        slow_trial(gate.clone(), Ok(3)).await,
+        Err(ApiError::Rejected(Error::CircuitOpen { .. }))
+    ));
+    gate.notify_waiters();
+    assert_eq!(first.await.unwrap(), Ok(1));
+    assert_eq!(second.await.unwrap(), Ok(2));
+    assert_eq!(state("trials"), State::Closed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_trial_releases_its_permit() {
+    #[circuit_breaker(name = "dropped", failure_threshold = 1, recovery_timeout = "1s")]
+    async fn hangs(hang: bool) -> Result<(), ApiError> {
+        if hang {
+            std::future::pending::<()>().await;
+        }
+        Err(ApiError::Down)
+    }
+    let _ = hangs(false).await;
+    tokio::time::advance(Duration::from_secs(2)).await;
+    // The one trial hangs and is cancelled by a timeout: its permit must come back.
+    assert!(tokio::time::timeout(Duration::from_secs(1), hangs(true)).await.is_err());
+    #[circuit_breaker(name = "dropped")]
+    async fn succeeds() -> Result<(), ApiError> {
+        Ok(())
+    }
+    assert_eq!(succeeds().await, Ok(()), "the next trial is admitted");
+}
+
+#[circuit_breaker(name = "panics", failure_threshold = 2)]
+fn panics(should: bool) -> Result<(), ApiError> {
+    if should {
+        panic!("boom");
+    }
+    Ok(())
+}
+
+#[test]
+fn a_panic_counts_as_a_failure_and_propagates_unchanged() {
+    for _ in 0..2 {
+        let caught = std::panic::catch_unwind(|| panics(true)).unwrap_err();
+        assert_eq!(caught.downcast_ref::<&str>(), Some(&"boom"));
+    }
+    assert_eq!(state("panics"), State::Open);
+}
+
+#[circuit_breaker(name = "rate", failure_rate = 0.5, window = 10, minimum_calls = 4, failure_threshold = 1000)]
+fn rated(fail: bool) -> Result<(), ApiError> {
+    if fail { Err(ApiError::Down) } else { Ok(()) }
+}
+
+#[test]
+fn failure_rate_over_a_count_window() {
+    // 1 failure in 3 calls: below the minimum number of calls.
+    let _ = rated(true);
+    let _ = rated(false);
+    let _ = rated(false);
+    assert_eq!(state("rate"), State::Closed);
+    // 2 failures in 4 calls: 50% reaches the rate.
+    let _ = rated(true);
+    assert_eq!(state("rate"), State::Open);
+}
+
+#[circuit_breaker(name = "slow", slow_call = "100ms", failure_threshold = 2)]
+async fn slow(delay_ms: u64) -> Result<(), ApiError> {
+    tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn slow_calls_count_as_failures() {
+    assert_eq!(slow(500).await, Ok(()), "a slow call still returns its value");
+    assert_eq!(slow(500).await, Ok(()));
+    assert_eq!(state("slow"), State::Open);
+}
+
+fn cached(key: u32) -> Result<String, ApiError> {
+    Ok(format!("cached {key}"))
+}
+
+#[circuit_breaker(name = "fallback", failure_threshold = 1, fallback = cached)]
+fn live(key: u32) -> Result<String, ApiError> {
+    let _ = key;
+    Err(ApiError::Down)
+}
+
+#[circuit_breaker(name = "fallback_failure", failure_threshold = 5, fallback = cached, fallback_on_failure = true)]
+fn live_or_cached(key: u32) -> Result<String, ApiError> {
+    let _ = key;
+    Err(ApiError::Down)
+}
+
+#[test]
+fn fallback_answers_rejected_and_optionally_failed_calls() {
+    assert_eq!(live(1), Err(ApiError::Down), "a failure is returned unless asked");
+    assert_eq!(live(2), Ok("cached 2".into()), "a rejected call falls back");
+    assert_eq!(live_or_cached(3), Ok("cached 3".into()));
+}
+
+struct Repo {
+    fallback_value: u32,
+}
+
+impl Repo {
+    fn stale(&self, _id: u32) -> Result<u32, ApiError> {
+        Ok(self.fallback_value)
+    }
+
+    #[circuit_breaker(name = "method_fallback", failure_threshold = 1, fallback = stale)]
+    fn fresh(&self, id: u32) -> Result<u32, ApiError> {
+        let _ = id;
+        Err(ApiError::Down)
+    }
+}
+
+#[test]
+fn methods_fall_back_to_methods() {
+    let repo = Repo { fallback_value: 7 };
+    assert_eq!(repo.fresh(1), Err(ApiError::Down));
+    assert_eq!(repo.fresh(1), Ok(7));
+}
+
+#[circuit_breaker(name = "io_breaker", failure_threshold = 1)]
+fn io_call() -> io::Result<()> {
+    Err(io::ErrorKind::ConnectionRefused.into())
+}
+
+#[circuit_breaker(name = "boxed_breaker", failure_threshold = 1)]
+fn boxed_call() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    Err("down".into())
+}
+
+#[circuit_breaker(name = "anyhow_breaker", failure_threshold = 1)]
+fn anyhow_call() -> anyhow::Result<()> {
+    Err(anyhow::anyhow!("down"))
+}
+
+#[circuit_breaker(name = "own_error_breaker", failure_threshold = 1)]
+fn own_error_call() -> Result<(), Error> {
+    Ok(())
+}
+
+#[test]
+fn common_error_types_carry_the_rejection() {
+    let _ = io_call();
+    let rejected = io_call().unwrap_err();
+    assert!(rejected.get_ref().unwrap().downcast_ref::<Error>().unwrap().is_circuit_open());
+    let _ = boxed_call();
+    assert!(boxed_call().unwrap_err().downcast_ref::<Error>().unwrap().is_circuit_open());
+    let _ = anyhow_call();
+    assert!(anyhow_call().unwrap_err().downcast_ref::<Error>().unwrap().is_circuit_open());
+    assert_eq!(own_error_call(), Ok(()));
+}
+
+#[test]
+fn operators_can_force_open_and_disable() {
+    #[circuit_breaker(name = "operated")]
+    fn operated() -> Result<(), ApiError> {
+        Ok(())
+    }
+    assert_eq!(operated(), Ok(()));
+    let breaker = breakers::get("operated").unwrap();
+    breaker.force_open();
+    assert!(matches!(operated(), Err(ApiError::Rejected(_))));
+    breaker.disable();
+    assert_eq!(operated(), Ok(()));
+    breaker.reset();
+    assert_eq!(breaker.state(), State::Closed);
+}
