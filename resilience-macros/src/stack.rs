@@ -190,13 +190,22 @@ fn body(function: &Function, layers: &[Layer]) -> TokenStream {
     quote!(#check #inner)
 }
 
-/// Whether an argument's type borrows: a reference or a lifetime anywhere in it.
+/// Whether an argument's type borrows from the caller: a reference or a lifetime anywhere in
+/// it, other than `'static`.
 pub(crate) fn borrows(ty: &Type) -> bool {
     fn any_borrow(tokens: TokenStream) -> bool {
-        tokens.into_iter().any(|tt| match tt {
-            proc_macro2::TokenTree::Punct(p) => matches!(p.as_char(), '&' | '\''),
-            proc_macro2::TokenTree::Group(g) => any_borrow(g.stream()),
-            _ => false,
+        let tokens: Vec<_> = tokens.into_iter().collect();
+        tokens.iter().enumerate().any(|(i, tt)| {
+            let is_static_lifetime = |at: usize| {
+                matches!(tokens.get(at), Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == '\'')
+                    && matches!(tokens.get(at + 1), Some(proc_macro2::TokenTree::Ident(id)) if id == "static")
+            };
+            match tt {
+                proc_macro2::TokenTree::Punct(p) if p.as_char() == '&' => !is_static_lifetime(i + 1),
+                proc_macro2::TokenTree::Punct(p) if p.as_char() == '\'' => !is_static_lifetime(i),
+                proc_macro2::TokenTree::Group(g) => any_borrow(g.stream()),
+                _ => false,
+            }
         })
     }
     any_borrow(ty.to_token_stream())

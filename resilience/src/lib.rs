@@ -28,6 +28,8 @@
 //! - [`classify`]: ready answers for `when =`, which errors are transient.
 //! - [`RetryAfter`]: let an error ask for its own delay (HTTP `Retry-After`).
 //! - [`Error`]: what the attributes themselves produce.
+//! - [`macro@timeout`]: bound a call in time; [`timeout_async`] and [`timeout_sync`] beside
+//!   it, and [`deadline`] for the budget nested code can see.
 //! - [`CircuitBreaker`]: stop calling a dependency that keeps failing ([`BreakerConfig`],
 //!   [`State`], [`BreakerStats`]); [`breakers`] is the global registry of named breakers,
 //!   for operators (listing, reset, force open, disable, run-time configuration, listeners).
@@ -48,8 +50,10 @@
 
 mod backoff;
 pub mod classify;
+pub mod deadline;
 mod error;
 mod retry;
+mod timeout;
 
 mod breaker;
 mod registry;
@@ -61,13 +65,16 @@ pub use registry::breakers;
 
 pub use backoff::{Backoff, Jitter, RetryPolicy};
 pub use error::Error;
-#[doc = include_str!("docs/retry.md")]
-pub use resilience_macros::retry;
 #[doc = include_str!("docs/circuit_breaker.md")]
 pub use resilience_macros::circuit_breaker;
+#[doc = include_str!("docs/retry.md")]
+pub use resilience_macros::retry;
+#[doc = include_str!("docs/timeout.md")]
+pub use resilience_macros::timeout;
 pub use retry::{
     AnyError, DelayHint, NoHint, NoHook, OnRetry, Retry, RetryAfter, RetryIf, UseRetryAfter,
 };
+pub use timeout::{timeout_async, timeout_sync};
 
 /// What the attributes' expansions call. Not a public API: it changes without notice.
 #[doc(hidden)]
@@ -78,6 +85,7 @@ pub mod __private {
 
     pub use crate::backoff::{Backoff, Jitter, RetryPolicy};
     pub use crate::retry::{Attempts, Clock, Retry, Step};
+    pub use crate::timeout::{timeout_async, timeout_sync};
     pub use ::core;
 
     pub use crate::breaker::{BreakerConfig, CircuitBreaker, Permit, Window};

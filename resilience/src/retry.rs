@@ -526,6 +526,11 @@ impl<When, Hook, Hint> Attempts<'_, When, Hook, Hint> {
                 return Step::Done(Err(error));
             }
         }
+        // Inside a deadline (a `#[timeout]` around this call), a sleep that would end past it
+        // is pointless: the timeout would cut the next attempt off. Return the real error.
+        if crate::deadline::remaining().is_some_and(|left| delay >= left) {
+            return Step::Done(Err(error));
+        }
         self.retry.on_retry.on_retry(&error, self.attempt, delay);
         Step::Wait(delay)
     }

@@ -31,7 +31,9 @@ fn is_outage(error: &ApiError) -> bool {
 }
 
 fn state(name: &str) -> State {
-    breakers::get(name).expect("registered on first call").state()
+    breakers::get(name)
+        .expect("registered on first call")
+        .state()
 }
 
 #[circuit_breaker(name = "opens", failure_threshold = 3)]
@@ -42,7 +44,10 @@ fn guarded(calls: &AtomicU32, outcome: Result<(), ApiError>) -> Result<(), ApiEr
 
 #[test]
 fn opens_after_consecutive_failures_and_rejects_without_running_the_body() {
-    assert!(breakers::get("opens").is_none(), "no breaker before the first call");
+    assert!(
+        breakers::get("opens").is_none(),
+        "no breaker before the first call"
+    );
     let calls = AtomicU32::new(0);
     for _ in 0..3 {
         assert_eq!(guarded(&calls, Err(ApiError::Down)), Err(ApiError::Down));
@@ -55,7 +60,11 @@ fn opens_after_consecutive_failures_and_rejects_without_running_the_body() {
         }
         other => panic!("expected a rejection, got {other:?}"),
     }
-    assert_eq!(calls.load(Ordering::SeqCst), 3, "the body did not run while open");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        3,
+        "the body did not run while open"
+    );
     breakers::get("opens").unwrap().reset();
     assert_eq!(state("opens"), State::Closed);
     assert_eq!(guarded(&calls, Ok(())), Ok(()));
@@ -105,7 +114,10 @@ fn shared_write() -> Result<(), ApiError> {
 fn functions_naming_one_breaker_share_it() {
     let _ = shared_read();
     let _ = shared_read();
-    assert!(matches!(shared_write(), Err(ApiError::Rejected(Error::CircuitOpen { .. }))));
+    assert!(matches!(
+        shared_write(),
+        Err(ApiError::Rejected(Error::CircuitOpen { .. }))
+    ));
 }
 
 #[circuit_breaker(failure_threshold = 1)]
@@ -120,7 +132,12 @@ fn the_default_name_is_the_module_path_and_function() {
     assert_eq!(state(name), State::Open);
 }
 
-#[circuit_breaker(name = "recovers", failure_threshold = 1, recovery_timeout = "10s", success_threshold = 2)]
+#[circuit_breaker(
+    name = "recovers",
+    failure_threshold = 1,
+    recovery_timeout = "10s",
+    success_threshold = 2
+)]
 async fn recovering(outcome: Result<u32, ApiError>) -> Result<u32, ApiError> {
     outcome
 }
@@ -130,7 +147,10 @@ async fn half_open_after_recovery_timeout_then_closes_after_successes() {
     assert_eq!(recovering(Err(ApiError::Down)).await, Err(ApiError::Down));
     assert_eq!(state("recovers"), State::Open);
     tokio::time::advance(Duration::from_secs(9)).await;
-    assert!(matches!(recovering(Ok(1)).await, Err(ApiError::Rejected(_))));
+    assert!(matches!(
+        recovering(Ok(1)).await,
+        Err(ApiError::Rejected(_))
+    ));
     tokio::time::advance(Duration::from_secs(2)).await;
     assert_eq!(recovering(Ok(1)).await, Ok(1), "a trial call goes through");
     assert_eq!(state("recovers"), State::HalfOpen);
@@ -152,8 +172,16 @@ async fn a_failed_trial_opens_it_again() {
     assert!(matches!(reopening(Ok(1)).await, Err(ApiError::Rejected(_))));
 }
 
-#[circuit_breaker(name = "trials", failure_threshold = 1, recovery_timeout = "1s", half_open_max_calls = 2)]
-async fn slow_trial(gate: Arc<tokio::sync::Notify>, outcome: Result<u32, ApiError>) -> Result<u32, ApiError> {
+#[circuit_breaker(
+    name = "trials",
+    failure_threshold = 1,
+    recovery_timeout = "1s",
+    half_open_max_calls = 2
+)]
+async fn slow_trial(
+    gate: Arc<tokio::sync::Notify>,
+    outcome: Result<u32, ApiError>,
+) -> Result<u32, ApiError> {
     gate.notified().await;
     outcome
 }
@@ -190,7 +218,11 @@ async fn a_dropped_trial_releases_its_permit() {
     let _ = hangs(false).await;
     tokio::time::advance(Duration::from_secs(2)).await;
     // The one trial hangs and is cancelled by a timeout: its permit must come back.
-    assert!(tokio::time::timeout(Duration::from_secs(1), hangs(true)).await.is_err());
+    assert!(
+        tokio::time::timeout(Duration::from_secs(1), hangs(true))
+            .await
+            .is_err()
+    );
     #[circuit_breaker(name = "dropped")]
     async fn succeeds() -> Result<(), ApiError> {
         Ok(())
@@ -215,7 +247,13 @@ fn a_panic_counts_as_a_failure_and_propagates_unchanged() {
     assert_eq!(state("panics"), State::Open);
 }
 
-#[circuit_breaker(name = "rate", failure_rate = 0.5, window = 10, minimum_calls = 4, failure_threshold = 1000)]
+#[circuit_breaker(
+    name = "rate",
+    failure_rate = 0.5,
+    window = 10,
+    minimum_calls = 4,
+    failure_threshold = 1000
+)]
 fn rated(fail: bool) -> Result<(), ApiError> {
     if fail { Err(ApiError::Down) } else { Ok(()) }
 }
@@ -240,7 +278,11 @@ async fn slow(delay_ms: u64) -> Result<(), ApiError> {
 
 #[tokio::test(start_paused = true)]
 async fn slow_calls_count_as_failures() {
-    assert_eq!(slow(500).await, Ok(()), "a slow call still returns its value");
+    assert_eq!(
+        slow(500).await,
+        Ok(()),
+        "a slow call still returns its value"
+    );
     assert_eq!(slow(500).await, Ok(()));
     assert_eq!(state("slow"), State::Open);
 }
@@ -263,7 +305,11 @@ fn live_or_cached(key: u32) -> Result<String, ApiError> {
 
 #[test]
 fn fallback_answers_rejected_and_optionally_failed_calls() {
-    assert_eq!(live(1), Err(ApiError::Down), "a failure is returned unless asked");
+    assert_eq!(
+        live(1),
+        Err(ApiError::Down),
+        "a failure is returned unless asked"
+    );
     assert_eq!(live(2), Ok("cached 2".into()), "a rejected call falls back");
     assert_eq!(live_or_cached(3), Ok("cached 3".into()));
 }
@@ -315,11 +361,30 @@ fn own_error_call() -> Result<(), Error> {
 fn common_error_types_carry_the_rejection() {
     let _ = io_call();
     let rejected = io_call().unwrap_err();
-    assert!(rejected.get_ref().unwrap().downcast_ref::<Error>().unwrap().is_circuit_open());
+    assert!(
+        rejected
+            .get_ref()
+            .unwrap()
+            .downcast_ref::<Error>()
+            .unwrap()
+            .is_circuit_open()
+    );
     let _ = boxed_call();
-    assert!(boxed_call().unwrap_err().downcast_ref::<Error>().unwrap().is_circuit_open());
+    assert!(
+        boxed_call()
+            .unwrap_err()
+            .downcast_ref::<Error>()
+            .unwrap()
+            .is_circuit_open()
+    );
     let _ = anyhow_call();
-    assert!(anyhow_call().unwrap_err().downcast_ref::<Error>().unwrap().is_circuit_open());
+    assert!(
+        anyhow_call()
+            .unwrap_err()
+            .downcast_ref::<Error>()
+            .unwrap()
+            .is_circuit_open()
+    );
     assert_eq!(own_error_call(), Ok(()));
 }
 

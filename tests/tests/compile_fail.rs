@@ -7,4 +7,5 @@ fn misuse_is_reported_at_the_offending_token() {
     let cases = trybuild::TestCases::new();
     cases.compile_fail("ui/retry/*.rs");
     cases.compile_fail("ui/circuit_breaker/*.rs");
+    cases.compile_fail("ui/timeout/*.rs");
 }

@@ -39,7 +39,10 @@ impl BreakerArgs {
                 }
                 None => (quote!(::resilience::__private::Window::Calls(100u32)), 10),
             };
-            let minimum = self.minimum_calls.as_ref().map_or(default_minimum, |(n, _)| *n);
+            let minimum = self
+                .minimum_calls
+                .as_ref()
+                .map_or(default_minimum, |(n, _)| *n);
             config.extend(quote!(.with_failure_rate(#rate, #window, #minimum)));
         }
         if let Some(d) = &self.slow_call {

@@ -200,7 +200,10 @@ impl BreakerArgs {
         }
         if let Some((_, key)) = &self.fallback_on_failure {
             if !self.written("fallback") {
-                errors.at(key, "`fallback_on_failure` needs a `fallback = path` to call");
+                errors.at(
+                    key,
+                    "`fallback_on_failure` needs a `fallback = path` to call",
+                );
             }
         }
     }
@@ -219,12 +222,12 @@ fn positive_duration(key: &str, value: &Expr) -> syn::Result<DurationLit> {
 
 fn parse_window(value: &Expr) -> syn::Result<WindowArg> {
     match value {
-        Expr::Lit(ExprLit { lit: Lit::Str(_), .. }) => {
-            positive_duration("window", value).map(WindowArg::Time)
-        }
-        Expr::Lit(ExprLit { lit: Lit::Int(_), .. }) => {
-            args::integer("window", value, 1).map(WindowArg::Calls)
-        }
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(_), ..
+        }) => positive_duration("window", value).map(WindowArg::Time),
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(_), ..
+        }) => args::integer("window", value, 1).map(WindowArg::Calls),
         _ => Err(syn::Error::new_spanned(
             value,
             "`window` takes a number of calls (`window = 100`) or a duration string (`window = \"30s\"`)",
@@ -234,7 +237,9 @@ fn parse_window(value: &Expr) -> syn::Result<WindowArg> {
 
 fn boolean(key: &str, value: &Expr) -> syn::Result<bool> {
     match value {
-        Expr::Lit(ExprLit { lit: Lit::Bool(b), .. }) => Ok(b.value),
+        Expr::Lit(ExprLit {
+            lit: Lit::Bool(b), ..
+        }) => Ok(b.value),
         _ => Err(syn::Error::new_spanned(
             value,
             format!("`{key}` takes `true` or `false`"),

@@ -72,7 +72,9 @@ impl TimeoutArgs {
 
 fn parse_limit(value: Expr) -> syn::Result<Limit> {
     match &value {
-        Expr::Lit(ExprLit { lit: Lit::Str(lit), .. }) => {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => {
             let d = DurationLit::parse(lit)?;
             if d.is_zero() {
                 return Err(syn::Error::new(
@@ -82,14 +84,18 @@ fn parse_limit(value: Expr) -> syn::Result<Limit> {
             }
             Ok(Limit::Literal(d))
         }
-        Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) => Err(syn::Error::new(
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => Err(syn::Error::new(
             int.span(),
             format!(
                 "a timeout needs a unit: write `\"{0}ms\"` or `\"{0}s\"` (a string with a unit), or a `Duration`",
                 int.base10_digits()
             ),
         )),
-        Expr::Lit(ExprLit { lit: Lit::Float(f), .. }) => Err(syn::Error::new(
+        Expr::Lit(ExprLit {
+            lit: Lit::Float(f), ..
+        }) => Err(syn::Error::new(
             f.span(),
             format!(
                 "a timeout needs a unit: write `\"{}s\"` (a string with a unit), or a `Duration`",
