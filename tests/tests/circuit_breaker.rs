@@ -403,3 +403,46 @@ fn operators_can_force_open_and_disable() {
     breaker.reset();
     assert_eq!(breaker.state(), State::Closed);
 }
+
+#[circuit_breaker(name = "mismatch", failure_threshold = 2)]
+fn mismatch_a() -> Result<(), ApiError> {
+    Ok(())
+}
+
+#[circuit_breaker(name = "mismatch", failure_threshold = 7)]
+fn mismatch_b() -> Result<(), ApiError> {
+    Ok(())
+}
+
+#[test]
+fn a_mismatch_between_call_sites_is_reported_once_naming_both() {
+    for _ in 0..3 {
+        let _ = mismatch_a();
+        let _ = mismatch_b();
+    }
+    let conflicts: Vec<_> = breakers::config_conflicts()
+        .into_iter()
+        .filter(|c| &*c.name == "mismatch")
+        .collect();
+    assert_eq!(conflicts.len(), 1, "reported once: {conflicts:?}");
+    let conflict = &conflicts[0];
+    assert_ne!(conflict.first_site, conflict.site);
+    for site in [conflict.first_site, conflict.site] {
+        assert!(
+            site.starts_with("tests/circuit_breaker.rs:") || site.contains("circuit_breaker.rs:"),
+            "{site}"
+        );
+    }
+    assert_eq!(
+        conflict.first.failure_threshold(),
+        2,
+        "the first site's settings are in force"
+    );
+    assert_eq!(
+        breakers::get("mismatch")
+            .unwrap()
+            .config()
+            .failure_threshold(),
+        2
+    );
+}
