@@ -16,6 +16,9 @@ mod retry;
 mod stack;
 mod timeout;
 
+#[cfg(test)]
+mod tests;
+
 /// Runs the function again when it returns an error. Documented in the `resilience` crate,
 /// which re-exports it.
 #[proc_macro_attribute]
