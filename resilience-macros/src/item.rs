@@ -179,7 +179,11 @@ impl Function {
         let Function {
             attrs, vis, sig, ..
         } = self;
-        quote!(#(#attrs)* #vis #sig { #body })
+        // `#![...]` attributes of the body belong inside it, before the new code.
+        let (inner, outer): (Vec<_>, Vec<_>) = attrs
+            .iter()
+            .partition(|attr| matches!(attr.style, syn::AttrStyle::Inner(_)));
+        quote!(#(#outer)* #vis #sig { #(#inner)* #body })
     }
 }
 

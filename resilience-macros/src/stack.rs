@@ -52,12 +52,15 @@ pub(crate) struct Context<'f> {
     pub(crate) return_type_span: Span,
     /// Whether a `#[retry]` is written above the layer being expanded.
     pub(crate) retried_outside: bool,
+    /// For the layer right around an async body: the body's future itself, so that a layer
+    /// that takes a future need not wrap `inner` in another `async` block.
+    pub(crate) body_future: Option<TokenStream>,
 }
 
 impl Context<'_> {
     /// `module::path::function`, the default name of breakers and timeouts.
     pub(crate) fn default_name(&self) -> TokenStream {
-        let ident = self.name.to_string();
+        let ident = syn::ext::IdentExt::unraw(&self.name).to_string();
         quote!(::core::concat!(::core::module_path!(), "::", #ident))
     }
 
@@ -102,7 +105,7 @@ impl Context<'_> {
                 FnArg::Receiver(r) => copies.extend(
                     syn::Error::new(
                         r.span(),
-                        "a sync `#[timeout]` under `#[retry]` runs each attempt on a worker thread with its own copy of the arguments, which `self` by value cannot have: take `self: Arc<Self>` or make the function `async`",
+                        "a sync `#[timeout]` under `#[retry]` runs each attempt on a worker thread with its own copy of the arguments, and `self` cannot be copied per attempt: make the function `async`, put `#[timeout]` above `#[retry]` (one deadline for the whole loop), or pass the value as a named argument",
                     )
                     .to_compile_error(),
                 ),
@@ -110,11 +113,18 @@ impl Context<'_> {
                     if let Pat::Ident(p) = &*typed.pat {
                         let ident = &p.ident;
                         let ty = &typed.ty;
-                        let mutability = &p.mutability;
-                        copies.extend(quote_spanned! {ty.span()=>
-                            #[allow(unused_mut)]
-                            let #mutability #ident: #ty = ::core::clone::Clone::clone(&#ident);
-                        });
+                        // A `mut` argument is borrowed mutably for its clone, so that the
+                        // user's `mut` counts as used (the body mutates the copy).
+                        let copy = match &p.mutability {
+                            Some(mutability) => quote_spanned! {ty.span()=>
+                                #[allow(unused_mut)]
+                                let #mutability #ident: #ty = <#ty as ::core::clone::Clone>::clone(&mut #ident);
+                            },
+                            None => quote_spanned! {ty.span()=>
+                                let #ident: #ty = ::core::clone::Clone::clone(&#ident);
+                            },
+                        };
+                        copies.extend(copy);
                     }
                 }
             }
@@ -125,6 +135,7 @@ impl Context<'_> {
 
 /// The whole expansion of `#[attribute(args)]` on `item`.
 pub(crate) fn expand(attribute: &str, args: TokenStream, item: TokenStream) -> TokenStream {
+    let attribute_ident = Ident::new(attribute, Span::call_site());
     let mut function = match Function::parse(item.clone(), attribute) {
         Ok(function) => function,
         Err(error) => {
@@ -134,11 +145,34 @@ pub(crate) fn expand(attribute: &str, args: TokenStream, item: TokenStream) -> T
         }
     };
     let stacked = function.take_stacked();
+    // Every attribute of the stack with where it was written (the one being expanded at the
+    // call site), to report repeats.
+    let stacked_names: Vec<(String, TokenStream)> =
+        std::iter::once((attribute.to_string(), quote!(#[#attribute_ident])))
+            .chain(
+                stacked
+                    .iter()
+                    .map(|(name, attr)| (name.clone(), attr.to_token_stream())),
+            )
+            .collect();
     let mut errors = Errors::default();
     let mut layers = Vec::with_capacity(1 + stacked.len());
     layers.extend(errors.ok(Layer::parse(attribute, args)));
-    for (name, attr) in stacked {
-        layers.extend(errors.ok(attribute_args(&attr).and_then(|args| Layer::parse(&name, args))));
+    for (name, attr) in &stacked {
+        layers.extend(errors.ok(attribute_args(attr).and_then(|args| Layer::parse(name, args))));
+    }
+    for (index, (name, attr)) in stacked_names.iter().enumerate() {
+        if stacked_names[..index]
+            .iter()
+            .any(|(earlier, _)| earlier == name)
+        {
+            errors.push(syn::Error::new_spanned(
+                attr,
+                format!(
+                    "`#[{name}]` is written twice on this function: keep one (two would multiply its effect, such as retries of retries or every call counted twice)"
+                ),
+            ));
+        }
     }
     if !function.is_async() && layers.iter().any(|l| matches!(l, Layer::Timeout(_))) {
         errors.ok(function.check_owned_arguments());
@@ -149,7 +183,14 @@ pub(crate) fn expand(attribute: &str, args: TokenStream, item: TokenStream) -> T
         let error = error.to_compile_error();
         return quote!(#error #function);
     }
-    function.with_body(body(&function, &layers))
+    // The attributes applied here are never expanded by rustc, so their imports would look
+    // unused: name each one once, inside the body, where it changes nothing.
+    let uses = stacked.iter().map(|(_, attr)| {
+        let path = attr.path();
+        quote!(#[allow(unused_imports)] use #path as _;)
+    });
+    let body = body(&function, &layers);
+    function.with_body(quote!(#(#uses)* #body))
 }
 
 /// The new body: the user's block as the innermost attempt, each layer around it.
@@ -161,19 +202,24 @@ fn body(function: &Function, layers: &[Layer]) -> TokenStream {
         return_type: function.body_return_type(),
         return_type_span: function.return_type().span(),
         retried_outside: false,
+        body_future: None,
     };
     let block = &function.block;
     let ty = cx.return_type.clone();
     let mixed = Span::mixed_site();
     // The body runs in a closure (or an async block) so that its `return` and `?` end the
     // attempt, not the function; the turbofish gives `?` its target type.
+    let body_future =
+        quote_spanned!(mixed=> ::resilience::__private::attempt_async::<#ty, _>(async #block));
     let mut inner = if cx.is_async {
-        quote_spanned!(mixed=> ::resilience::__private::attempt_async::<#ty, _>(async #block).await)
+        quote_spanned!(mixed=> #body_future.await)
     } else {
         quote_spanned!(mixed=> ::resilience::__private::attempt::<#ty, _>(|| #block))
     };
     for (index, layer) in layers.iter().enumerate().rev() {
         cx.retried_outside = layers[..index].iter().any(|l| matches!(l, Layer::Retry(_)));
+        let innermost = index + 1 == layers.len();
+        cx.body_future = (cx.is_async && innermost).then(|| body_future.clone());
         inner = layer.wrap(inner, &cx);
     }
     // A return type that is not a `Result` fails here, at the user's return type, with a

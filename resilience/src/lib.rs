@@ -199,6 +199,32 @@ pub mod __private {
         }
     }
 
+    /// Decides which errors a breaker counts as failures: `when = path` on
+    /// `#[circuit_breaker]`, checked against the function's error type.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot decide which errors of type `{E}` count as failures",
+        label = "expected a function `fn(&{E}) -> bool`",
+        note = "`when = path` names a function that takes the function's error type by reference and returns `true` for the errors the breaker should count"
+    )]
+    pub trait CountsErrors<E> {
+        /// Whether `error` counts as a failure.
+        fn counts(&self, error: &E) -> bool;
+    }
+
+    impl<E, F: Fn(&E) -> bool> CountsErrors<E> for F {
+        #[inline]
+        fn counts(&self, error: &E) -> bool {
+            self(error)
+        }
+    }
+
+    /// Checks a breaker's `when = path` function against the return type `R`'s error type,
+    /// and gives it back as the closure a permit takes.
+    #[inline(always)]
+    pub fn counts<R: ReturnsResult, F: CountsErrors<R::Err>>(when: F) -> impl Fn(&R::Err) -> bool {
+        move |error| when.counts(error)
+    }
+
     /// Checks a `when = path` function against the return type `R`'s error type.
     #[inline(always)]
     pub fn when<R: ReturnsResult, F: RetryIf<R::Err>>(when: F) -> ForErrors<F, R::Err> {

@@ -28,3 +28,22 @@ mod shadowing {
 fn user_names_do_not_collide() {
     assert_eq!(shadowing::uses_our_names(1, 2), Ok(6));
 }
+
+/// Attributes applied by the one above them are never expanded by rustc; their imports must
+/// still count as used.
+#[deny(unused_imports)]
+mod stacked_imports_are_used {
+    use resilience::{circuit_breaker, retry, timeout};
+
+    #[retry(max_attempts = 1)]
+    #[circuit_breaker(name = "hygiene.stacked")]
+    #[timeout("1s")]
+    pub(crate) async fn stacked() -> std::io::Result<u8> {
+        Ok(1)
+    }
+}
+
+#[tokio::test]
+async fn stacked_attributes_keep_their_imports_used() {
+    assert_eq!(stacked_imports_are_used::stacked().await.unwrap(), 1);
+}

@@ -74,24 +74,12 @@ impl BreakerArgs {
         let ty = &cx.return_type;
         let name = match &self.name {
             Some(name) => quote!(#name),
-            None => {
-                let ident = cx.name.to_string();
-                quote!(::core::concat!(::core::module_path!(), "::", #ident))
-            }
+            None => cx.default_name(),
         };
         let config = self.config();
         let counts = match &self.when {
             Some(when) => {
-                let pinned =
-                    quote_spanned!(when.span()=> ::resilience::__private::when::<#ty, _>(#when));
-                quote_spanned! {mixed=>
-                    {
-                        let __resilience_when = #pinned;
-                        move |__resilience_error: &_| {
-                            ::resilience::RetryIf::should_retry(&__resilience_when, __resilience_error)
-                        }
-                    }
-                }
+                quote_spanned!(when.span()=> ::resilience::__private::counts::<#ty, _>(#when))
             }
             None => quote!(::resilience::__private::any_error),
         };

@@ -147,11 +147,23 @@ impl BreakerArgs {
                     .map(|d| (d, key.clone()))
             }
             "fallback" => {
-                self.fallback = errors.ok(args::path(
-                    name,
-                    value,
-                    "a function taking the same arguments and returning the same type",
-                ))
+                self.fallback = errors.ok(
+                    args::path(
+                        name,
+                        value,
+                        "a function taking the same arguments and returning the same type",
+                    )
+                    .and_then(|path| {
+                        let last = path.segments.last().map(|s| s.ident.to_string());
+                        match last.as_deref() {
+                            Some(keyword @ ("self" | "Self" | "crate" | "super")) => Err(syn::Error::new_spanned(
+                                &path,
+                                format!("`fallback` takes the name of a function or method, not `{keyword}`: as in `fallback = cached_price`"),
+                            )),
+                            _ => Ok(path),
+                        }
+                    }),
+                )
             }
             "fallback_on_failure" => {
                 self.fallback_on_failure = errors.ok(boolean(name, value)).map(|b| (b, key.clone()))

@@ -18,7 +18,8 @@ impl RetryArgs {
         if let Some(n) = self.max_attempts {
             policy.extend(quote!(.with_max_attempts(#n)));
         }
-        if let Some(backoff) = &self.backoff {
+        // `multiplier` implies exponential; setting it below says so once.
+        if let Some(backoff) = self.backoff.as_ref().filter(|_| self.multiplier.is_none()) {
             let variant = match backoff.to_string().as_str() {
                 "constant" => quote!(Constant),
                 "linear" => quote!(Linear),

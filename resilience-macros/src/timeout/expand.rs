@@ -33,10 +33,14 @@ impl TimeoutArgs {
             ::resilience::__private::can_reject::<#ty>();
         };
         if cx.is_async {
+            let future = match &cx.body_future {
+                Some(future) => future.clone(),
+                None => quote_spanned!(mixed=> async { #inner }),
+            };
             quote_spanned! {mixed=>
                 {
                     #check
-                    ::resilience::__private::timeout_async(#name, #limit, async { #inner }).await
+                    ::resilience::__private::timeout_async(#name, #limit, #future).await
                 }
             }
         } else {

@@ -32,18 +32,10 @@ fn charge(req: &Charge) -> Result<Receipt, PayError> {
                 ::core::concat!(::core::file!(), ":", ::core::line!()),
             )
         };
-        let __resilience_counts = {
-            let __resilience_when = ::resilience::__private::when::<
-                Result<Receipt, PayError>,
-                _,
-            >(counts_as_failure);
-            move |__resilience_error: &_| {
-                ::resilience::RetryIf::should_retry(
-                    &__resilience_when,
-                    __resilience_error,
-                )
-            }
-        };
+        let __resilience_counts = ::resilience::__private::counts::<
+            Result<Receipt, PayError>,
+            _,
+        >(counts_as_failure);
         match __resilience_breaker.try_acquire() {
             ::core::result::Result::Ok(__resilience_permit) => {
                 let __resilience_result = ::resilience::__private::attempt::<

@@ -19,18 +19,10 @@ fn price(&self, sku: Sku) -> Result<Price, Error> {
                 ::core::concat!(::core::file!(), ":", ::core::line!()),
             )
         };
-        let __resilience_counts = {
-            let __resilience_when = ::resilience::__private::when::<
-                Result<Price, Error>,
-                _,
-            >(is_outage);
-            move |__resilience_error: &_| {
-                ::resilience::RetryIf::should_retry(
-                    &__resilience_when,
-                    __resilience_error,
-                )
-            }
-        };
+        let __resilience_counts = ::resilience::__private::counts::<
+            Result<Price, Error>,
+            _,
+        >(is_outage);
         match __resilience_breaker.try_acquire() {
             ::core::result::Result::Ok(__resilience_permit) => {
                 let __resilience_result = ::resilience::__private::attempt::<

@@ -22,9 +22,6 @@ fn fetch(id: u64) -> Result<Record, FetchError> {
         let __resilience_retry = {
             const __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
                 .with_max_attempts(5u32)
-                .with_backoff(::resilience::__private::Backoff::Exponential {
-                    multiplier: 2.0,
-                })
                 .with_multiplier(3f64)
                 .with_initial_delay(::core::time::Duration::from_nanos(50000000u64))
                 .with_max_delay(::core::time::Duration::from_nanos(2000000000u64))

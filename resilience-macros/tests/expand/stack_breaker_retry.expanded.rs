@@ -8,6 +8,8 @@
 //     }
 
 fn reserve(sku: &Sku, count: u32) -> Result<Reservation, InventoryError> {
+    #[allow(unused_imports)]
+    use retry as _;
     ::resilience::__private::returns_result::<Result<Reservation, InventoryError>>();
     {
         let __resilience_breaker = {

@@ -9,6 +9,10 @@
 //     }
 
 async fn charge(req: &Charge) -> Result<Receipt, PayError> {
+    #[allow(unused_imports)]
+    use circuit_breaker as _;
+    #[allow(unused_imports)]
+    use timeout as _;
     ::resilience::__private::returns_result::<Result<Receipt, PayError>>();
     {
         let __resilience_retry = {
@@ -40,13 +44,10 @@ async fn charge(req: &Charge) -> Result<Receipt, PayError> {
                             ::resilience::__private::timeout_async(
                                     ::core::concat!(::core::module_path!(), "::", "charge"),
                                     ::core::time::Duration::from_nanos(2000000000u64),
-                                    async {
-                                        ::resilience::__private::attempt_async::<
-                                            Result<Receipt, PayError>,
-                                            _,
-                                        >(async { gateway::charge(req).await })
-                                            .await
-                                    },
+                                    ::resilience::__private::attempt_async::<
+                                        Result<Receipt, PayError>,
+                                        _,
+                                    >(async { gateway::charge(req).await }),
                                 )
                                 .await
                         };

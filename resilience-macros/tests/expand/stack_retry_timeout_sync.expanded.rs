@@ -9,6 +9,8 @@
 //     }
 
 fn upload(path: PathBuf, mut data: Vec<u8>) -> io::Result<()> {
+    #[allow(unused_imports)]
+    use timeout as _;
     ::resilience::__private::returns_result::<io::Result<()>>();
     {
         let __resilience_retry = {
@@ -21,10 +23,11 @@ fn upload(path: PathBuf, mut data: Vec<u8>) -> io::Result<()> {
         loop {
             let __resilience_result = {
                 ::resilience::__private::can_reject::<io::Result<()>>();
-                #[allow(unused_mut)]
                 let path: PathBuf = ::core::clone::Clone::clone(&path);
                 #[allow(unused_mut)]
-                let mut data: Vec<u8> = ::core::clone::Clone::clone(&data);
+                let mut data: Vec<u8> = <Vec<
+                    u8,
+                > as ::core::clone::Clone>::clone(&mut data);
                 ::resilience::__private::timeout_sync(
                     ::core::concat!(::core::module_path!(), "::", "upload"),
                     ::core::time::Duration::from_nanos(1000000000u64),

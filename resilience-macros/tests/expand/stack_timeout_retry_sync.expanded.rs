@@ -8,6 +8,8 @@
 //     }
 
 fn sync_inventory(store: StoreId) -> Result<usize, SyncError> {
+    #[allow(unused_imports)]
+    use retry as _;
     ::resilience::__private::returns_result::<Result<usize, SyncError>>();
     {
         ::resilience::__private::can_reject::<Result<usize, SyncError>>();

@@ -13,13 +13,10 @@ async fn lookup(&self, host: &str) -> io::Result<IpAddr> {
         ::resilience::__private::timeout_async(
                 ::core::concat!(::core::module_path!(), "::", "lookup"),
                 ::core::time::Duration::from_nanos(1500000000u64),
-                async {
-                    ::resilience::__private::attempt_async::<
-                        io::Result<IpAddr>,
-                        _,
-                    >(async { self.resolver.lookup(host).await })
-                        .await
-                },
+                ::resilience::__private::attempt_async::<
+                    io::Result<IpAddr>,
+                    _,
+                >(async { self.resolver.lookup(host).await }),
             )
             .await
     }

@@ -16,13 +16,10 @@ async fn lookup(host: &str) -> io::Result<IpAddr> {
                     let __resilience_limit: ::core::time::Duration = LOOKUP_LIMIT;
                     __resilience_limit
                 },
-                async {
-                    ::resilience::__private::attempt_async::<
-                        io::Result<IpAddr>,
-                        _,
-                    >(async { resolver::lookup(host).await })
-                        .await
-                },
+                ::resilience::__private::attempt_async::<
+                    io::Result<IpAddr>,
+                    _,
+                >(async { resolver::lookup(host).await }),
             )
             .await
     }
