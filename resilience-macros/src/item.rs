@@ -42,13 +42,10 @@ impl Function {
                     ),
                 ),
             }),
-            Ok(other) => Err(syn::Error::new(
-                item_span(&other),
-                format!(
-                    "`#[{attribute}]` applies to functions, not to {}: put it on a `fn` or `async fn` that returns a `Result`",
-                    item_kind(&other)
-                ),
-            )),
+            Ok(other) => Err(syn::Error::new(item_span(&other), {
+                let (kind, advice) = item_kind(&other);
+                format!("`#[{attribute}]` applies to functions, not to {kind}: {advice}")
+            })),
             Err(error) => match syn::parse2::<TraitItemFn>(item) {
                 Ok(f) if f.default.is_none() => Err(missing_body(&f, attribute)),
                 _ => Err(error),
@@ -237,30 +234,47 @@ fn missing_body(f: &TraitItemFn, attribute: &str) -> syn::Error {
     syn::Error::new(
         f.semi_token.map_or(f.sig.span(), |s| s.span()),
         format!(
-            "`#[{attribute}]` needs a function body to wrap: put it on the implementation (in the `impl` block), not on a declaration"
+            "`#[{attribute}]` needs a function body to wrap, and a declaration (in a trait or an `extern` block) has none: put it on a function with a body, such as the trait's implementation or a Rust wrapper around the foreign function"
         ),
     )
 }
 
-fn item_kind(item: &Item) -> &'static str {
-    match item {
+/// What the item is, and where the attribute should go instead.
+fn item_kind(item: &Item) -> (&'static str, &'static str) {
+    const ON_A_FUNCTION: &str = "put it on a `fn` or `async fn` that returns a `Result`";
+    let kind = match item {
         Item::Const(_) => "a `const`",
         Item::Enum(_) => "an `enum`",
         Item::ExternCrate(_) => "an `extern crate`",
-        Item::Fn(_) => "a function",
-        Item::ForeignMod(_) => "an `extern` block: put it on a Rust function that calls into it",
-        Item::Impl(_) => "an `impl` block: put it on each method",
+        Item::ForeignMod(_) => {
+            return (
+                "an `extern` block",
+                "put it on a Rust function with a body that calls into it",
+            );
+        }
+        Item::Impl(_) => {
+            return (
+                "an `impl` block",
+                "put it on each method that returns a `Result`",
+            );
+        }
+        Item::Trait(_) => {
+            return (
+                "a trait",
+                "put it on the methods of an `impl` block that returns a `Result`",
+            );
+        }
         Item::Macro(_) => "a macro invocation",
         Item::Mod(_) => "a module",
         Item::Static(_) => "a `static`",
         Item::Struct(_) => "a `struct`",
-        Item::Trait(_) => "a trait: put it on the methods of an `impl` block",
         Item::TraitAlias(_) => "a trait alias",
         Item::Type(_) => "a type alias",
         Item::Union(_) => "a `union`",
         Item::Use(_) => "a `use`",
         _ => "this item",
-    }
+    };
+    (kind, ON_A_FUNCTION)
 }
 
 fn item_span(item: &Item) -> proc_macro2::Span {
