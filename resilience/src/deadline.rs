@@ -1,162 +1,227 @@
-//! Deadlines that nested code can see.
+//! Deadlines that nested calls can see: a time budget in scope for the current task or thread.
 //!
-//! A `#[timeout]` (or [`timeout_async`](crate::timeout_async) /
-//! [`timeout_sync`](crate::timeout_sync), or [`within`] / [`within_sync`] here) puts a
-//! deadline in scope for the code it runs: for the task in async code, for the thread in sync
-//! code. Code inside can ask for the time left with [`remaining`], to set a socket or query
-//! timeout, and a `#[retry]` inside never sleeps past it: it gives up with the last error
-//! instead of being cut off mid-sleep. Nested deadlines take the earliest.
+//! A `#[timeout]` function, or a [`timeout::timeout_async`](crate::timeout::timeout_async) /
+//! [`timeout::timeout_sync`](crate::timeout::timeout_sync) call, puts its deadline in scope for its
+//! body, and [`within`] / [`within_sync`] do the same without cancelling anything. Code inside
+//! asks [`remaining`] how much time is left, to give a socket or a query its own timeout, and
+//! `#[retry]` uses it to never sleep past the deadline: it gives up with the last error instead.
 //!
 //! ```
 //! use std::time::Duration;
 //! use resilience::deadline;
 //!
-//! assert_eq!(deadline::remaining(), None);
+//! assert_eq!(deadline::remaining(), None, "no deadline outside a scope");
 //! deadline::within_sync(Duration::from_secs(5), || {
 //!     let left = deadline::remaining().unwrap();
 //!     assert!(left <= Duration::from_secs(5));
-//!     // An inner, later deadline does not extend the outer one.
-//!     deadline::within_sync(Duration::from_secs(60), || {
-//!         assert!(deadline::remaining().unwrap() <= Duration::from_secs(5));
-//!     });
+//!     // e.g. stream.set_read_timeout(Some(left))
 //! });
-//! assert_eq!(deadline::remaining(), None);
+//! assert_eq!(deadline::remaining(), None, "the scope ended with the closure");
 //! ```
 //!
-//! Time is read from tokio's clock, which follows a paused test clock and is the real clock
-//! outside a runtime.
+//! # Scoping rules
+//!
+//! - **Nested deadlines take the earliest.** An inner scope can shorten the budget, never
+//!   extend it: a 10 s scope inside a 1 s scope still has at most 1 s.
+//! - **Async code is task-scoped.** [`within`] sets the deadline only while its future is being
+//!   polled, and restores the previous one after every poll, so other tasks on the same thread
+//!   never see it, and a future dropped half-way leaves nothing behind.
+//! - **Sync code is thread-scoped.** [`within_sync`] sets it for the duration of the closure,
+//!   restoring the previous one when the closure returns or panics.
+//! - **Nothing is inherited across a spawn.** A task passed to `tokio::spawn` or a thread
+//!   started with `std::thread::spawn` starts with no deadline; pass it on explicitly with
+//!   [`within_at`] or [`within_sync_at`] and [`current`]. (`timeout_sync` does this for its own
+//!   worker thread.)
+//!
+//! # Clock
+//!
+//! Time is [`tokio::time::Instant`]: inside a tokio runtime whose clock is paused (tests with
+//! `start_paused = true`) it follows the paused clock, so budgets in such tests are exact;
+//! elsewhere it is the system's monotonic clock. No runtime is needed to use this module.
 
-use std::{cell::Cell, future::Future, pin::pin, task::Poll, time::Duration};
+use std::{cell::Cell, future::Future, marker::PhantomData, pin::pin, time::Duration};
 
 use tokio::time::Instant;
 
 thread_local! {
-    /// The earliest deadline in scope on this thread. Async scopes set it for the duration of
-    /// each poll of their future, so it follows the task, not the thread.
+    /// The earliest deadline in scope on this thread, for the task being polled.
     static CURRENT: Cell<Option<Instant>> = const { Cell::new(None) };
 }
 
-/// The earliest deadline in scope for this task (async) or thread (sync), if any.
+/// The earliest deadline in scope for this task (async code) or thread (sync code), or `None`
+/// outside any deadline scope.
 ///
 /// ```
-/// assert!(resilience::deadline::current().is_none());
+/// use std::time::Duration;
+/// use resilience::deadline;
+///
+/// assert!(deadline::current().is_none());
+/// let at = tokio::time::Instant::now() + Duration::from_secs(1);
+/// deadline::within_sync_at(at, || assert_eq!(deadline::current(), Some(at)));
 /// ```
+#[inline]
 pub fn current() -> Option<Instant> {
     CURRENT.with(Cell::get)
 }
 
-/// The time left before the earliest deadline in scope: `None` without a deadline, zero once
-/// it has passed.
+/// How much time is left before the earliest deadline in scope: `None` when there is no
+/// deadline, `Some(Duration::ZERO)` once it has passed.
+///
+/// It costs a thread-local read, plus a clock read when a deadline is in scope, so it is cheap
+/// enough to call before every blocking operation.
 ///
 /// ```
 /// use std::time::Duration;
-/// let left = resilience::deadline::within_sync(Duration::from_secs(2), || {
-///     resilience::deadline::remaining()
+/// use resilience::deadline;
+///
+/// deadline::within_sync(Duration::ZERO, || {
+///     assert_eq!(deadline::remaining(), Some(Duration::ZERO), "past: zero, not None");
 /// });
-/// assert!(left.unwrap() <= Duration::from_secs(2));
 /// ```
+#[inline]
 pub fn remaining() -> Option<Duration> {
-    current().map(|deadline| deadline.saturating_duration_since(Instant::now()))
+    current().map(|at| at.saturating_duration_since(Instant::now()))
 }
 
-/// `now + limit`, saturating far in the future instead of overflowing.
-pub(crate) fn deadline_after(limit: Duration) -> Instant {
-    let now = Instant::now();
-    now.checked_add(limit)
-        .unwrap_or_else(|| now + Duration::from_secs(60 * 60 * 24 * 365 * 30))
-}
-
-/// Restores the previous deadline when dropped, so that a scope ends however its code ends:
-/// returning, panicking or (for futures) being dropped between polls.
-struct Scope {
-    previous: Option<Instant>,
-}
-
-impl Scope {
-    fn enter(deadline: Instant) -> Scope {
-        let previous = CURRENT.with(|current| {
-            let previous = current.get();
-            let earliest = previous.map_or(deadline, |p| p.min(deadline));
-            current.set(Some(earliest));
-            previous
-        });
-        Scope { previous }
-    }
-}
-
-impl Drop for Scope {
-    fn drop(&mut self) {
-        CURRENT.with(|current| current.set(self.previous));
-    }
-}
-
-/// Runs `f` with a deadline `limit` from now in scope on this thread. It does not stop `f`:
-/// it lets the code inside see the budget (see [`timeout_sync`](crate::timeout_sync) for a
-/// call that returns at the deadline).
+/// Runs `fut` with a deadline `limit` from now in scope; nested deadlines take the earliest.
 ///
-/// ```
-/// use std::time::Duration;
-/// let left = resilience::deadline::within_sync(Duration::from_millis(300), || {
-///     resilience::deadline::remaining().unwrap()
-/// });
-/// assert!(left <= Duration::from_millis(300));
-/// ```
-pub fn within_sync<R>(limit: Duration, f: impl FnOnce() -> R) -> R {
-    within_sync_at(deadline_after(limit), f)
-}
-
-/// [`within_sync`] with an absolute deadline.
-///
-/// ```
-/// use std::time::Duration;
-/// use tokio::time::Instant;
-/// let at = Instant::now() + Duration::from_secs(1);
-/// assert_eq!(resilience::deadline::within_sync_at(at, resilience::deadline::current), Some(at));
-/// ```
-pub fn within_sync_at<R>(deadline: Instant, f: impl FnOnce() -> R) -> R {
-    let _scope = Scope::enter(deadline);
-    f()
-}
-
-/// Runs `future` with a deadline `limit` from now in scope for its task. It does not cancel
-/// the future (see [`timeout_async`](crate::timeout_async) for that): it lets the code inside
-/// see the budget.
+/// This does **not** cancel `fut` at the deadline: it only lets the code inside see the budget
+/// through [`remaining`]. To cancel, use [`timeout::timeout_async`](crate::timeout::timeout_async)
+/// (which also puts its deadline in scope). The clock starts at the call, as with
+/// `timeout_async` and [`tokio::time::timeout`], not at the first poll. A `limit` too large to represent (such as `Duration::MAX`) means no
+/// deadline of its own: the outer one, if any, stays in force.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
 /// # async fn main() {
 /// use std::time::Duration;
-/// let left = resilience::deadline::within(Duration::from_secs(1), async {
-///     tokio::time::sleep(Duration::from_millis(400)).await;
-///     resilience::deadline::remaining().unwrap()
+/// use resilience::deadline;
+///
+/// let left = deadline::within(Duration::from_secs(2), async {
+///     tokio::time::sleep(Duration::from_millis(500)).await;
+///     deadline::remaining()
 /// })
 /// .await;
-/// assert_eq!(left, Duration::from_millis(600));
+/// assert_eq!(left, Some(Duration::from_millis(1500)), "exact under the paused clock");
 /// # }
 /// ```
-pub async fn within<F: Future>(limit: Duration, future: F) -> F::Output {
-    within_at(deadline_after(limit), future).await
+pub fn within<F: Future>(limit: Duration, fut: F) -> impl Future<Output = F::Output> {
+    scoped(Instant::now().checked_add(limit), fut)
 }
 
-/// [`within`] with an absolute deadline.
+/// Runs `fut` with the deadline `deadline` in scope; nested deadlines take the earliest.
+/// Like [`within`], it does not cancel anything.
+///
+/// Handy to carry a deadline into a spawned task, which does not inherit it:
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// use std::time::Duration;
-/// let at = tokio::time::Instant::now() + Duration::from_secs(1);
-/// let seen = resilience::deadline::within_at(at, async { resilience::deadline::current() }).await;
-/// assert_eq!(seen, Some(at));
+/// use resilience::deadline;
+///
+/// deadline::within(Duration::from_secs(1), async {
+///     let at = deadline::current().unwrap();
+///     let seen = tokio::spawn(deadline::within_at(at, async { deadline::current() }));
+///     assert_eq!(seen.await.unwrap(), Some(at));
+/// })
+/// .await;
 /// # }
 /// ```
-pub async fn within_at<F: Future>(deadline: Instant, future: F) -> F::Output {
-    let mut future = pin!(future);
-    std::future::poll_fn(move |cx| {
-        let _scope = Scope::enter(deadline);
-        match future.as_mut().poll(cx) {
-            Poll::Ready(output) => Poll::Ready(output),
-            Poll::Pending => Poll::Pending,
+pub fn within_at<F: Future>(deadline: Instant, fut: F) -> impl Future<Output = F::Output> {
+    scoped(Some(deadline), fut)
+}
+
+/// Runs `f` on this thread with a deadline `limit` from now in scope; nested deadlines take
+/// the earliest. It does not interrupt `f`: use
+/// [`timeout::timeout_sync`](crate::timeout::timeout_sync) for that.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::deadline;
+///
+/// let left = deadline::within_sync(Duration::from_secs(1), || {
+///     // An inner, longer budget does not extend the outer one.
+///     deadline::within_sync(Duration::from_secs(60), deadline::remaining)
+/// });
+/// assert!(left.unwrap() <= Duration::from_secs(1));
+/// ```
+pub fn within_sync<R>(limit: Duration, f: impl FnOnce() -> R) -> R {
+    scoped_sync(Instant::now().checked_add(limit), f)
+}
+
+/// Runs `f` on this thread with the deadline `deadline` in scope; nested deadlines take the
+/// earliest.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::deadline;
+///
+/// let at = tokio::time::Instant::now() + Duration::from_secs(3);
+/// let seen = std::thread::spawn(move || deadline::within_sync_at(at, deadline::current));
+/// assert_eq!(seen.join().unwrap(), Some(at));
+/// ```
+pub fn within_sync_at<R>(deadline: Instant, f: impl FnOnce() -> R) -> R {
+    scoped_sync(Some(deadline), f)
+}
+
+/// The earlier of two optional deadlines, `None` meaning "no deadline".
+#[inline]
+pub(crate) fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+/// Puts a deadline in scope on this thread until dropped, then restores the previous one.
+///
+/// Restoring in `Drop` is what keeps the thread-local right when the code inside panics.
+/// Not `Send`: it must be dropped on the thread that made it.
+pub(crate) struct Enter {
+    previous: Option<Instant>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Enter {
+    #[inline]
+    pub(crate) fn new(deadline: Option<Instant>) -> Self {
+        let previous = CURRENT.with(|current| {
+            let previous = current.get();
+            current.set(earliest(previous, deadline));
+            previous
+        });
+        Enter {
+            previous,
+            _not_send: PhantomData,
         }
+    }
+}
+
+impl Drop for Enter {
+    #[inline]
+    fn drop(&mut self) {
+        CURRENT.with(|current| current.set(self.previous));
+    }
+}
+
+/// Runs `f` with `deadline` (if any) in scope on this thread.
+#[inline]
+pub(crate) fn scoped_sync<R>(deadline: Option<Instant>, f: impl FnOnce() -> R) -> R {
+    let _enter = Enter::new(deadline);
+    f()
+}
+
+/// Polls `fut` with `deadline` (if any) in scope during each poll, and only then.
+///
+/// Pinning on the stack of this async fn keeps it allocation-free and free of `unsafe`.
+#[inline]
+pub(crate) async fn scoped<F: Future>(deadline: Option<Instant>, fut: F) -> F::Output {
+    let mut fut = pin!(fut);
+    std::future::poll_fn(|cx| {
+        let _enter = Enter::new(deadline);
+        fut.as_mut().poll(cx)
     })
     .await
 }
@@ -164,64 +229,83 @@ pub async fn within_at<F: Future>(deadline: Instant, future: F) -> F::Output {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::{
+        future::pending,
+        panic::{AssertUnwindSafe, catch_unwind},
+        task::{Context, Poll, Waker},
+    };
+
+    fn poll_once<F: Future>(fut: std::pin::Pin<&mut F>) -> Poll<F::Output> {
+        fut.poll(&mut Context::from_waker(Waker::noop()))
+    }
 
     #[test]
-    fn scopes_nest_to_the_earliest_and_restore() {
-        let early = Instant::now() + Duration::from_secs(1);
-        let late = Instant::now() + Duration::from_secs(10);
-        within_sync_at(late, || {
-            assert_eq!(current(), Some(late));
-            within_sync_at(early, || assert_eq!(current(), Some(early)));
-            assert_eq!(current(), Some(late));
-            within_sync_at(late + Duration::from_secs(5), || {
-                assert_eq!(current(), Some(late))
-            });
+    fn none_outside_any_scope() {
+        assert_eq!(current(), None);
+        assert_eq!(remaining(), None);
+    }
+
+    #[test]
+    fn earliest_ignores_missing_deadlines() {
+        let now = Instant::now();
+        let later = now + Duration::from_secs(1);
+        assert_eq!(earliest(None, None), None);
+        assert_eq!(earliest(Some(now), None), Some(now));
+        assert_eq!(earliest(None, Some(now)), Some(now));
+        assert_eq!(earliest(Some(later), Some(now)), Some(now));
+        assert_eq!(earliest(Some(now), Some(later)), Some(now));
+    }
+
+    #[test]
+    fn sync_scopes_nest_to_the_earliest_and_restore() {
+        let outer = Instant::now() + Duration::from_secs(1);
+        let inner = Instant::now() + Duration::from_secs(10);
+        within_sync_at(outer, || {
+            within_sync_at(inner, || assert_eq!(current(), Some(outer)));
+            let sooner = outer - Duration::from_millis(500);
+            within_sync_at(sooner, || assert_eq!(current(), Some(sooner)));
+            assert_eq!(current(), Some(outer));
         });
         assert_eq!(current(), None);
     }
 
     #[test]
-    fn a_panic_ends_the_scope() {
-        let result = std::panic::catch_unwind(|| {
-            within_sync(Duration::from_secs(1), || panic!("inside"));
+    fn huge_limits_do_not_panic_and_keep_the_outer_deadline() {
+        within_sync(Duration::MAX, || assert_eq!(current(), None));
+        within_sync(Duration::from_secs(1), || {
+            let outer = current();
+            within_sync(Duration::MAX, || assert_eq!(current(), outer));
         });
+    }
+
+    #[test]
+    fn a_panic_inside_restores_the_previous_deadline() {
+        let result = catch_unwind(|| within_sync(Duration::from_secs(1), || panic!("inside")));
+        assert!(result.is_err());
+        assert_eq!(current(), None);
+
+        let mut fut = Box::pin(within(Duration::from_secs(1), async { panic!("polled") }));
+        let result = catch_unwind(AssertUnwindSafe(|| poll_once(fut.as_mut())));
         assert!(result.is_err());
         assert_eq!(current(), None);
     }
 
     #[test]
-    fn huge_limits_saturate() {
-        within_sync(Duration::MAX, || {
-            assert!(remaining().unwrap() > Duration::from_secs(1))
-        });
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn async_scopes_follow_the_task_not_the_thread() {
-        let other = tokio::spawn(async { current() });
-        let seen = within(Duration::from_secs(3), async {
-            tokio::task::yield_now().await;
-            let inner = remaining();
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            (inner, remaining())
-        })
-        .await;
-        assert_eq!(
-            seen,
-            (Some(Duration::from_secs(3)), Some(Duration::from_secs(2)))
-        );
-        assert_eq!(other.await.unwrap(), None, "another task never sees it");
-        assert_eq!(current(), None, "nothing is left behind between polls");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_dropped_future_leaves_nothing_behind() {
-        let pending = within(Duration::from_secs(1), std::future::pending::<()>());
-        assert!(
-            tokio::time::timeout(Duration::from_millis(10), pending)
-                .await
-                .is_err()
-        );
+    fn async_scope_is_set_only_while_polled() {
+        let mut fut = pin!(within(Duration::from_secs(5), async {
+            assert!(current().is_some(), "in scope while polled");
+            pending::<()>().await
+        }));
+        assert!(poll_once(fut.as_mut()).is_pending());
+        assert_eq!(current(), None, "restored between polls");
+        assert!(poll_once(fut.as_mut()).is_pending());
         assert_eq!(current(), None);
+    }
+
+    #[test]
+    fn remaining_is_zero_once_past() {
+        let past = Instant::now();
+        std::thread::sleep(Duration::from_millis(2));
+        within_sync_at(past, || assert_eq!(remaining(), Some(Duration::ZERO)));
     }
 }

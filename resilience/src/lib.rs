@@ -53,7 +53,7 @@ pub mod classify;
 pub mod deadline;
 mod error;
 mod retry;
-mod timeout;
+pub mod timeout;
 
 mod breaker;
 mod registry;
@@ -74,7 +74,7 @@ pub use resilience_macros::timeout;
 pub use retry::{
     AnyError, DelayHint, NoHint, NoHook, OnRetry, Retry, RetryAfter, RetryIf, UseRetryAfter,
 };
-pub use timeout::{timeout_async, timeout_sync};
+pub use timeout::{timeout_async, timeout_async_named, timeout_sync, timeout_sync_named};
 
 /// What the attributes' expansions call. Not a public API: it changes without notice.
 #[doc(hidden)]
