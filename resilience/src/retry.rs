@@ -384,9 +384,17 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
         Hook: OnRetry<E>,
         Hint: DelayHint<E>,
     {
-        let mut attempts = self.start(Clock::Thread);
+        // The state of the retries is made on the first failure: a call that succeeds at
+        // once pays for nothing but reading the clock when a budget is set.
+        let started = self.started(Clock::Thread);
+        let mut attempts = None;
         loop {
-            match attempts.next(op()) {
+            let result = op();
+            if result.is_ok() {
+                return result;
+            }
+            let attempts = attempts.get_or_insert_with(|| self.start_at(Clock::Thread, started));
+            match attempts.next(result) {
                 Step::Done(result) => return result,
                 Step::Wait(delay) => std::thread::sleep(delay),
             }
@@ -413,9 +421,15 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
         Hook: OnRetry<E>,
         Hint: DelayHint<E>,
     {
-        let mut attempts = self.start(Clock::Tokio);
+        let started = self.started(Clock::Tokio);
+        let mut attempts = None;
         loop {
-            match attempts.next(op().await) {
+            let result = op().await;
+            if result.is_ok() {
+                return result;
+            }
+            let attempts = attempts.get_or_insert_with(|| self.start_at(Clock::Tokio, started));
+            match attempts.next(result) {
                 Step::Done(result) => return result,
                 Step::Wait(delay) => tokio::time::sleep(delay).await,
             }
@@ -425,7 +439,25 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     /// Starts the state machine of one call. Used by the front doors and the attribute.
     #[doc(hidden)]
     pub fn start(&self, clock: Clock) -> Attempts<'_, When, Hook, Hint> {
-        let started = self.policy.max_elapsed.map(|_| clock.now());
+        self.start_at(clock, self.started(clock))
+    }
+
+    /// When the first attempt started, read only when the policy has a time budget.
+    #[doc(hidden)]
+    #[inline]
+    pub fn started(&self, clock: Clock) -> Option<Instant> {
+        self.policy.max_elapsed.map(|_| clock.now())
+    }
+
+    /// The state machine of a call whose first attempt started at `started` (see
+    /// [`started`](Self::started)): made after a first failure, so that a call that succeeds
+    /// at once never builds it.
+    #[doc(hidden)]
+    pub fn start_at(
+        &self,
+        clock: Clock,
+        started: Option<Instant>,
+    ) -> Attempts<'_, When, Hook, Hint> {
         Attempts {
             retry: self,
             attempt: 0,

@@ -9,7 +9,7 @@ use std::{
     task::{Context, Poll, Waker},
 };
 
-use resilience::{RetryPolicy, retry};
+use resilience::{RetryPolicy, circuit_breaker, retry, timeout};
 
 struct Counting;
 
@@ -89,6 +89,47 @@ fn retry_success_paths_do_not_allocate() {
             assert_eq!(result, Ok(1));
         }),
         0
+    );
+}
+
+#[circuit_breaker(name = "allocations.breaker")]
+fn guarded(x: u64) -> Result<u64, resilience::Error> {
+    Ok(x + 1)
+}
+
+#[circuit_breaker(name = "allocations.breaker_async", slow_call = "1s")]
+async fn guarded_async(x: u64) -> Result<u64, resilience::Error> {
+    Ok(x + 1)
+}
+
+#[retry(max_attempts = 2)]
+#[circuit_breaker(name = "allocations.stack")]
+#[timeout("1s")]
+async fn stacked(x: u64) -> Result<u64, resilience::Error> {
+    Ok(x + 1)
+}
+
+#[test]
+fn breaker_and_timeout_success_paths_do_not_allocate() {
+    // The first call registers the breakers (and allocates): outside the measurement.
+    let _ = guarded(0);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let _context = runtime.enter();
+    let _ = run_ready(guarded_async(0));
+    let _ = run_ready(stacked(0));
+
+    assert_eq!(allocations_in(|| assert_eq!(guarded(1), Ok(2))), 0);
+    assert_eq!(
+        allocations_in(|| assert_eq!(run_ready(guarded_async(1)), Ok(2))),
+        0
+    );
+    assert_eq!(
+        allocations_in(|| assert_eq!(run_ready(stacked(1)), Ok(2))),
+        0,
+        "retry over breaker over async timeout"
     );
 }
 

@@ -101,12 +101,23 @@ impl RetryArgs {
         quote_spanned! {mixed=>
             {
                 let __resilience_retry = #retry;
-                let mut __resilience_attempts =
-                    __resilience_retry.start(::resilience::__private::Clock::#clock);
+                let __resilience_started =
+                    __resilience_retry.started(::resilience::__private::Clock::#clock);
+                // Made on the first failure: a call that succeeds at once never builds it.
+                let mut __resilience_attempts = ::core::option::Option::None;
                 loop {
                     let __resilience_result = #inner;
+                    if ::core::result::Result::is_ok(&__resilience_result) {
+                        break __resilience_result;
+                    }
                     let __resilience_hint = ::resilience::__private::hint!(&__resilience_result);
-                    match __resilience_attempts.next_hinted(__resilience_result, __resilience_hint) {
+                    let __resilience_state = __resilience_attempts.get_or_insert_with(|| {
+                        __resilience_retry.start_at(
+                            ::resilience::__private::Clock::#clock,
+                            __resilience_started,
+                        )
+                    });
+                    match __resilience_state.next_hinted(__resilience_result, __resilience_hint) {
                         ::resilience::__private::Step::Done(__resilience_result) => {
                             break __resilience_result;
                         }

@@ -23,8 +23,9 @@ pub async fn fetch_page(client: &Client, url: &str) -> Result<String, reqwest::E
                     _,
                 >(is_timeout),
             );
-        let mut __resilience_attempts = __resilience_retry
-            .start(::resilience::__private::Clock::Tokio);
+        let __resilience_started = __resilience_retry
+            .started(::resilience::__private::Clock::Tokio);
+        let mut __resilience_attempts = ::core::option::Option::None;
         loop {
             let __resilience_result = ::resilience::__private::attempt_async::<
                 Result<String, reqwest::Error>,
@@ -34,11 +35,21 @@ pub async fn fetch_page(client: &Client, url: &str) -> Result<String, reqwest::E
                     response.text().await
                 })
                 .await;
+            if ::core::result::Result::is_ok(&__resilience_result) {
+                break __resilience_result;
+            }
             let __resilience_hint = ::resilience::__private::hint!(
                 & __resilience_result
             );
-            match __resilience_attempts
-                .next_hinted(__resilience_result, __resilience_hint)
+            let __resilience_state = __resilience_attempts
+                .get_or_insert_with(|| {
+                    __resilience_retry
+                        .start_at(
+                            ::resilience::__private::Clock::Tokio,
+                            __resilience_started,
+                        )
+                });
+            match __resilience_state.next_hinted(__resilience_result, __resilience_hint)
             {
                 ::resilience::__private::Step::Done(__resilience_result) => {
                     break __resilience_result;

@@ -32,17 +32,29 @@ fn reserve(sku: &Sku, count: u32) -> Result<Reservation, InventoryError> {
                             .with_backoff(::resilience::__private::Backoff::Constant);
                         __RESILIENCE_POLICY.retrying()
                     };
-                    let mut __resilience_attempts = __resilience_retry
-                        .start(::resilience::__private::Clock::Thread);
+                    let __resilience_started = __resilience_retry
+                        .started(::resilience::__private::Clock::Thread);
+                    let mut __resilience_attempts = ::core::option::Option::None;
                     loop {
                         let __resilience_result = ::resilience::__private::attempt::<
                             Result<Reservation, InventoryError>,
                             _,
                         >(|| { inventory::reserve(sku, count) });
+                        if ::core::result::Result::is_ok(&__resilience_result) {
+                            break __resilience_result;
+                        }
                         let __resilience_hint = ::resilience::__private::hint!(
                             & __resilience_result
                         );
-                        match __resilience_attempts
+                        let __resilience_state = __resilience_attempts
+                            .get_or_insert_with(|| {
+                                __resilience_retry
+                                    .start_at(
+                                        ::resilience::__private::Clock::Thread,
+                                        __resilience_started,
+                                    )
+                            });
+                        match __resilience_state
                             .next_hinted(__resilience_result, __resilience_hint)
                         {
                             ::resilience::__private::Step::Done(__resilience_result) => {

@@ -18,8 +18,9 @@ fn upload(path: PathBuf, mut data: Vec<u8>) -> io::Result<()> {
                 .with_max_attempts(3u32);
             __RESILIENCE_POLICY.retrying()
         };
-        let mut __resilience_attempts = __resilience_retry
-            .start(::resilience::__private::Clock::Thread);
+        let __resilience_started = __resilience_retry
+            .started(::resilience::__private::Clock::Thread);
+        let mut __resilience_attempts = ::core::option::Option::None;
         loop {
             let __resilience_result = {
                 ::resilience::__private::can_reject::<io::Result<()>>();
@@ -40,11 +41,21 @@ fn upload(path: PathBuf, mut data: Vec<u8>) -> io::Result<()> {
                     }),
                 )
             };
+            if ::core::result::Result::is_ok(&__resilience_result) {
+                break __resilience_result;
+            }
             let __resilience_hint = ::resilience::__private::hint!(
                 & __resilience_result
             );
-            match __resilience_attempts
-                .next_hinted(__resilience_result, __resilience_hint)
+            let __resilience_state = __resilience_attempts
+                .get_or_insert_with(|| {
+                    __resilience_retry
+                        .start_at(
+                            ::resilience::__private::Clock::Thread,
+                            __resilience_started,
+                        )
+                });
+            match __resilience_state.next_hinted(__resilience_result, __resilience_hint)
             {
                 ::resilience::__private::Step::Done(__resilience_result) => {
                     break __resilience_result;
