@@ -6,14 +6,14 @@
 
 use std::{
     hint::black_box,
-    sync::{Arc, Barrier, OnceLock},
+    sync::{Arc, Barrier},
     thread,
     time::{Duration, Instant},
 };
 
 use criterion::{Criterion, criterion_group};
 use failsafe::CircuitBreaker as _;
-use resilience::{__private, BreakerConfig, CircuitBreaker, Error};
+use resilience::{BreakerConfig, CircuitBreaker, Error};
 
 #[inline(never)]
 fn op() -> Result<u64, Error> {
@@ -43,17 +43,18 @@ impl Guard for Resilience {
     }
 }
 
-/// What a `#[circuit_breaker]` call site does: its cached breaker, then the call.
+/// A `#[circuit_breaker]` function: the call site's cached breaker, then the call.
+#[resilience::circuit_breaker(name = "bench.site")]
+fn attributed() -> Result<u64, Error> {
+    op()
+}
+
 struct Site;
 
 impl Guard for Site {
     #[inline]
     fn call(&self) -> u64 {
-        static SITE: OnceLock<Arc<CircuitBreaker>> = OnceLock::new();
-        static CONFIG: BreakerConfig = BreakerConfig::new();
-        __private::site_breaker(&SITE, "bench.site", &CONFIG, "breaker.rs:1")
-            .call(op)
-            .unwrap_or(0)
+        attributed().unwrap_or(0)
     }
 }
 
@@ -96,7 +97,7 @@ fn contenders() -> Vec<(&'static str, Arc<dyn Guard>)> {
                 BreakerConfig::new(),
             ))),
         ),
-        ("resilience (call site)", Arc::new(Site)),
+        ("#[circuit_breaker] fn", Arc::new(Site)),
         ("failsafe", Arc::new(Failsafe(failsafe))),
         (
             "recloser",

@@ -91,7 +91,7 @@ fn async_success(c: &mut Criterion) {
     case!("backon", work_async.retry(backon_policy()));
     case!(
         "tokio-retry",
-        tokio_retry::Retry::spawn(
+        tokio_retry::Retry::start(
             tokio_retry::strategy::ExponentialBackoff::from_millis(100)
                 .map(tokio_retry::strategy::jitter)
                 .take(2),
