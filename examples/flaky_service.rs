@@ -218,7 +218,9 @@ How to read it:
   cost of extra attempts; it waits as long as a 429's Retry-After asks.
 - Without a breaker, a request to a service that is down spends its whole retry budget before
   failing; with one, it fails at once, and a trial call every 500 ms finds out when the
-  service is back.
+  service is back. #[retry] alone may succeed a little more often, when a request's later
+  attempts land after the service is back: it pays with several attempts per request and
+  slow failures.
 - #[timeout] bounds each attempt, so a slow response is retried rather than waited for; the
   service still finishes the abandoned one, so it absorbs more calls.";
 
