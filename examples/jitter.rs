@@ -105,8 +105,14 @@ fn simulate(settings: &Settings, clients: u32, jitter: Jitter, seed: u64) -> (u6
     })
 }
 
-/// Averages per strategy (rows) and client count (columns): `(calls, completion time)`.
-type Results = Vec<Vec<(f64, Duration)>>;
+/// One point: average total calls and average completion time.
+type Point = (f64, Duration);
+
+/// A chart panel: its title and the value it plots.
+type Panel = (&'static str, fn(&Point) -> f64);
+
+/// Averages per strategy (rows) and client count (columns).
+type Results = Vec<Vec<Point>>;
 
 fn run(settings: &Settings) -> Results {
     STRATEGIES
@@ -167,7 +173,7 @@ fn svg(settings: &Settings, results: &Results) -> String {
     );
     let _ = writeln!(out, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let x_max = f64::from(*settings.clients.iter().max().unwrap_or(&1));
-    let panels: [(&str, fn(&(f64, Duration)) -> f64); 2] = [
+    let panels: [Panel; 2] = [
         ("total calls", |&(calls, _)| calls),
         ("completion time (s)", |&(_, time)| time.as_secs_f64()),
     ];

@@ -264,11 +264,8 @@ fn run(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
         "{threads} threads x {writes} transfers into {}, busy_timeout 0",
         path.display()
     );
-    let duplicates = if duplicate == 0 {
-        0
-    } else {
-        (writes.saturating_sub(1) / duplicate) * threads
-    };
+    // Every `duplicate`th transfer after the first; none when `duplicate` is 0.
+    let duplicates = writes.saturating_sub(1).checked_div(duplicate).unwrap_or(0) * threads;
     println!("{duplicates} of them repeat a reference, which the UNIQUE constraint rejects\n");
 
     let print = |label: &str, counts: Counts, elapsed: Duration| {
