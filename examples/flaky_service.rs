@@ -2,8 +2,8 @@
 //! bare client and then by the same client under `#[retry]`, `#[circuit_breaker]` and
 //! `#[timeout]`, with a side-by-side table at the end.
 //!
-//! Run it with `cargo run --example flaky_service` (about 30 s), or
-//! `cargo run --example flaky_service -- --quick` (about 8 s); `-- --help` lists the flags.
+//! Run it with `cargo run --example flaky_service` (about 35 s), or
+//! `cargo run --example flaky_service -- --quick` (about 20 s); `-- --help` lists the flags.
 //!
 //! The service (axum, on a loopback port) goes through these phases, once per run:
 //!
