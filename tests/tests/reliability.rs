@@ -8,10 +8,7 @@
 
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
-    sync::{
-        Arc,
-        atomic::{AtomicU64, Ordering::Relaxed},
-    },
+    sync::atomic::{AtomicU64, Ordering::Relaxed},
     time::Duration,
 };
 
@@ -55,6 +52,8 @@ mod futures_lite_free {
 #[derive(Debug)]
 enum Fault {
     Injected,
+    /// A rejection or a timeout, kept whole for the debugger's sake.
+    #[allow(dead_code)]
     Resilience(Error),
 }
 
