@@ -84,6 +84,28 @@ pub fn is_retryable_status(status: u16) -> bool {
     RETRYABLE_STATUS_CODES.contains(&status)
 }
 
+/// Reads an HTTP `Retry-After` header value given in seconds (`"120"`), the form servers
+/// use for 429 and 503 responses, for a [`RetryAfter`](crate::RetryAfter) implementation.
+/// The HTTP-date form and anything malformed give `None`, so the policy's own schedule applies
+/// (the delay is capped at `max_delay` either way).
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::classify::retry_after_seconds;
+///
+/// assert_eq!(retry_after_seconds("120"), Some(Duration::from_secs(120)));
+/// assert_eq!(retry_after_seconds(" 3 "), Some(Duration::from_secs(3)));
+/// assert_eq!(retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+/// assert_eq!(retry_after_seconds("-1"), None);
+/// ```
+pub fn retry_after_seconds(value: &str) -> Option<std::time::Duration> {
+    let value = value.trim();
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse().ok().map(std::time::Duration::from_secs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +118,14 @@ mod tests {
         for code in [200, 301, 400, 401, 403, 404, 409, 422, 501, 505] {
             assert!(!is_retryable_status(code), "{code}");
         }
+    }
+
+    #[test]
+    fn retry_after_values() {
+        assert_eq!(retry_after_seconds("0"), Some(std::time::Duration::ZERO));
+        assert_eq!(retry_after_seconds("99999999999999999999999"), None);
+        assert_eq!(retry_after_seconds("1.5"), None);
+        assert_eq!(retry_after_seconds(""), None);
     }
 
     #[test]

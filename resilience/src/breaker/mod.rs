@@ -125,8 +125,9 @@ impl State {
 }
 
 impl fmt::Display for State {
+    /// Honours width and alignment, for tables: `format!("{:<10}", state)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -172,10 +173,12 @@ pub enum Reason {
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Reason::ConsecutiveFailures { count: 1 } => f.write_str("1 failure"),
             Reason::ConsecutiveFailures { count } => write!(f, "{count} consecutive failures"),
             Reason::FailureRate { rate } => write!(f, "failure rate {:.1}%", rate * 100.0),
             Reason::RecoveryTimeoutElapsed => f.write_str("recovery timeout elapsed"),
             Reason::TrialFailed => f.write_str("trial call failed"),
+            Reason::TrialsSucceeded { successes: 1 } => f.write_str("1 successful trial call"),
             Reason::TrialsSucceeded { successes } => {
                 write!(f, "{successes} successful trial calls")
             }
@@ -199,7 +202,7 @@ impl fmt::Display for Reason {
 /// breaker.on_state_change(move |change| log.lock().unwrap().push(change.to_string()));
 ///
 /// let _ = breaker.call(|| Err::<(), _>(resilience::Error::circuit_open("upstream", None)));
-/// assert_eq!(*seen.lock().unwrap(), ["circuit breaker `db`: closed -> open (1 consecutive failures)"]);
+/// assert_eq!(*seen.lock().unwrap(), ["circuit breaker `db`: closed -> open (1 failure)"]);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
