@@ -432,8 +432,7 @@ async fn get_quote(client: &reqwest::Client, url: &str) -> Result<String, CallEr
             .headers()
             .get(RETRY_AFTER)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .and_then(resilience::classify::retry_after_seconds);
         return Err(CallError::Status {
             status: status.as_u16(),
             retry_after,
