@@ -5,12 +5,11 @@
 //!
 //! `cargo bench -p resilience-benches --bench retry`
 
-use std::{
-    hint::black_box,
-    time::{Duration, Instant},
-};
+use std::{hint::black_box, time::Duration};
 
 use backon::{BlockingRetryable, ExponentialBuilder, Retryable};
+mod support;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use resilience::{Jitter, RetryPolicy, retry};
 
@@ -65,23 +64,12 @@ fn sync_success(c: &mut Criterion) {
 }
 
 fn async_success(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .expect("a runtime");
+    let runtime = support::runtime();
     let mut group = c.benchmark_group("retry async success");
     macro_rules! case {
         ($name:literal, $call:expr) => {
             group.bench_function($name, |b| {
-                b.iter_custom(|iters| {
-                    runtime.block_on(async {
-                        let start = Instant::now();
-                        for _ in 0..iters {
-                            black_box($call.await.unwrap_or(0));
-                        }
-                        start.elapsed()
-                    })
-                })
+                b.iter_custom(|iters| support::time_awaits(&runtime, iters, || $call))
             });
         };
     }

@@ -6,12 +6,9 @@
 //!
 //! `cargo bench -p resilience-benches --bench timeout`
 
-use std::{
-    hint::black_box,
-    sync::mpsc,
-    thread,
-    time::{Duration, Instant},
-};
+use std::{hint::black_box, sync::mpsc, thread, time::Duration};
+
+mod support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use resilience::{Error, timeout, timeout_async, timeout_sync};
@@ -46,23 +43,12 @@ fn spawn_per_call() -> Result<u64, Error> {
 }
 
 fn async_benches(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap();
+    let runtime = support::runtime();
     let mut group = c.benchmark_group("async timeout");
     macro_rules! case {
         ($name:literal, $call:expr) => {
             group.bench_function($name, |b| {
-                b.iter_custom(|iters| {
-                    runtime.block_on(async {
-                        let start = Instant::now();
-                        for _ in 0..iters {
-                            black_box($call.await.unwrap_or(0));
-                        }
-                        start.elapsed()
-                    })
-                })
+                b.iter_custom(|iters| support::time_awaits(&runtime, iters, || $call))
             });
         };
     }
