@@ -59,8 +59,8 @@
 //!
 //! # Configuration files
 //!
-//! With the `serde` feature, [`Config`], [`BreakerConfig`](crate::BreakerConfig) and
-//! [`RetryPolicy`](crate::RetryPolicy) implement `Deserialize` and `Serialize`, with the
+//! With the `serde` feature, [`Config`], [`BreakerConfig`] and
+//! [`RetryPolicy`] implement `Deserialize` and `Serialize`, with the
 //! attribute arguments' names and durations as strings, so that a file in any format
 //! `serde` reads (TOML, YAML, JSON...) configures the registry in one call. Unknown keys
 //! are errors that name them.
@@ -202,7 +202,7 @@ impl std::error::Error for ConfigError {}
 /// assert_eq!(env_prefix("inventory-db.v2"), "RESILIENCE_BREAKER__INVENTORY_DB_V2__");
 /// ```
 pub fn env_prefix(name: &str) -> String {
-    format!("{}{}__", env::BREAKER_PREFIX, env::mangle(name))
+    format!("{}_{}__", env::BREAKER_PREFIX, env::mangle(name))
 }
 
 /// A duration string that [`parse_duration`] could not read.
