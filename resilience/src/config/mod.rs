@@ -35,7 +35,13 @@
 //! Durations are written as in the attributes: an integer or decimal and a unit, `ns`, `us`,
 //! `ms`, `s`, `m` or `h` (`"250ms"`, `"1.5s"`, `"2m"`); see [`parse_duration`].
 //! `WINDOW` and `MINIMUM_CALLS` shape a failure-rate policy, and `MAX_RECOVERY_TIMEOUT` caps
-//! a recovery backoff: alone, they change the breakers that have one.
+//! a recovery backoff: per breaker, alone, they change the policy the breaker has; as global
+//! defaults they need `FAILURE_RATE` (or `RECOVERY_BACKOFF`) beside them, and are reported
+//! otherwise. A global default acts as if it were written in the breaker's attribute: a
+//! global `FAILURE_RATE` gives a breaker without a rate policy one (window 100 calls,
+//! minimum 10 calls, unless set), which, as with the attribute, replaces the
+//! consecutive-failures policy unless a `FAILURE_THRESHOLD` is given too; a global
+//! `RECOVERY_BACKOFF` caps the open time at 10 × the recovery timeout unless set.
 //!
 //! `<NAME>` is the breaker's name in upper case, each run of characters other than ASCII
 //! letters and digits (`::`, `-`, `.`, `_`, spaces...) replaced by one `_`, with none at
