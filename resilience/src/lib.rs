@@ -33,6 +33,8 @@
 //! - [`CircuitBreaker`]: stop calling a dependency that keeps failing ([`BreakerConfig`],
 //!   [`State`], [`BreakerStats`]); [`breakers`] is the global registry of named breakers,
 //!   for operators (listing, reset, force open, disable, run-time configuration, listeners).
+//! - [`config`]: configuration from the environment and, with the `serde` feature, from
+//!   files, and breaker states persisted across restarts.
 //!
 //! # Design choices
 //!
@@ -56,6 +58,7 @@ mod retry;
 pub mod timeout;
 
 mod breaker;
+pub mod config;
 mod registry;
 pub use breaker::{
     BreakerConfig, BreakerStats, CircuitBreaker, FailureRate, Permit, Reason, State, StateChange,

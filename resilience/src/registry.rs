@@ -17,6 +17,9 @@ struct Entry {
     first_site: Option<(&'static str, BreakerConfig)>,
     /// Whether [`breakers::configure`] set its configuration.
     configured: bool,
+    /// The configuration in force before the environment's: the run-time one if
+    /// `configured`, else the first call site's. Kept to apply the environment again.
+    base: BreakerConfig,
 }
 
 #[derive(Default)]
@@ -63,7 +66,15 @@ fn register_site(name: &str, config: BreakerConfig, site: &'static str) -> Arc<C
     let reg = &mut *guard;
     if let Some(entry) = reg.breakers.get_mut(name) {
         match entry.first_site {
-            None => entry.first_site = Some((site, config)),
+            None => {
+                entry.first_site = Some((site, config));
+                if !entry.configured {
+                    // Created by a restore: the site's arguments are the first to come.
+                    entry.base = config;
+                    let resolved = crate::config::current_env().resolve(name, config);
+                    entry.breaker.reconfigure(resolved);
+                }
+            }
             Some((first_site, first)) if first_site != site && first != config => {
                 if reg.reported.insert((first_site, site)) {
                     let conflict = breakers::ConfigConflict {
@@ -82,13 +93,41 @@ fn register_site(name: &str, config: BreakerConfig, site: &'static str) -> Arc<C
         }
         return Arc::clone(&entry.breaker);
     }
-    let breaker = Arc::new(CircuitBreaker::registered(name.into(), config));
+    let breaker = Arc::new(CircuitBreaker::registered(
+        name.into(),
+        crate::config::current_env().resolve(name, config),
+    ));
     reg.breakers.insert(
         breaker.name_arc(),
         Entry {
             breaker: Arc::clone(&breaker),
             first_site: Some((site, config)),
             configured: false,
+            base: config,
+        },
+    );
+    breaker
+}
+
+/// The registry's breaker `name`, created with the built-in defaults (and the environment)
+/// if no one used or configured it yet: a call site that comes later brings its arguments.
+fn get_or_create(name: &str) -> Arc<CircuitBreaker> {
+    let mut reg = registry();
+    if let Some(entry) = reg.breakers.get(name) {
+        return Arc::clone(&entry.breaker);
+    }
+    let base = BreakerConfig::new();
+    let breaker = Arc::new(CircuitBreaker::registered(
+        name.into(),
+        crate::config::current_env().resolve(name, base),
+    ));
+    reg.breakers.insert(
+        breaker.name_arc(),
+        Entry {
+            breaker: Arc::clone(&breaker),
+            first_site: None,
+            configured: false,
+            base,
         },
     );
     breaker
@@ -122,9 +161,11 @@ fn register_site(name: &str, config: BreakerConfig, site: &'static str) -> Arc<C
 /// breaker.reset();
 /// ```
 pub mod breakers {
-    use std::{fmt, sync::Arc};
+    use std::{fmt, sync::Arc, time::SystemTime};
 
-    use super::{Entry, GLOBAL_LISTENERS, registry};
+    use super::{Entry, GLOBAL_LISTENERS, get_or_create, registry};
+    use crate::config::snapshot_support::{round_up_to_millis, truncate_to_millis};
+    pub use crate::config::{BreakerSnapshot, Config, ConfigError, Snapshot};
     use crate::{BreakerConfig, BreakerStats, CircuitBreaker, StateChange};
 
     /// The breaker named `name`, once a function using it ran or it was configured.
@@ -178,24 +219,135 @@ pub mod breakers {
     /// assert_eq!(breaker.config(), config);
     /// ```
     pub fn configure(name: &str, config: BreakerConfig) -> Arc<CircuitBreaker> {
+        let resolved = crate::config::current_env().resolve(name, config);
         let mut reg = registry();
         if let Some(entry) = reg.breakers.get_mut(name) {
             entry.configured = true;
+            entry.base = config;
             let breaker = Arc::clone(&entry.breaker);
-            drop(reg);
-            breaker.reconfigure(config);
+            // Under the registry's lock, so that two configurations of one name land in
+            // the order of their `base`.
+            breaker.reconfigure(resolved);
             return breaker;
         }
-        let breaker = Arc::new(CircuitBreaker::registered(name.into(), config));
+        let breaker = Arc::new(CircuitBreaker::registered(name.into(), resolved));
         reg.breakers.insert(
             breaker.name_arc(),
             Entry {
                 breaker: Arc::clone(&breaker),
                 first_site: None,
                 configured: true,
+                base: config,
             },
         );
         breaker
+    }
+
+    /// Configures every breaker of `config` at once; see [`Config::apply`].
+    ///
+    /// ```
+    /// use resilience::{BreakerConfig, breakers, config::Config};
+    /// let mut config = Config::default();
+    /// config.breakers.insert("doc.breakers.apply".into(), BreakerConfig::new().with_success_threshold(2));
+    /// breakers::apply(&config);
+    /// assert_eq!(breakers::get("doc.breakers.apply").unwrap().config().success_threshold(), 2);
+    /// ```
+    pub fn apply(config: &Config) {
+        config.apply();
+    }
+
+    /// Reads the `RESILIENCE_BREAKER_*` environment variables again (see
+    /// [`config`](crate::config)) and applies them to every breaker of the registry, in the
+    /// documented order of precedence. The environment is otherwise read once, when the
+    /// registry creates its first breaker. For tests, and for operators whose process can
+    /// change its own environment. Returns the variables that could not be used, as
+    /// [`config_errors`] does.
+    ///
+    /// ```
+    /// let errors = resilience::breakers::reload_env();
+    /// # assert!(errors.is_empty());
+    /// ```
+    pub fn reload_env() -> Vec<ConfigError> {
+        let env = crate::config::reload_env();
+        let reg = registry();
+        for (name, entry) in &reg.breakers {
+            entry.breaker.reconfigure(env.resolve(name, entry.base));
+        }
+        env.errors.clone()
+    }
+
+    /// The `RESILIENCE_BREAKER_*` environment variables that could not be used when the
+    /// environment was last read, each with its value and the reason. Each was also
+    /// reported once on standard error, and ignored: the next source in the order of
+    /// precedence applies.
+    ///
+    /// ```
+    /// for error in resilience::breakers::config_errors() {
+    ///     eprintln!("{error}");
+    /// }
+    /// ```
+    pub fn config_errors() -> Vec<ConfigError> {
+        crate::config::current_env().errors.clone()
+    }
+
+    /// The state of every breaker of the registry, to persist and [`restore`] after a
+    /// restart.
+    ///
+    /// ```
+    /// use resilience::{BreakerConfig, breakers};
+    /// breakers::configure("doc.breakers.snapshot", BreakerConfig::new());
+    /// let snapshot = breakers::snapshot();
+    /// assert!(snapshot.breakers.iter().any(|b| b.name == "doc.breakers.snapshot"));
+    /// ```
+    pub fn snapshot() -> Snapshot {
+        let now = SystemTime::now();
+        let breakers = stats()
+            .into_iter()
+            .map(|stats| BreakerSnapshot {
+                name: stats.name.to_string(),
+                state: stats.state,
+                open_until: stats
+                    .until_half_open
+                    .and_then(|left| now.checked_add(left))
+                    .map(round_up_to_millis),
+                failed_recoveries: stats.failed_recoveries,
+            })
+            .collect();
+        Snapshot {
+            taken_at: truncate_to_millis(now),
+            breakers,
+        }
+    }
+
+    /// Brings back the states of `snapshot`, typically at start-up. A breaker recorded as
+    /// open stays open until its recorded wall-clock time (converted to the time left on
+    /// the monotonic clock; a time already past lets the next call through as a trial),
+    /// then goes half-open as usual; one recorded half-open is open with its period over.
+    /// A name no function used yet is created with the built-in defaults and the
+    /// environment, so that its first call sees the state; the first call site's
+    /// arguments (or a run-time configuration) then apply, keeping the state.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use resilience::{State, breakers, config::{BreakerSnapshot, Snapshot}};
+    ///
+    /// let saved = BreakerSnapshot::new("doc.restore", State::Open)
+    ///     .with_open_until(SystemTime::now() + Duration::from_secs(30));
+    /// breakers::restore(&Snapshot::new(vec![saved]));
+    /// let breaker = breakers::get("doc.restore").unwrap();
+    /// assert_eq!(breaker.state(), State::Open);
+    /// assert!(breaker.try_acquire().is_err());
+    /// ```
+    pub fn restore(snapshot: &Snapshot) {
+        let now = SystemTime::now();
+        for saved in &snapshot.breakers {
+            let breaker = get_or_create(&saved.name);
+            let open_for = saved
+                .open_until
+                .and_then(|until| until.duration_since(now).ok())
+                .unwrap_or_default();
+            breaker.restore(saved.state, open_for, saved.failed_recoveries);
+        }
     }
 
     /// Calls `listener` after every state change of every breaker of the registry, outside

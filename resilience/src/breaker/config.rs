@@ -8,6 +8,91 @@ pub(crate) const MAX_WINDOW_CALLS: u32 = 1 << 16;
 /// The shortest time-based window.
 const MIN_WINDOW_TIME: Duration = Duration::from_millis(1);
 
+/// One setting of a [`BreakerConfig`], as a `with_*` builder writes it: see
+/// [`BreakerConfig::is_explicit`]. The failure rate covers its window and minimum number of
+/// calls, and the recovery backoff its cap, as their builders set them together.
+///
+/// ```
+/// use resilience::config::BreakerSetting;
+/// assert_eq!(BreakerSetting::RecoveryTimeout.env_suffix(), "RECOVERY_TIMEOUT");
+/// assert_eq!(BreakerSetting::RecoveryTimeout.key(), "recovery_timeout");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BreakerSetting {
+    /// [`BreakerConfig::with_failure_threshold`].
+    FailureThreshold,
+    /// [`BreakerConfig::with_recovery_timeout`].
+    RecoveryTimeout,
+    /// [`BreakerConfig::with_half_open_max_calls`].
+    HalfOpenMaxCalls,
+    /// [`BreakerConfig::with_success_threshold`].
+    SuccessThreshold,
+    /// [`BreakerConfig::with_failure_rate`]: rate, window and minimum calls.
+    FailureRate,
+    /// [`BreakerConfig::with_slow_call`].
+    SlowCall,
+    /// [`BreakerConfig::with_recovery_backoff`]: factor and cap.
+    RecoveryBackoff,
+}
+
+impl BreakerSetting {
+    /// Every setting, in the order of the attribute's argument table.
+    ///
+    /// ```
+    /// assert_eq!(resilience::config::BreakerSetting::ALL.len(), 7);
+    /// ```
+    pub const ALL: [BreakerSetting; 7] = [
+        BreakerSetting::FailureThreshold,
+        BreakerSetting::RecoveryTimeout,
+        BreakerSetting::HalfOpenMaxCalls,
+        BreakerSetting::SuccessThreshold,
+        BreakerSetting::FailureRate,
+        BreakerSetting::SlowCall,
+        BreakerSetting::RecoveryBackoff,
+    ];
+
+    pub(crate) const fn bit(self) -> u8 {
+        1 << self as u8
+    }
+
+    /// The attribute argument (and configuration file key) that writes it.
+    ///
+    /// ```
+    /// use resilience::config::BreakerSetting;
+    /// assert_eq!(BreakerSetting::HalfOpenMaxCalls.key(), "half_open_max_calls");
+    /// ```
+    pub const fn key(self) -> &'static str {
+        match self {
+            BreakerSetting::FailureThreshold => "failure_threshold",
+            BreakerSetting::RecoveryTimeout => "recovery_timeout",
+            BreakerSetting::HalfOpenMaxCalls => "half_open_max_calls",
+            BreakerSetting::SuccessThreshold => "success_threshold",
+            BreakerSetting::FailureRate => "failure_rate",
+            BreakerSetting::SlowCall => "slow_call",
+            BreakerSetting::RecoveryBackoff => "recovery_backoff",
+        }
+    }
+
+    /// The end of its environment variables' names: the key in upper case.
+    ///
+    /// ```
+    /// use resilience::config::BreakerSetting;
+    /// assert_eq!(BreakerSetting::SlowCall.env_suffix(), "SLOW_CALL");
+    /// ```
+    pub const fn env_suffix(self) -> &'static str {
+        match self {
+            BreakerSetting::FailureThreshold => "FAILURE_THRESHOLD",
+            BreakerSetting::RecoveryTimeout => "RECOVERY_TIMEOUT",
+            BreakerSetting::HalfOpenMaxCalls => "HALF_OPEN_MAX_CALLS",
+            BreakerSetting::SuccessThreshold => "SUCCESS_THRESHOLD",
+            BreakerSetting::FailureRate => "FAILURE_RATE",
+            BreakerSetting::SlowCall => "SLOW_CALL",
+            BreakerSetting::RecoveryBackoff => "RECOVERY_BACKOFF",
+        }
+    }
+}
+
 /// The sliding window over which a failure-rate policy computes its rate.
 ///
 /// ```
@@ -145,7 +230,9 @@ impl FailureRate {
 #[derive(Debug, Clone, Copy)]
 pub struct BreakerConfig {
     pub(crate) failure_threshold: u32,
-    pub(crate) threshold_set: bool,
+    /// The settings written explicitly, one bit per [`BreakerSetting`]: the environment's
+    /// global defaults fill in only the others.
+    pub(crate) explicit: u8,
     pub(crate) recovery_timeout: Duration,
     pub(crate) half_open_max_calls: u32,
     pub(crate) success_threshold: u32,
@@ -156,7 +243,8 @@ pub struct BreakerConfig {
 }
 
 /// Equal when they behave the same: an explicit `with_failure_threshold(5)` equals the
-/// default, so call sites that spell the default out do not look like a mismatch.
+/// default, so call sites that spell the default out do not look like a mismatch. Which
+/// settings were written explicitly is not compared.
 impl PartialEq for BreakerConfig {
     fn eq(&self, other: &Self) -> bool {
         self.failure_threshold == other.failure_threshold
@@ -192,7 +280,7 @@ impl BreakerConfig {
     pub const fn new() -> Self {
         BreakerConfig {
             failure_threshold: 5,
-            threshold_set: false,
+            explicit: 0,
             recovery_timeout: Duration::from_secs(60),
             half_open_max_calls: 1,
             success_threshold: 1,
@@ -211,7 +299,7 @@ impl BreakerConfig {
     /// ```
     pub const fn with_failure_threshold(mut self, failure_threshold: u32) -> Self {
         self.failure_threshold = at_least_one(failure_threshold);
-        self.threshold_set = true;
+        self.explicit |= BreakerSetting::FailureThreshold.bit();
         self
     }
 
@@ -226,6 +314,7 @@ impl BreakerConfig {
     /// ```
     pub const fn with_recovery_timeout(mut self, recovery_timeout: Duration) -> Self {
         self.recovery_timeout = recovery_timeout;
+        self.explicit |= BreakerSetting::RecoveryTimeout.bit();
         self
     }
 
@@ -238,6 +327,7 @@ impl BreakerConfig {
     /// ```
     pub const fn with_half_open_max_calls(mut self, half_open_max_calls: u32) -> Self {
         self.half_open_max_calls = at_least_one(half_open_max_calls);
+        self.explicit |= BreakerSetting::HalfOpenMaxCalls.bit();
         self
     }
 
@@ -249,6 +339,7 @@ impl BreakerConfig {
     /// ```
     pub const fn with_success_threshold(mut self, success_threshold: u32) -> Self {
         self.success_threshold = at_least_one(success_threshold);
+        self.explicit |= BreakerSetting::SuccessThreshold.bit();
         self
     }
 
@@ -293,6 +384,7 @@ impl BreakerConfig {
             window,
             minimum_calls,
         });
+        self.explicit |= BreakerSetting::FailureRate.bit();
         self
     }
 
@@ -307,6 +399,7 @@ impl BreakerConfig {
     /// ```
     pub const fn with_slow_call(mut self, threshold: Duration) -> Self {
         self.slow_call = Some(threshold);
+        self.explicit |= BreakerSetting::SlowCall.bit();
         self
     }
 
@@ -329,6 +422,7 @@ impl BreakerConfig {
             factor
         };
         self.backoff_max = max;
+        self.explicit |= BreakerSetting::RecoveryBackoff.bit();
         self
     }
 
@@ -352,7 +446,23 @@ impl BreakerConfig {
     /// assert!(rate_only.with_failure_threshold(8).consecutive_policy());
     /// ```
     pub const fn consecutive_policy(&self) -> bool {
-        self.failure_rate.is_none() || self.threshold_set
+        self.failure_rate.is_none() || self.is_explicit(BreakerSetting::FailureThreshold)
+    }
+
+    /// Whether `setting` was written explicitly, by its `with_*` builder (or an attribute
+    /// argument, or a configuration file), rather than left at its default. The global
+    /// environment defaults (`RESILIENCE_BREAKER_*`, see [`config`](crate::config)) apply
+    /// only to the settings that were not.
+    ///
+    /// ```
+    /// use resilience::{BreakerConfig, config::BreakerSetting};
+    /// let config = BreakerConfig::new().with_failure_threshold(5);
+    /// assert!(config.is_explicit(BreakerSetting::FailureThreshold));
+    /// assert!(!config.is_explicit(BreakerSetting::RecoveryTimeout));
+    /// assert_eq!(config, BreakerConfig::new()); // equality compares behaviour only
+    /// ```
+    pub const fn is_explicit(&self, setting: BreakerSetting) -> bool {
+        self.explicit & setting.bit() != 0
     }
 
     /// See [`with_recovery_timeout`](Self::with_recovery_timeout).
@@ -524,6 +634,24 @@ mod tests {
                 .with_failure_rate(0.5, w, 2)
                 .with_failure_threshold(5)
         );
+    }
+
+    #[test]
+    fn builders_record_what_was_written() {
+        let none = BreakerConfig::new();
+        assert!(BreakerSetting::ALL.iter().all(|&s| !none.is_explicit(s)));
+        let all = BreakerConfig::new()
+            .with_failure_threshold(5)
+            .with_recovery_timeout(Duration::from_secs(60))
+            .with_half_open_max_calls(1)
+            .with_success_threshold(1)
+            .with_failure_rate(0.5, Window::Calls(10), 5)
+            .with_slow_call(Duration::from_secs(1))
+            .with_recovery_backoff(2.0, Duration::from_secs(10));
+        assert!(BreakerSetting::ALL.iter().all(|&s| all.is_explicit(s)));
+        let one = BreakerConfig::new().with_success_threshold(1);
+        assert!(one.is_explicit(BreakerSetting::SuccessThreshold));
+        assert_eq!(one, none, "explicitness is not behaviour");
     }
 
     #[test]

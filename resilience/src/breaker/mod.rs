@@ -29,7 +29,7 @@ mod config;
 mod sync;
 mod window;
 
-pub use config::{BreakerConfig, FailureRate, Window};
+pub use config::{BreakerConfig, BreakerSetting, FailureRate, Window};
 
 use std::{
     fmt,
@@ -168,6 +168,8 @@ pub enum Reason {
     ForcedOpen,
     /// [`CircuitBreaker::disable`].
     Disabled,
+    /// [`breakers::restore`](crate::breakers::restore): the state a snapshot recorded.
+    Restored,
 }
 
 impl fmt::Display for Reason {
@@ -185,6 +187,7 @@ impl fmt::Display for Reason {
             Reason::Reset => f.write_str("reset"),
             Reason::ForcedOpen => f.write_str("forced open"),
             Reason::Disabled => f.write_str("disabled"),
+            Reason::Restored => f.write_str("restored from a snapshot"),
         }
     }
 }
@@ -623,6 +626,28 @@ impl CircuitBreaker {
         let change = {
             let mut inner = lock(&self.inner);
             self.transition(&mut inner, State::Disabled, Reason::Disabled)
+        };
+        self.emit(change);
+    }
+
+    /// Puts the breaker in `state`, as a snapshot recorded it: an open breaker (or a
+    /// half-open one) stays open for `open_for`, then lets a trial call through as usual.
+    pub(crate) fn restore(&self, state: State, open_for: Duration, failed_recoveries: u32) {
+        let change = {
+            let mut inner = lock(&self.inner);
+            let to = match state {
+                State::HalfOpen => State::Open,
+                other => other,
+            };
+            let change = self.transition(&mut inner, to, Reason::Restored);
+            inner.failed_recoveries = failed_recoveries;
+            if to == State::Open {
+                let until = self.now_nanos().saturating_add(nanos(open_for));
+                self.open_until.store(until, Relaxed);
+                // Published again, so that whoever sees the open state sees this end.
+                self.word.store(self.word.load(Relaxed), Release);
+            }
+            change
         };
         self.emit(change);
     }
