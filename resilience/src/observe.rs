@@ -56,7 +56,7 @@
 
 use std::{fmt, time::Duration};
 
-#[cfg(any(feature = "tracing", feature = "metrics"))]
+#[cfg(feature = "tracing")]
 use crate::State;
 use crate::StateChange;
 
@@ -233,8 +233,7 @@ pub(crate) fn give_up<E>(
     );
     #[cfg(feature = "metrics")]
     {
-        metrics::counter!(RETRY_CALLS, "function" => function, "outcome" => "gave_up")
-            .increment(1);
+        metrics::counter!(RETRY_CALLS, "function" => function, "outcome" => "gave_up").increment(1);
         metrics::counter!(RETRY_ATTEMPTS, "function" => function).increment(u64::from(attempts));
     }
 }
@@ -250,8 +249,7 @@ pub(crate) fn success(function: &'static str, attempts: u32) {
         } else {
             "after_retries"
         };
-        metrics::counter!(RETRY_CALLS, "function" => function, "outcome" => outcome)
-            .increment(1);
+        metrics::counter!(RETRY_CALLS, "function" => function, "outcome" => outcome).increment(1);
         metrics::counter!(RETRY_ATTEMPTS, "function" => function).increment(u64::from(attempts));
     }
 }

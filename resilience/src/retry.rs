@@ -644,7 +644,12 @@ impl<When, Hook, Hint> Attempts<'_, When, Hook, Hint> {
         observe::success(self.retry.function(), self.attempt.saturating_add(1));
     }
 
-    fn after_error<T, E>(&mut self, error: E, hint: Option<Duration>, describe: Describe<E>) -> Step<T, E>
+    fn after_error<T, E>(
+        &mut self,
+        error: E,
+        hint: Option<Duration>,
+        describe: Describe<E>,
+    ) -> Step<T, E>
     where
         When: RetryIf<E>,
         Hook: OnRetry<E>,
@@ -686,7 +691,13 @@ impl<When, Hook, Hint> Attempts<'_, When, Hook, Hint> {
         if let Some(site) = self.retry.site {
             site.give_up();
         }
-        observe::give_up(self.retry.function(), self.attempt, reason, &error, describe);
+        observe::give_up(
+            self.retry.function(),
+            self.attempt,
+            reason,
+            &error,
+            describe,
+        );
         Step::Done(Err(error))
     }
 }
