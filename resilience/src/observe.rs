@@ -58,7 +58,7 @@ use std::{fmt, time::Duration};
 
 #[cfg(feature = "tracing")]
 use crate::State;
-use crate::StateChange;
+use crate::{StateChange, retries::RetrySite};
 
 /// Counter of retried calls, labelled `function` and `outcome`.
 ///
@@ -130,7 +130,59 @@ pub const fn state_gauge(state: crate::State) -> f64 {
 }
 
 /// The name the plain API reports without [`Retry::named`](crate::Retry::named).
+#[cfg(any(feature = "tracing", feature = "metrics"))]
 pub(crate) const ANONYMOUS: &str = "anonymous";
+
+/// The name logs and metrics give the calls of `site`.
+#[cfg(feature = "tracing")]
+fn function(site: Option<&'static RetrySite>) -> &'static str {
+    site.map_or(ANONYMOUS, RetrySite::name)
+}
+
+/// A retry site's metric labels, built once as constants: a key made of `'static` labels
+/// costs the success path no allocation (labels from a run-time value would be a `Vec`).
+#[cfg(feature = "metrics")]
+#[derive(Debug)]
+pub(crate) struct SiteLabels {
+    function: [metrics::Label; 1],
+    first_try: [metrics::Label; 2],
+    after_retries: [metrics::Label; 2],
+    gave_up: [metrics::Label; 2],
+}
+
+#[cfg(feature = "metrics")]
+impl SiteLabels {
+    pub(crate) const fn new(function: &'static str) -> Self {
+        const fn outcome(function: &'static str, outcome: &'static str) -> [metrics::Label; 2] {
+            [
+                metrics::Label::from_static_parts("function", function),
+                metrics::Label::from_static_parts("outcome", outcome),
+            ]
+        }
+        SiteLabels {
+            function: [metrics::Label::from_static_parts("function", function)],
+            first_try: outcome(function, "first_try"),
+            after_retries: outcome(function, "after_retries"),
+            gave_up: outcome(function, "gave_up"),
+        }
+    }
+}
+
+#[cfg(feature = "metrics")]
+fn labels(site: Option<&'static RetrySite>) -> &'static SiteLabels {
+    static ANONYMOUS_LABELS: SiteLabels = SiteLabels::new(ANONYMOUS);
+    site.map_or(&ANONYMOUS_LABELS, RetrySite::labels)
+}
+
+#[cfg(feature = "metrics")]
+static METADATA: metrics::Metadata<'static> =
+    metrics::Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
+
+#[cfg(feature = "metrics")]
+fn counter(name: &'static str, labels: &'static [metrics::Label], by: u64) {
+    let key = metrics::Key::from_static_parts(name, labels);
+    metrics::with_recorder(|r| r.register_counter(&key, &METADATA)).increment(by);
+}
 
 /// Writes an error for a log line: its `Debug` where the attribute found one, else its type's
 /// name. A function pointer, so that the engine needs no bound on the error type.
@@ -186,7 +238,7 @@ fn millis(duration: Duration) -> u64 {
 #[inline]
 #[allow(unused_variables)]
 pub(crate) fn retry<E>(
-    function: &'static str,
+    site: Option<&'static RetrySite>,
     attempt: u32,
     delay: Duration,
     error: &E,
@@ -197,7 +249,7 @@ pub(crate) fn retry<E>(
         name: "resilience.retry",
         target: "resilience",
         tracing::Level::INFO,
-        function,
+        function = function(site),
         attempt,
         delay_ms = millis(delay),
         error = %Described(error, describe),
@@ -205,8 +257,11 @@ pub(crate) fn retry<E>(
     );
     #[cfg(feature = "metrics")]
     {
-        metrics::counter!(RETRY_RETRIES, "function" => function).increment(1);
-        metrics::histogram!(RETRY_DELAY, "function" => function).record(delay.as_secs_f64());
+        let labels = &labels(site).function;
+        counter(RETRY_RETRIES, labels, 1);
+        let key = metrics::Key::from_static_parts(RETRY_DELAY, labels);
+        metrics::with_recorder(|r| r.register_histogram(&key, &METADATA))
+            .record(delay.as_secs_f64());
     }
 }
 
@@ -214,7 +269,7 @@ pub(crate) fn retry<E>(
 #[inline]
 #[allow(unused_variables)]
 pub(crate) fn give_up<E>(
-    function: &'static str,
+    site: Option<&'static RetrySite>,
     attempts: u32,
     reason: GiveUp,
     error: &E,
@@ -225,7 +280,7 @@ pub(crate) fn give_up<E>(
         name: "resilience.give_up",
         target: "resilience",
         tracing::Level::WARN,
-        function,
+        function = function(site),
         attempts,
         reason = reason.as_str(),
         error = %Described(error, describe),
@@ -233,8 +288,9 @@ pub(crate) fn give_up<E>(
     );
     #[cfg(feature = "metrics")]
     {
-        metrics::counter!(RETRY_CALLS, "function" => function, "outcome" => "gave_up").increment(1);
-        metrics::counter!(RETRY_ATTEMPTS, "function" => function).increment(u64::from(attempts));
+        let labels = labels(site);
+        counter(RETRY_CALLS, &labels.gave_up, 1);
+        counter(RETRY_ATTEMPTS, &labels.function, u64::from(attempts));
     }
 }
 
@@ -242,16 +298,15 @@ pub(crate) fn give_up<E>(
 /// logs nothing).
 #[cfg(feature = "metrics")]
 #[inline]
-pub(crate) fn success(function: &'static str, attempts: u32) {
-    {
-        let outcome = if attempts <= 1 {
-            "first_try"
-        } else {
-            "after_retries"
-        };
-        metrics::counter!(RETRY_CALLS, "function" => function, "outcome" => outcome).increment(1);
-        metrics::counter!(RETRY_ATTEMPTS, "function" => function).increment(u64::from(attempts));
-    }
+pub(crate) fn success(site: Option<&'static RetrySite>, attempts: u32) {
+    let labels = labels(site);
+    let outcome = if attempts <= 1 {
+        &labels.first_try
+    } else {
+        &labels.after_retries
+    };
+    counter(RETRY_CALLS, outcome, 1);
+    counter(RETRY_ATTEMPTS, &labels.function, u64::from(attempts));
 }
 
 /// A breaker changed state.

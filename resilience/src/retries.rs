@@ -175,6 +175,8 @@ pub struct RetrySite {
     registered: AtomicBool,
     /// Made by `Retry::named`, so that the name finds it again.
     plain: bool,
+    #[cfg(feature = "metrics")]
+    labels: crate::observe::SiteLabels,
 }
 
 impl fmt::Debug for RetrySite {
@@ -271,6 +273,8 @@ impl RetrySite {
             slept_nanos: AtomicU64::new(0),
             registered: AtomicBool::new(false),
             plain: false,
+            #[cfg(feature = "metrics")]
+            labels: crate::observe::SiteLabels::new(name),
         }
     }
 
@@ -293,6 +297,12 @@ impl RetrySite {
     #[inline]
     pub fn name(&self) -> &'static str {
         self.name
+    }
+
+    /// The site's metric labels.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn labels(&self) -> &crate::observe::SiteLabels {
+        &self.labels
     }
 
     /// Counts a call whose first attempt succeeded: the hot path.

@@ -404,11 +404,6 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
         }
     }
 
-    /// The name logs and metrics give the calls.
-    fn function(&self) -> &'static str {
-        self.site.map_or(observe::ANONYMOUS, RetrySite::name)
-    }
-
     /// Counts a call whose first attempt succeeded: the success path of every front door.
     #[doc(hidden)]
     #[inline(always)]
@@ -417,7 +412,7 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
             site.first_try();
         }
         #[cfg(feature = "metrics")]
-        observe::success(self.function(), 1);
+        observe::success(self.site, 1);
     }
 
     /// Counts a call that succeeded: at once when `attempts` was never made (no failure),
@@ -641,7 +636,7 @@ impl<When, Hook, Hint> Attempts<'_, When, Hook, Hint> {
             site.success_after_retries();
         }
         #[cfg(feature = "metrics")]
-        observe::success(self.retry.function(), self.attempt.saturating_add(1));
+        observe::success(self.retry.site, self.attempt.saturating_add(1));
     }
 
     fn after_error<T, E>(
@@ -681,7 +676,7 @@ impl<When, Hook, Hint> Attempts<'_, When, Hook, Hint> {
         if let Some(site) = self.retry.site {
             site.retry(delay);
         }
-        observe::retry(self.retry.function(), self.attempt, delay, &error, describe);
+        observe::retry(self.retry.site, self.attempt, delay, &error, describe);
         self.retry.on_retry.on_retry(&error, self.attempt, delay);
         Step::Wait(delay)
     }
@@ -691,13 +686,7 @@ impl<When, Hook, Hint> Attempts<'_, When, Hook, Hint> {
         if let Some(site) = self.retry.site {
             site.give_up();
         }
-        observe::give_up(
-            self.retry.function(),
-            self.attempt,
-            reason,
-            &error,
-            describe,
-        );
+        observe::give_up(self.retry.site, self.attempt, reason, &error, describe);
         Step::Done(Err(error))
     }
 }
