@@ -347,6 +347,79 @@ impl RetryPolicy {
     }
 }
 
+/// Ready-made policies for the common cases, as associated `const`s so that they read as
+/// what they are wherever a policy goes: `#[retry(policy = resilience::RetryPolicy::PATIENT)]`,
+/// `RetryPolicy::AGGRESSIVE.call(..)`, or a starting point for `const` builders. All three
+/// back off exponentially with full jitter, the spread that best keeps many clients failing
+/// together from retrying together.
+///
+/// | preset | attempts | first delay | growth | cap | for |
+/// |---|---|---|---|---|---|
+/// | [`CONSERVATIVE`](Self::CONSERVATIVE) | 3 | 1 s | x2 | 16 s | a dependency you do not want to add load to |
+/// | [`AGGRESSIVE`](Self::AGGRESSIVE) | 5 | 0.5 s | x1.5 | 8 s | short blips where a quick answer matters |
+/// | [`PATIENT`](Self::PATIENT) | 4 | 2 s | x2.5 | 60 s | background work that can wait for a slow recovery |
+///
+/// ```
+/// use resilience::{RetryPolicy, retry};
+///
+/// #[retry(policy = RetryPolicy::CONSERVATIVE)]
+/// fn load() -> Result<u32, std::io::Error> {
+///     Ok(1)
+/// }
+/// assert_eq!(load().unwrap(), 1);
+/// ```
+impl RetryPolicy {
+    /// 3 attempts; exponential from 1 s, x2, capped at 16 s; full jitter.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience::{Jitter, RetryPolicy};
+    /// let p = RetryPolicy::CONSERVATIVE;
+    /// assert_eq!((p.max_attempts(), p.initial_delay()), (3, Duration::from_secs(1)));
+    /// assert_eq!((p.max_delay(), p.jitter()), (Duration::from_secs(16), Jitter::Full));
+    /// ```
+    pub const CONSERVATIVE: RetryPolicy = RetryPolicy::new()
+        .with_max_attempts(3)
+        .with_initial_delay(Duration::from_secs(1))
+        .with_multiplier(2.0)
+        .with_max_delay(Duration::from_secs(16))
+        .with_jitter(Jitter::Full);
+
+    /// 5 attempts; exponential from 0.5 s, x1.5, capped at 8 s; full jitter.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience::{Backoff, RetryPolicy};
+    /// let p = RetryPolicy::AGGRESSIVE;
+    /// assert_eq!((p.max_attempts(), p.initial_delay()), (5, Duration::from_millis(500)));
+    /// assert_eq!(p.backoff(), Backoff::Exponential { multiplier: 1.5 });
+    /// assert_eq!(p.max_delay(), Duration::from_secs(8));
+    /// ```
+    pub const AGGRESSIVE: RetryPolicy = RetryPolicy::new()
+        .with_max_attempts(5)
+        .with_initial_delay(Duration::from_millis(500))
+        .with_multiplier(1.5)
+        .with_max_delay(Duration::from_secs(8))
+        .with_jitter(Jitter::Full);
+
+    /// 4 attempts; exponential from 2 s, x2.5, capped at 60 s; full jitter.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience::{Backoff, RetryPolicy};
+    /// let p = RetryPolicy::PATIENT;
+    /// assert_eq!((p.max_attempts(), p.initial_delay()), (4, Duration::from_secs(2)));
+    /// assert_eq!(p.backoff(), Backoff::Exponential { multiplier: 2.5 });
+    /// assert_eq!(p.max_delay(), Duration::from_secs(60));
+    /// ```
+    pub const PATIENT: RetryPolicy = RetryPolicy::new()
+        .with_max_attempts(4)
+        .with_initial_delay(Duration::from_secs(2))
+        .with_multiplier(2.5)
+        .with_max_delay(Duration::from_secs(60))
+        .with_jitter(Jitter::Full);
+}
+
 /// The per-call state of a schedule: the previous delay and the random number generator.
 #[derive(Debug)]
 pub(crate) struct Schedule<'p> {

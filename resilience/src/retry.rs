@@ -9,7 +9,11 @@
 
 use std::{future::Future, time::Duration, time::Instant};
 
-use crate::backoff::{RetryPolicy, Schedule};
+use crate::{
+    backoff::{RetryPolicy, Schedule},
+    observe::{self, Describe, GiveUp},
+    retries::RetrySite,
+};
 
 /// An error that can say how long to wait before the next try, such as an HTTP 429 or 503
 /// response with a `Retry-After` header.
@@ -220,6 +224,9 @@ pub struct Retry<When = AnyError, Hook = NoHook, Hint = NoHint> {
     when: When,
     on_retry: Hook,
     hint: Hint,
+    /// Where the calls are counted and what logs and metrics call them; `None` for an
+    /// unnamed plain-API retry.
+    site: Option<&'static RetrySite>,
 }
 
 impl RetryPolicy {
@@ -239,6 +246,7 @@ impl RetryPolicy {
             when: AnyError,
             on_retry: NoHook,
             hint: NoHint,
+            site: None,
         }
     }
 
@@ -301,6 +309,7 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
             when,
             on_retry: self.on_retry,
             hint: self.hint,
+            site: self.site,
         }
     }
 
@@ -323,6 +332,7 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
             when: self.when,
             on_retry: hook,
             hint: self.hint,
+            site: self.site,
         }
     }
 
@@ -342,6 +352,7 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
             when: self.when,
             on_retry: self.on_retry,
             hint,
+            site: self.site,
         }
     }
 
@@ -359,6 +370,60 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     /// ```
     pub fn honor_retry_after(self) -> Retry<When, Hook, UseRetryAfter> {
         self.delay_hint(UseRetryAfter)
+    }
+
+    /// Names the calls made through this retry: they are counted under `name` in
+    /// [`retries`](crate::retries), and logs and metrics call them so (see
+    /// [`observe`](crate::observe)). Calls with the same name are counted together.
+    ///
+    /// Naming takes a global lock to find the name's counters: name a retry once and keep
+    /// it (it is `Copy`), rather than naming it again on every call.
+    ///
+    /// ```
+    /// use resilience::{RetryPolicy, retries};
+    ///
+    /// let inventory = RetryPolicy::new().retrying().named("doc.inventory");
+    /// let _ = inventory.call(|| Ok::<_, ()>(1));
+    /// let _ = inventory.call(|| Ok::<_, ()>(2));
+    /// assert_eq!(retries::get("doc.inventory").unwrap().calls, 2);
+    /// ```
+    pub fn named(self, name: &'static str) -> Self {
+        Retry {
+            site: Some(RetrySite::named(name)),
+            ..self
+        }
+    }
+
+    /// Counts the calls at a `#[retry]` call site's own `static`.
+    #[doc(hidden)]
+    #[inline]
+    pub fn site(self, site: &'static RetrySite) -> Self {
+        Retry {
+            site: Some(site),
+            ..self
+        }
+    }
+
+    /// Counts a call whose first attempt succeeded: the success path of every front door.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn first_try_ok(&self) {
+        if let Some(site) = self.site {
+            site.first_try();
+        }
+        #[cfg(feature = "metrics")]
+        observe::success(self.site, 1);
+    }
+
+    /// Counts a call that succeeded: at once when `attempts` was never made (no failure),
+    /// else after retries.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn record_ok(&self, attempts: &Option<Attempts<'_, When, Hook, Hint>>) {
+        match attempts {
+            None => self.first_try_ok(),
+            Some(attempts) => attempts.succeeded(),
+        }
     }
 
     /// The policy this retry runs under.
@@ -391,6 +456,7 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
         loop {
             let result = op();
             if result.is_ok() {
+                self.record_ok(&attempts);
                 return result;
             }
             let attempts = attempts.get_or_insert_with(|| self.start_at(Clock::Thread, started));
@@ -426,6 +492,7 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
         loop {
             let result = op().await;
             if result.is_ok() {
+                self.record_ok(&attempts);
                 return result;
             }
             let attempts = attempts.get_or_insert_with(|| self.start_at(Clock::Tokio, started));
@@ -518,10 +585,13 @@ impl<When, Hook, Hint> Attempts<'_, When, Hook, Hint> {
         Hint: DelayHint<E>,
     {
         match result {
-            Ok(value) => Step::Done(Ok(value)),
+            Ok(value) => {
+                self.succeeded();
+                Step::Done(Ok(value))
+            }
             Err(error) => {
                 let hint = self.retry.hint.delay_hint(&error);
-                self.after_error(error, hint)
+                self.after_error(error, hint, observe::type_name::<E>)
             }
         }
     }
@@ -534,37 +604,90 @@ impl<When, Hook, Hint> Attempts<'_, When, Hook, Hint> {
         When: RetryIf<E>,
         Hook: OnRetry<E>,
     {
+        self.next_described(result, hint, observe::type_name::<E>)
+    }
+
+    /// [`next_hinted`](Self::next_hinted) with a description of the error for logs, which
+    /// the attribute picks where it can see whether the error type implements `Debug`.
+    #[inline]
+    pub fn next_described<T, E>(
+        &mut self,
+        result: Result<T, E>,
+        hint: Option<Duration>,
+        describe: Describe<E>,
+    ) -> Step<T, E>
+    where
+        When: RetryIf<E>,
+        Hook: OnRetry<E>,
+    {
         match result {
-            Ok(value) => Step::Done(Ok(value)),
-            Err(error) => self.after_error(error, hint),
+            Ok(value) => {
+                self.succeeded();
+                Step::Done(Ok(value))
+            }
+            Err(error) => self.after_error(error, hint, describe),
         }
     }
 
-    fn after_error<T, E>(&mut self, error: E, hint: Option<Duration>) -> Step<T, E>
+    /// Counts a call that succeeded after the failures this state machine saw.
+    #[inline]
+    pub fn succeeded(&self) {
+        if let Some(site) = self.retry.site {
+            site.success_after_retries();
+        }
+        #[cfg(feature = "metrics")]
+        observe::success(self.retry.site, self.attempt.saturating_add(1));
+    }
+
+    fn after_error<T, E>(
+        &mut self,
+        error: E,
+        hint: Option<Duration>,
+        describe: Describe<E>,
+    ) -> Step<T, E>
     where
         When: RetryIf<E>,
         Hook: OnRetry<E>,
     {
         self.attempt = self.attempt.saturating_add(1);
+        if let Some(site) = self.retry.site {
+            site.failed_attempt();
+        }
         let policy = &self.retry.policy;
-        if self.attempt >= policy.max_attempts || !self.retry.when.should_retry(&error) {
-            return Step::Done(Err(error));
+        if self.attempt >= policy.max_attempts {
+            return self.give_up(error, GiveUp::Exhausted, describe);
+        }
+        if !self.retry.when.should_retry(&error) {
+            return self.give_up(error, GiveUp::NotRetryable, describe);
         }
         let computed = self.schedule.delay(self.attempt);
         let delay = hint.map_or(computed, |hint| hint.min(policy.max_delay));
         if let (Some(budget), Some(started)) = (policy.max_elapsed, self.started) {
             let elapsed = self.clock.now().saturating_duration_since(started);
             if elapsed.saturating_add(delay) >= budget {
-                return Step::Done(Err(error));
+                return self.give_up(error, GiveUp::MaxElapsed, describe);
             }
         }
         // Inside a deadline (a `#[timeout]` around this call), a sleep that would end past it
         // is pointless: the timeout would cut the next attempt off. Return the real error.
         if crate::deadline::remaining().is_some_and(|left| delay >= left) {
-            return Step::Done(Err(error));
+            return self.give_up(error, GiveUp::Deadline, describe);
         }
+        if let Some(site) = self.retry.site {
+            site.retry(delay);
+        }
+        observe::retry(self.retry.site, self.attempt, delay, &error, describe);
         self.retry.on_retry.on_retry(&error, self.attempt, delay);
         Step::Wait(delay)
+    }
+
+    #[cold]
+    fn give_up<T, E>(&self, error: E, reason: GiveUp, describe: Describe<E>) -> Step<T, E> {
+        if let Some(site) = self.retry.site {
+            site.give_up();
+        }
+        observe::give_up(self.retry.site, self.attempt, reason, &error, describe);
+        Step::Done(Err(error))
     }
 }
 

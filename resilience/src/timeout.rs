@@ -253,6 +253,8 @@ pub fn worker_threads() -> usize {
 #[cold]
 #[inline(never)]
 fn timed_out<E: From<Error>>(name: impl Into<Arc<str>>, limit: Duration) -> E {
+    let name = name.into();
+    crate::observe::timed_out(&name, limit);
     E::from(Error::timeout(name, limit))
 }
 

@@ -67,10 +67,18 @@ impl RetryArgs {
         let policy = self.policy();
         // The policy is a `const` in a block of its own: evaluated at compile time, typed at
         // the user's `policy = PATH`, and out of the body's scope (items are not hygienic).
+        // The call site's statistics, in a `static` of its own: counting a success at once
+        // is one relaxed increment, and the site lists itself on its first call.
+        let name = match &self.name {
+            Some(name) => quote!(#name),
+            None => cx.default_name(),
+        };
         let mut retry = quote! {
             {
                 const __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = #policy;
-                __RESILIENCE_POLICY.retrying()
+                static __RESILIENCE_SITE: ::resilience::__private::RetrySite =
+                    ::resilience::__private::RetrySite::new(#name);
+                __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE)
             }
         };
         // Each path is pinned to the declared error type, spanned on the path, so that a
@@ -108,16 +116,23 @@ impl RetryArgs {
                 loop {
                     let __resilience_result = #inner;
                     if ::core::result::Result::is_ok(&__resilience_result) {
+                        __resilience_retry.record_ok(&__resilience_attempts);
                         break __resilience_result;
                     }
                     let __resilience_hint = ::resilience::__private::hint!(&__resilience_result);
+                    let __resilience_describe =
+                        ::resilience::__private::describe!(&__resilience_result);
                     let __resilience_state = __resilience_attempts.get_or_insert_with(|| {
                         __resilience_retry.start_at(
                             ::resilience::__private::Clock::#clock,
                             __resilience_started,
                         )
                     });
-                    match __resilience_state.next_hinted(__resilience_result, __resilience_hint) {
+                    match __resilience_state.next_described(
+                        __resilience_result,
+                        __resilience_hint,
+                        __resilience_describe,
+                    ) {
                         ::resilience::__private::Step::Done(__resilience_result) => {
                             break __resilience_result;
                         }

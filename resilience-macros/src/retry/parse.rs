@@ -1,7 +1,7 @@
 //! Reading and checking `#[retry]`'s arguments.
 
 use proc_macro2::{Span, TokenStream};
-use syn::{Expr, Ident, Path};
+use syn::{Expr, Ident, LitStr, Path};
 
 use crate::{
     args::{self, ArgList, Errors},
@@ -19,6 +19,7 @@ const KEYS: &[&str] = &[
     "when",
     "on_retry",
     "policy",
+    "name",
 ];
 
 /// The keys that describe the schedule, which a `policy = PATH` already fixes.
@@ -55,6 +56,8 @@ pub(crate) struct RetryArgs {
     pub(crate) when: Option<Path>,
     pub(crate) on_retry: Option<Path>,
     pub(crate) policy: Option<Path>,
+    /// The name the call site's statistics, logs and metrics go by.
+    pub(crate) name: Option<LitStr>,
     /// Where each schedule key was written, to point at it when it clashes with `policy`.
     schedule_keys: Vec<Ident>,
 }
@@ -125,6 +128,18 @@ impl RetryArgs {
             }
             "policy" => {
                 self.policy = errors.ok(args::path(name, value, "a `const` `RetryPolicy`"))
+            }
+            "name" => {
+                self.name = errors.ok(args::string(name, value).and_then(|lit| {
+                    if lit.value().trim().is_empty() {
+                        Err(syn::Error::new(
+                            lit.span(),
+                            "`name` must not be empty: name what is retried, as in `name = \"load_user\"`, or drop it to use the function's path",
+                        ))
+                    } else {
+                        Ok(lit)
+                    }
+                }))
             }
             _ => unreachable!("`{name}` is in KEYS but has no reader"),
         }

@@ -39,6 +39,7 @@ fn fetch(id: u64) -> Result<Record, FetchError> {
     max_elapsed = "10s",
     when = is_transient,
     on_retry = log_retry,
+    name = "records.fetch",
 )]
 fn fetch(id: u64) -> Result<Record, FetchError> {
     db::get(id)

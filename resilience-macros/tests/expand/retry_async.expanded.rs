@@ -15,7 +15,10 @@ pub async fn fetch_page(client: &Client, url: &str) -> Result<String, reqwest::E
         let __resilience_retry = {
             const __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
                 .with_max_attempts(4u32);
-            __RESILIENCE_POLICY.retrying()
+            static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
+                ::core::concat!(::core::module_path!(), "::", "fetch_page"),
+            );
+            __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE)
         }
             .when(
                 ::resilience::__private::when::<
@@ -36,9 +39,13 @@ pub async fn fetch_page(client: &Client, url: &str) -> Result<String, reqwest::E
                 })
                 .await;
             if ::core::result::Result::is_ok(&__resilience_result) {
+                __resilience_retry.record_ok(&__resilience_attempts);
                 break __resilience_result;
             }
             let __resilience_hint = ::resilience::__private::hint!(
+                & __resilience_result
+            );
+            let __resilience_describe = ::resilience::__private::describe!(
                 & __resilience_result
             );
             let __resilience_state = __resilience_attempts
@@ -49,7 +56,12 @@ pub async fn fetch_page(client: &Client, url: &str) -> Result<String, reqwest::E
                             __resilience_started,
                         )
                 });
-            match __resilience_state.next_hinted(__resilience_result, __resilience_hint)
+            match __resilience_state
+                .next_described(
+                    __resilience_result,
+                    __resilience_hint,
+                    __resilience_describe,
+                )
             {
                 ::resilience::__private::Step::Done(__resilience_result) => {
                     break __resilience_result;

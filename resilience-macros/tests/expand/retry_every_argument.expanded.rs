@@ -11,6 +11,7 @@
 //         max_elapsed = "10s",
 //         when = is_transient,
 //         on_retry = log_retry,
+//         name = "records.fetch",
 //     )]
 //     fn fetch(id: u64) -> Result<Record, FetchError> {
 //         db::get(id)
@@ -27,7 +28,10 @@ fn fetch(id: u64) -> Result<Record, FetchError> {
                 .with_max_delay(::core::time::Duration::from_nanos(2000000000u64))
                 .with_max_elapsed(::core::time::Duration::from_nanos(10000000000u64))
                 .with_jitter(::resilience::__private::Jitter::Equal);
-            __RESILIENCE_POLICY.retrying()
+            static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
+                "records.fetch",
+            );
+            __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE)
         }
             .when(
                 ::resilience::__private::when::<
@@ -50,9 +54,13 @@ fn fetch(id: u64) -> Result<Record, FetchError> {
                 _,
             >(|| { db::get(id) });
             if ::core::result::Result::is_ok(&__resilience_result) {
+                __resilience_retry.record_ok(&__resilience_attempts);
                 break __resilience_result;
             }
             let __resilience_hint = ::resilience::__private::hint!(
+                & __resilience_result
+            );
+            let __resilience_describe = ::resilience::__private::describe!(
                 & __resilience_result
             );
             let __resilience_state = __resilience_attempts
@@ -63,7 +71,12 @@ fn fetch(id: u64) -> Result<Record, FetchError> {
                             __resilience_started,
                         )
                 });
-            match __resilience_state.next_hinted(__resilience_result, __resilience_hint)
+            match __resilience_state
+                .next_described(
+                    __resilience_result,
+                    __resilience_hint,
+                    __resilience_describe,
+                )
             {
                 ::resilience::__private::Step::Done(__resilience_result) => {
                     break __resilience_result;

@@ -15,7 +15,10 @@ fn fetch(id: u64) -> Result<Record, FetchError> {
                 .with_backoff(::resilience::__private::Backoff::Linear)
                 .with_initial_delay(::core::time::Duration::from_nanos(1500000000u64))
                 .with_jitter(::resilience::__private::Jitter::Proportional(0.1f64));
-            __RESILIENCE_POLICY.retrying()
+            static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
+                ::core::concat!(::core::module_path!(), "::", "fetch"),
+            );
+            __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE)
         };
         let __resilience_started = __resilience_retry
             .started(::resilience::__private::Clock::Thread);
@@ -26,9 +29,13 @@ fn fetch(id: u64) -> Result<Record, FetchError> {
                 _,
             >(|| { db::get(id) });
             if ::core::result::Result::is_ok(&__resilience_result) {
+                __resilience_retry.record_ok(&__resilience_attempts);
                 break __resilience_result;
             }
             let __resilience_hint = ::resilience::__private::hint!(
+                & __resilience_result
+            );
+            let __resilience_describe = ::resilience::__private::describe!(
                 & __resilience_result
             );
             let __resilience_state = __resilience_attempts
@@ -39,7 +46,12 @@ fn fetch(id: u64) -> Result<Record, FetchError> {
                             __resilience_started,
                         )
                 });
-            match __resilience_state.next_hinted(__resilience_result, __resilience_hint)
+            match __resilience_state
+                .next_described(
+                    __resilience_result,
+                    __resilience_hint,
+                    __resilience_describe,
+                )
             {
                 ::resilience::__private::Step::Done(__resilience_result) => {
                     break __resilience_result;

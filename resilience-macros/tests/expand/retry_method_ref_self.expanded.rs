@@ -17,7 +17,10 @@ fn refresh(&self, key: &str) -> io::Result<Token> {
                 .with_max_attempts(2u32)
                 .with_backoff(::resilience::__private::Backoff::Constant)
                 .with_initial_delay(::core::time::Duration::from_nanos(10000000u64));
-            __RESILIENCE_POLICY.retrying()
+            static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
+                ::core::concat!(::core::module_path!(), "::", "refresh"),
+            );
+            __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE)
         };
         let __resilience_started = __resilience_retry
             .started(::resilience::__private::Clock::Thread);
@@ -33,9 +36,13 @@ fn refresh(&self, key: &str) -> io::Result<Token> {
                 self.store.load(key)
             });
             if ::core::result::Result::is_ok(&__resilience_result) {
+                __resilience_retry.record_ok(&__resilience_attempts);
                 break __resilience_result;
             }
             let __resilience_hint = ::resilience::__private::hint!(
+                & __resilience_result
+            );
+            let __resilience_describe = ::resilience::__private::describe!(
                 & __resilience_result
             );
             let __resilience_state = __resilience_attempts
@@ -46,7 +53,12 @@ fn refresh(&self, key: &str) -> io::Result<Token> {
                             __resilience_started,
                         )
                 });
-            match __resilience_state.next_hinted(__resilience_result, __resilience_hint)
+            match __resilience_state
+                .next_described(
+                    __resilience_result,
+                    __resilience_hint,
+                    __resilience_describe,
+                )
             {
                 ::resilience::__private::Step::Done(__resilience_result) => {
                     break __resilience_result;

@@ -30,7 +30,10 @@ fn reserve(sku: &Sku, count: u32) -> Result<Reservation, InventoryError> {
                         const __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
                             .with_max_attempts(2u32)
                             .with_backoff(::resilience::__private::Backoff::Constant);
-                        __RESILIENCE_POLICY.retrying()
+                        static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
+                            ::core::concat!(::core::module_path!(), "::", "reserve"),
+                        );
+                        __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE)
                     };
                     let __resilience_started = __resilience_retry
                         .started(::resilience::__private::Clock::Thread);
@@ -41,9 +44,13 @@ fn reserve(sku: &Sku, count: u32) -> Result<Reservation, InventoryError> {
                             _,
                         >(|| { inventory::reserve(sku, count) });
                         if ::core::result::Result::is_ok(&__resilience_result) {
+                            __resilience_retry.record_ok(&__resilience_attempts);
                             break __resilience_result;
                         }
                         let __resilience_hint = ::resilience::__private::hint!(
+                            & __resilience_result
+                        );
+                        let __resilience_describe = ::resilience::__private::describe!(
                             & __resilience_result
                         );
                         let __resilience_state = __resilience_attempts
@@ -55,7 +62,11 @@ fn reserve(sku: &Sku, count: u32) -> Result<Reservation, InventoryError> {
                                     )
                             });
                         match __resilience_state
-                            .next_hinted(__resilience_result, __resilience_hint)
+                            .next_described(
+                                __resilience_result,
+                                __resilience_hint,
+                                __resilience_describe,
+                            )
                         {
                             ::resilience::__private::Step::Done(__resilience_result) => {
                                 break __resilience_result;

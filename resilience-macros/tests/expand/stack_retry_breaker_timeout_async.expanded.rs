@@ -18,7 +18,10 @@ async fn charge(req: &Charge) -> Result<Receipt, PayError> {
         let __resilience_retry = {
             const __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
                 .with_max_attempts(3u32);
-            __RESILIENCE_POLICY.retrying()
+            static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
+                ::core::concat!(::core::module_path!(), "::", "charge"),
+            );
+            __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE)
         };
         let __resilience_started = __resilience_retry
             .started(::resilience::__private::Clock::Tokio);
@@ -64,9 +67,13 @@ async fn charge(req: &Charge) -> Result<Receipt, PayError> {
                 }
             };
             if ::core::result::Result::is_ok(&__resilience_result) {
+                __resilience_retry.record_ok(&__resilience_attempts);
                 break __resilience_result;
             }
             let __resilience_hint = ::resilience::__private::hint!(
+                & __resilience_result
+            );
+            let __resilience_describe = ::resilience::__private::describe!(
                 & __resilience_result
             );
             let __resilience_state = __resilience_attempts
@@ -77,7 +84,12 @@ async fn charge(req: &Charge) -> Result<Receipt, PayError> {
                             __resilience_started,
                         )
                 });
-            match __resilience_state.next_hinted(__resilience_result, __resilience_hint)
+            match __resilience_state
+                .next_described(
+                    __resilience_result,
+                    __resilience_hint,
+                    __resilience_describe,
+                )
             {
                 ::resilience::__private::Step::Done(__resilience_result) => {
                     break __resilience_result;

@@ -16,7 +16,10 @@ fn upload(path: PathBuf, mut data: Vec<u8>) -> io::Result<()> {
         let __resilience_retry = {
             const __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
                 .with_max_attempts(3u32);
-            __RESILIENCE_POLICY.retrying()
+            static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
+                ::core::concat!(::core::module_path!(), "::", "upload"),
+            );
+            __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE)
         };
         let __resilience_started = __resilience_retry
             .started(::resilience::__private::Clock::Thread);
@@ -42,9 +45,13 @@ fn upload(path: PathBuf, mut data: Vec<u8>) -> io::Result<()> {
                 )
             };
             if ::core::result::Result::is_ok(&__resilience_result) {
+                __resilience_retry.record_ok(&__resilience_attempts);
                 break __resilience_result;
             }
             let __resilience_hint = ::resilience::__private::hint!(
+                & __resilience_result
+            );
+            let __resilience_describe = ::resilience::__private::describe!(
                 & __resilience_result
             );
             let __resilience_state = __resilience_attempts
@@ -55,7 +62,12 @@ fn upload(path: PathBuf, mut data: Vec<u8>) -> io::Result<()> {
                             __resilience_started,
                         )
                 });
-            match __resilience_state.next_hinted(__resilience_result, __resilience_hint)
+            match __resilience_state
+                .next_described(
+                    __resilience_result,
+                    __resilience_hint,
+                    __resilience_describe,
+                )
             {
                 ::resilience::__private::Step::Done(__resilience_result) => {
                     break __resilience_result;

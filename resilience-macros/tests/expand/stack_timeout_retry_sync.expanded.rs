@@ -23,7 +23,10 @@ fn sync_inventory(store: StoreId) -> Result<usize, SyncError> {
                         .with_initial_delay(
                             ::core::time::Duration::from_nanos(200000000u64),
                         );
-                    __RESILIENCE_POLICY.retrying()
+                    static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
+                        ::core::concat!(::core::module_path!(), "::", "sync_inventory"),
+                    );
+                    __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE)
                 };
                 let __resilience_started = __resilience_retry
                     .started(::resilience::__private::Clock::Thread);
@@ -34,9 +37,13 @@ fn sync_inventory(store: StoreId) -> Result<usize, SyncError> {
                         _,
                     >(|| { inventory::sync(store) });
                     if ::core::result::Result::is_ok(&__resilience_result) {
+                        __resilience_retry.record_ok(&__resilience_attempts);
                         break __resilience_result;
                     }
                     let __resilience_hint = ::resilience::__private::hint!(
+                        & __resilience_result
+                    );
+                    let __resilience_describe = ::resilience::__private::describe!(
                         & __resilience_result
                     );
                     let __resilience_state = __resilience_attempts
@@ -48,7 +55,11 @@ fn sync_inventory(store: StoreId) -> Result<usize, SyncError> {
                                 )
                         });
                     match __resilience_state
-                        .next_hinted(__resilience_result, __resilience_hint)
+                        .next_described(
+                            __resilience_result,
+                            __resilience_hint,
+                            __resilience_describe,
+                        )
                     {
                         ::resilience::__private::Step::Done(__resilience_result) => {
                             break __resilience_result;

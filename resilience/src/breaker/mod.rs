@@ -788,6 +788,7 @@ impl CircuitBreaker {
     #[cold]
     fn reject(&self, retry_in: Option<Duration>) -> Error {
         self.counters.mine().rejections.fetch_add(1, Relaxed);
+        crate::observe::rejected(&self.name, retry_in);
         Error::CircuitOpen {
             name: Arc::clone(&self.name),
             retry_in,
@@ -890,6 +891,7 @@ impl CircuitBreaker {
 
     fn emit(&self, change: Option<StateChange>) {
         let Some(change) = change else { return };
+        crate::observe::state_change(&change);
         let mut listeners = lock(&self.listeners).clone();
         if self.registered {
             listeners.extend(crate::registry::global_listeners());

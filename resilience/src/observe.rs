@@ -1,0 +1,386 @@
+//! Logs and metrics: what the engines report, under the cargo features `tracing` and
+//! `metrics`. With neither feature, the hooks below are empty and nothing of either crate is
+//! compiled in; [`retries`](crate::retries) and [`breakers`](crate::breakers) keep their own
+//! counts either way.
+//!
+//! # Events (`tracing` feature)
+//!
+//! Every event has the target `resilience` and the name below, so a subscriber can filter on
+//! either (`RUST_LOG=resilience=info` with `tracing-subscriber`'s `EnvFilter`).
+//!
+//! | name | level | fields |
+//! |---|---|---|
+//! | `resilience.retry` | `INFO` | `function`, `attempt` (the attempt that failed, 1 for the first), `delay_ms` (the sleep before the next one), `error` |
+//! | `resilience.give_up` | `WARN` | `function`, `attempts` (made in all), `reason` (`exhausted`, `not_retryable`, `max_elapsed`, `deadline`), `error` |
+//! | `resilience.breaker.state_change` | `WARN` when it opens, else `INFO` | `breaker`, `from`, `to` (as [`State::as_str`](crate::State::as_str) writes them), `reason` (as [`Reason`](crate::Reason) displays) |
+//! | `resilience.breaker.rejected` | `DEBUG` | `breaker`, `retry_in_ms` (time left open, when known) |
+//! | `resilience.timeout` | `WARN` | `function` (the timeout's name, by default the function's path), `limit_ms` |
+//!
+//! `function` is a `#[retry]` site's name: `#[retry(name = "...")]`, else the function's
+//! module path and name. The plain API reports the name given to
+//! [`Retry::named`](crate::Retry::named), or `anonymous`.
+//!
+//! `error` is the error's `Debug` text where the attribute sees that the error type
+//! implements `Debug`, else the error type's name. The plain API (generic over the error)
+//! reports the type's name.
+//!
+//! # Metrics (`metrics` feature)
+//!
+//! Recorded through the [`metrics`](https://docs.rs/metrics) facade, so any exporter works
+//! (Prometheus, StatsD, OpenTelemetry...). Names follow Prometheus' conventions: a unit
+//! suffix, `_total` on counters.
+//!
+//! | name | kind | labels | what |
+//! |---|---|---|---|
+//! | `resilience_retry_calls_total` | counter | `function`, `outcome` (`first_try`, `after_retries`, `gave_up`) | calls of a retried function, by how they ended |
+//! | `resilience_retry_attempts_total` | counter | `function` | runs of the body, first attempts included |
+//! | `resilience_retry_retries_total` | counter | `function` | retries: attempts after a failure |
+//! | `resilience_retry_delay_seconds` | histogram | `function` | each delay slept before a retry |
+//! | `resilience_breaker_state` | gauge | `breaker` | the state a breaker entered: see [`state_gauge`] |
+//! | `resilience_breaker_transitions_total` | counter | `breaker`, `from`, `to` | state changes |
+//! | `resilience_breaker_rejections_total` | counter | `breaker` | calls refused without running |
+//! | `resilience_timeouts_total` | counter | `function` | calls cut off at their deadline |
+//!
+//! The breaker gauge is set on each state change, so a breaker that never changed state has
+//! no series yet: read a missing series as closed (0).
+//!
+//! With `metrics` on, a retried call records two counters when it ends (its outcome and its
+//! attempts), each a look-up in the installed recorder, from labels built as constants (no
+//! allocation). That took a `#[retry]` success from about 1 ns to about 35 ns in
+//! `cargo bench -p resilience-benches --bench retry` with no recorder installed; a real
+//! exporter adds its own cost. Measure before enabling it on a very hot path.
+//!
+//! ```
+//! use resilience::{State, observe};
+//! assert_eq!(observe::RETRY_ATTEMPTS, "resilience_retry_attempts_total");
+//! assert_eq!(observe::state_gauge(State::HalfOpen), 2.0);
+//! ```
+
+use std::{fmt, time::Duration};
+
+#[cfg(feature = "tracing")]
+use crate::State;
+use crate::{StateChange, retries::RetrySite};
+
+/// Counter of retried calls, labelled `function` and `outcome`.
+///
+/// ```
+/// assert!(resilience::observe::RETRY_CALLS.ends_with("_total"));
+/// ```
+pub const RETRY_CALLS: &str = "resilience_retry_calls_total";
+/// Counter of attempts (runs of the body), labelled `function`.
+///
+/// ```
+/// assert!(resilience::observe::RETRY_ATTEMPTS.ends_with("_total"));
+/// ```
+pub const RETRY_ATTEMPTS: &str = "resilience_retry_attempts_total";
+/// Counter of retries (attempts after a failure), labelled `function`.
+///
+/// ```
+/// assert!(resilience::observe::RETRY_RETRIES.ends_with("_total"));
+/// ```
+pub const RETRY_RETRIES: &str = "resilience_retry_retries_total";
+/// Histogram of the delays slept before retries, in seconds, labelled `function`.
+///
+/// ```
+/// assert!(resilience::observe::RETRY_DELAY.ends_with("_seconds"));
+/// ```
+pub const RETRY_DELAY: &str = "resilience_retry_delay_seconds";
+/// Gauge of a breaker's state, labelled `breaker`; the values are [`state_gauge`]'s.
+///
+/// ```
+/// assert_eq!(resilience::observe::BREAKER_STATE, "resilience_breaker_state");
+/// ```
+pub const BREAKER_STATE: &str = "resilience_breaker_state";
+/// Counter of breaker state changes, labelled `breaker`, `from` and `to`.
+///
+/// ```
+/// assert!(resilience::observe::BREAKER_TRANSITIONS.ends_with("_total"));
+/// ```
+pub const BREAKER_TRANSITIONS: &str = "resilience_breaker_transitions_total";
+/// Counter of calls a breaker refused, labelled `breaker`.
+///
+/// ```
+/// assert!(resilience::observe::BREAKER_REJECTIONS.ends_with("_total"));
+/// ```
+pub const BREAKER_REJECTIONS: &str = "resilience_breaker_rejections_total";
+/// Counter of calls cut off by a timeout, labelled `function`.
+///
+/// ```
+/// assert!(resilience::observe::TIMEOUTS.ends_with("_total"));
+/// ```
+pub const TIMEOUTS: &str = "resilience_timeouts_total";
+
+/// The value of [`BREAKER_STATE`] for each state: 0 closed, 1 open, 2 half-open, 3 forced
+/// open, 4 disabled. Alerting on `resilience_breaker_state == 1 or == 3` finds the breakers
+/// refusing calls.
+///
+/// ```
+/// use resilience::{State, observe::state_gauge};
+/// let values = [State::Closed, State::Open, State::HalfOpen, State::ForcedOpen, State::Disabled]
+///     .map(state_gauge);
+/// assert_eq!(values, [0.0, 1.0, 2.0, 3.0, 4.0]);
+/// ```
+pub const fn state_gauge(state: crate::State) -> f64 {
+    match state {
+        crate::State::Closed => 0.0,
+        crate::State::Open => 1.0,
+        crate::State::HalfOpen => 2.0,
+        crate::State::ForcedOpen => 3.0,
+        crate::State::Disabled => 4.0,
+    }
+}
+
+/// The name the plain API reports without [`Retry::named`](crate::Retry::named).
+#[cfg(any(feature = "tracing", feature = "metrics"))]
+pub(crate) const ANONYMOUS: &str = "anonymous";
+
+/// The name logs and metrics give the calls of `site`.
+#[cfg(feature = "tracing")]
+fn function(site: Option<&'static RetrySite>) -> &'static str {
+    site.map_or(ANONYMOUS, RetrySite::name)
+}
+
+/// A retry site's metric labels, built once as constants: a key made of `'static` labels
+/// costs the success path no allocation (labels from a run-time value would be a `Vec`).
+#[cfg(feature = "metrics")]
+#[derive(Debug)]
+pub(crate) struct SiteLabels {
+    function: [metrics::Label; 1],
+    first_try: [metrics::Label; 2],
+    after_retries: [metrics::Label; 2],
+    gave_up: [metrics::Label; 2],
+}
+
+#[cfg(feature = "metrics")]
+impl SiteLabels {
+    pub(crate) const fn new(function: &'static str) -> Self {
+        const fn outcome(function: &'static str, outcome: &'static str) -> [metrics::Label; 2] {
+            [
+                metrics::Label::from_static_parts("function", function),
+                metrics::Label::from_static_parts("outcome", outcome),
+            ]
+        }
+        SiteLabels {
+            function: [metrics::Label::from_static_parts("function", function)],
+            first_try: outcome(function, "first_try"),
+            after_retries: outcome(function, "after_retries"),
+            gave_up: outcome(function, "gave_up"),
+        }
+    }
+}
+
+#[cfg(feature = "metrics")]
+fn labels(site: Option<&'static RetrySite>) -> &'static SiteLabels {
+    static ANONYMOUS_LABELS: SiteLabels = SiteLabels::new(ANONYMOUS);
+    site.map_or(&ANONYMOUS_LABELS, RetrySite::labels)
+}
+
+#[cfg(feature = "metrics")]
+static METADATA: metrics::Metadata<'static> =
+    metrics::Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
+
+#[cfg(feature = "metrics")]
+fn counter(name: &'static str, labels: &'static [metrics::Label], by: u64) {
+    let key = metrics::Key::from_static_parts(name, labels);
+    metrics::with_recorder(|r| r.register_counter(&key, &METADATA)).increment(by);
+}
+
+/// Writes an error for a log line: its `Debug` where the attribute found one, else its type's
+/// name. A function pointer, so that the engine needs no bound on the error type.
+pub(crate) type Describe<E> = fn(&E, &mut fmt::Formatter<'_>) -> fmt::Result;
+
+/// Writes the error type's name: the description of errors without `Debug`.
+#[doc(hidden)]
+pub fn type_name<E>(_: &E, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    f.write_str(std::any::type_name::<E>())
+}
+
+/// Why a retried call returned its error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GiveUp {
+    /// `max_attempts` reached.
+    Exhausted,
+    /// `when` said the error is not worth another attempt.
+    NotRetryable,
+    /// The next sleep would end past `max_elapsed`.
+    MaxElapsed,
+    /// The next sleep would end past the deadline of an enclosing timeout.
+    Deadline,
+}
+
+impl GiveUp {
+    #[cfg(feature = "tracing")]
+    fn as_str(self) -> &'static str {
+        match self {
+            GiveUp::Exhausted => "exhausted",
+            GiveUp::NotRetryable => "not_retryable",
+            GiveUp::MaxElapsed => "max_elapsed",
+            GiveUp::Deadline => "deadline",
+        }
+    }
+}
+
+#[cfg(feature = "tracing")]
+struct Described<'a, E>(&'a E, Describe<E>);
+
+#[cfg(feature = "tracing")]
+impl<E> fmt::Display for Described<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (self.1)(self.0, f)
+    }
+}
+
+#[cfg(feature = "tracing")]
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A retry is about to sleep `delay` after attempt `attempt` failed with `error`.
+#[inline]
+#[allow(unused_variables)]
+pub(crate) fn retry<E>(
+    site: Option<&'static RetrySite>,
+    attempt: u32,
+    delay: Duration,
+    error: &E,
+    describe: Describe<E>,
+) {
+    #[cfg(feature = "tracing")]
+    tracing::event!(
+        name: "resilience.retry",
+        target: "resilience",
+        tracing::Level::INFO,
+        function = function(site),
+        attempt,
+        delay_ms = millis(delay),
+        error = %Described(error, describe),
+        "attempt {attempt} failed, retrying in {delay:?}"
+    );
+    #[cfg(feature = "metrics")]
+    {
+        let labels = &labels(site).function;
+        counter(RETRY_RETRIES, labels, 1);
+        let key = metrics::Key::from_static_parts(RETRY_DELAY, labels);
+        metrics::with_recorder(|r| r.register_histogram(&key, &METADATA))
+            .record(delay.as_secs_f64());
+    }
+}
+
+/// A retried call returns `error` after `attempts` attempts.
+#[inline]
+#[allow(unused_variables)]
+pub(crate) fn give_up<E>(
+    site: Option<&'static RetrySite>,
+    attempts: u32,
+    reason: GiveUp,
+    error: &E,
+    describe: Describe<E>,
+) {
+    #[cfg(feature = "tracing")]
+    tracing::event!(
+        name: "resilience.give_up",
+        target: "resilience",
+        tracing::Level::WARN,
+        function = function(site),
+        attempts,
+        reason = reason.as_str(),
+        error = %Described(error, describe),
+        "giving up after {attempts} attempts ({})", reason.as_str()
+    );
+    #[cfg(feature = "metrics")]
+    {
+        let labels = labels(site);
+        counter(RETRY_CALLS, &labels.gave_up, 1);
+        counter(RETRY_ATTEMPTS, &labels.function, u64::from(attempts));
+    }
+}
+
+/// A retried call succeeds at attempt `attempts`. Only metrics count successes (the hot path
+/// logs nothing).
+#[cfg(feature = "metrics")]
+#[inline]
+pub(crate) fn success(site: Option<&'static RetrySite>, attempts: u32) {
+    let labels = labels(site);
+    let outcome = if attempts <= 1 {
+        &labels.first_try
+    } else {
+        &labels.after_retries
+    };
+    counter(RETRY_CALLS, outcome, 1);
+    counter(RETRY_ATTEMPTS, &labels.function, u64::from(attempts));
+}
+
+/// A breaker changed state.
+#[inline]
+#[allow(unused_variables)]
+pub(crate) fn state_change(change: &StateChange) {
+    #[cfg(feature = "tracing")]
+    {
+        macro_rules! event {
+            ($level:expr) => {
+                tracing::event!(
+                    name: "resilience.breaker.state_change",
+                    target: "resilience",
+                    $level,
+                    breaker = &*change.breaker,
+                    from = change.from.as_str(),
+                    to = change.to.as_str(),
+                    reason = %change.reason,
+                    "{change}"
+                )
+            };
+        }
+        if change.to == State::Open {
+            event!(tracing::Level::WARN);
+        } else {
+            event!(tracing::Level::INFO);
+        }
+    }
+    #[cfg(feature = "metrics")]
+    {
+        let breaker = change.breaker.to_string();
+        metrics::gauge!(BREAKER_STATE, "breaker" => breaker.clone()).set(state_gauge(change.to));
+        metrics::counter!(
+            BREAKER_TRANSITIONS,
+            "breaker" => breaker,
+            "from" => change.from.as_str(),
+            "to" => change.to.as_str()
+        )
+        .increment(1);
+    }
+}
+
+/// The breaker `breaker` refused a call.
+#[inline]
+#[allow(unused_variables)]
+pub(crate) fn rejected(breaker: &str, retry_in: Option<Duration>) {
+    #[cfg(feature = "tracing")]
+    tracing::event!(
+        name: "resilience.breaker.rejected",
+        target: "resilience",
+        tracing::Level::DEBUG,
+        breaker,
+        retry_in_ms = retry_in.map(millis),
+        "circuit breaker `{breaker}` is open: call refused"
+    );
+    #[cfg(feature = "metrics")]
+    metrics::counter!(BREAKER_REJECTIONS, "breaker" => breaker.to_string()).increment(1);
+}
+
+/// The timeout `function` cut a call off at `limit`.
+#[inline]
+#[allow(unused_variables)]
+pub(crate) fn timed_out(function: &str, limit: Duration) {
+    #[cfg(feature = "tracing")]
+    tracing::event!(
+        name: "resilience.timeout",
+        target: "resilience",
+        tracing::Level::WARN,
+        function,
+        limit_ms = millis(limit),
+        "`{function}` timed out after {limit:?}"
+    );
+    #[cfg(feature = "metrics")]
+    metrics::counter!(TIMEOUTS, "function" => function.to_string()).increment(1);
+}

@@ -1,0 +1,442 @@
+//! Statistics of every retry site, beside the breakers' registry: how often each retried
+//! function was called, how many attempts it took, how long it slept.
+//!
+//! A `#[retry]` function is a site, named by its module path and name
+//! (`my_crate::db::load`) or by `#[retry(name = "...")]`. The plain API counts under a name
+//! given with [`Retry::named`](crate::Retry::named); unnamed plain calls are not counted here.
+//! Sites that share a name are listed once, their counts added up.
+//!
+//! Counting costs the call that succeeds at once one relaxed increment of a counter its thread
+//! owns: a plain load and store, without the locked read-modify-write of a shared atomic
+//! (which costs more than a whole retried call otherwise). The first eight threads alive at
+//! once each own a stripe, handed on when they exit; threads beyond them share one more with
+//! an atomic increment. Everything else is counted on the failure path, which
+//! sleeps anyway.
+//!
+//! ```
+//! use resilience::{retries, retry};
+//!
+//! #[retry(name = "doc.retries.fetch", max_attempts = 3, initial_delay = "1ms")]
+//! fn fetch(calls: &mut u32) -> Result<u32, &'static str> {
+//!     *calls += 1;
+//!     if *calls == 1 { Err("busy") } else { Ok(*calls) }
+//! }
+//!
+//! let mut calls = 0;
+//! fetch(&mut calls).unwrap(); // one failure, then a success
+//! fetch(&mut calls).unwrap(); // a success at once
+//!
+//! let stats = retries::get("doc.retries.fetch").unwrap();
+//! assert_eq!(stats.calls, 2);
+//! assert_eq!(stats.attempts, 3);
+//! assert_eq!(stats.first_try_successes, 1);
+//! assert_eq!(stats.successes_after_retries, 1);
+//! assert_eq!(stats.give_ups, 0);
+//! assert!(retries::all().iter().any(|s| s.name == "doc.retries.fetch"));
+//! ```
+
+use std::{
+    cell::Cell,
+    fmt,
+    sync::{
+        Mutex, PoisonError,
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed},
+    },
+    time::Duration,
+};
+
+/// A snapshot of one retry site's counts, from [`all`] or [`get`].
+///
+/// The counts are read one after the other while calls may be finishing, so a snapshot taken
+/// under load can be off by the calls in flight; each count on its own only grows.
+///
+/// ```
+/// let stats = resilience::RetryPolicy::new()
+///     .retrying()
+///     .named("doc.retry-stats")
+///     .call(|| Ok::<_, ()>(1))
+///     .map(|_| resilience::retries::get("doc.retry-stats").unwrap())
+///     .unwrap();
+/// assert_eq!((stats.calls, stats.attempts, stats.first_try_successes), (1, 1, 1));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryStats {
+    /// The site's name: the function's module path and name, or the name given.
+    pub name: &'static str,
+    /// Calls that finished: `first_try_successes + successes_after_retries + give_ups`.
+    pub calls: u64,
+    /// Runs of the body, first attempts included.
+    pub attempts: u64,
+    /// Calls whose first attempt succeeded.
+    pub first_try_successes: u64,
+    /// Calls that succeeded after one retry or more.
+    pub successes_after_retries: u64,
+    /// Calls that returned an error: attempts or time budget used up, or an error `when`
+    /// does not retry.
+    pub give_ups: u64,
+    /// Retries: attempts after the first.
+    pub retries: u64,
+    /// The delays slept between attempts, added up (a sleep cut short by a cancelled future
+    /// counts in full).
+    pub slept: Duration,
+}
+
+/// Every retry site that has been called, by name.
+///
+/// ```
+/// let _ = resilience::RetryPolicy::new().retrying().named("doc.all").call(|| Ok::<_, ()>(()));
+/// assert!(resilience::retries::all().iter().any(|s| s.name == "doc.all"));
+/// ```
+pub fn all() -> Vec<RetryStats> {
+    let sites: Vec<&'static RetrySite> = sites().clone();
+    let mut stats: Vec<RetryStats> = Vec::new();
+    for site in sites {
+        let snapshot = site.snapshot();
+        match stats.iter_mut().find(|s| s.name == snapshot.name) {
+            Some(total) => total.add(&snapshot),
+            None => stats.push(snapshot),
+        }
+    }
+    stats.sort_by(|a, b| a.name.cmp(b.name));
+    stats
+}
+
+/// The counts of the sites named `name`, once one of them has been called.
+///
+/// ```
+/// assert!(resilience::retries::get("doc.never-called").is_none());
+/// ```
+pub fn get(name: &str) -> Option<RetryStats> {
+    all().into_iter().find(|s| s.name == name)
+}
+
+impl RetryStats {
+    fn add(&mut self, other: &RetryStats) {
+        self.calls += other.calls;
+        self.attempts += other.attempts;
+        self.first_try_successes += other.first_try_successes;
+        self.successes_after_retries += other.successes_after_retries;
+        self.give_ups += other.give_ups;
+        self.retries += other.retries;
+        self.slept += other.slept;
+    }
+}
+
+impl fmt::Display for RetryStats {
+    /// One line for a log or a status page.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} calls, {} attempts ({} first-try successes, {} after retries, {} give-ups), slept {:?}",
+            self.name,
+            self.calls,
+            self.attempts,
+            self.first_try_successes,
+            self.successes_after_retries,
+            self.give_ups,
+            self.slept
+        )
+    }
+}
+
+/// Stripes owned by one thread each, handed to the next thread when their owner exits.
+const OWNED_STRIPES: usize = 8;
+/// Owned stripes, and the shared one of the threads beyond them.
+const STRIPES: usize = OWNED_STRIPES + 1;
+/// The stripe of threads that own none: incremented atomically.
+const SHARED: usize = OWNED_STRIPES;
+/// A thread that has not asked for a stripe yet.
+const UNASSIGNED: usize = usize::MAX;
+
+/// A counter on a cache line of its own (two lines: adjacent-line prefetching pairs them).
+#[derive(Debug)]
+#[repr(align(128))]
+struct Stripe(AtomicU64);
+
+/// One retry site's counters: a `static` per `#[retry]` function, or one leaked per name given
+/// to [`Retry::named`](crate::Retry::named).
+///
+/// Only first-try successes are striped: they are the hot path. A stripe below [`SHARED`] is
+/// written by the one thread that owns it, so a plain load and store add one exactly; readers
+/// sum every stripe. A site enters the listing on
+/// its first call: the first success on a stripe (the previous value 0 that the increment
+/// returns anyway) or the first failure registers it, so the hot path checks no flag of its
+/// own.
+#[doc(hidden)]
+pub struct RetrySite {
+    name: &'static str,
+    first_try: [Stripe; STRIPES],
+    failed_attempts: AtomicU64,
+    after_retries: AtomicU64,
+    give_ups: AtomicU64,
+    retries: AtomicU64,
+    slept_nanos: AtomicU64,
+    registered: AtomicBool,
+    /// Made by `Retry::named`, so that the name finds it again.
+    plain: bool,
+    #[cfg(feature = "metrics")]
+    labels: crate::observe::SiteLabels,
+}
+
+impl fmt::Debug for RetrySite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RetrySite")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+static SITES: Mutex<Vec<&'static RetrySite>> = Mutex::new(Vec::new());
+
+fn sites() -> std::sync::MutexGuard<'static, Vec<&'static RetrySite>> {
+    SITES.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+thread_local! {
+    /// The calling thread's stripe: [`UNASSIGNED`] until its first counted success.
+    /// Const-initialised and without a destructor, so reading it is a plain thread-local load.
+    static STRIPE: Cell<usize> = const { Cell::new(UNASSIGNED) };
+    /// Gives the thread's owned stripe back when the thread exits.
+    static OWNER: StripeOwner = const { StripeOwner };
+}
+
+/// Owned stripes no live thread holds. The mutex also hands each stripe's last value from its
+/// old owner to its new one (the old owner's stores happen before its unlock).
+static FREE: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+/// Owned stripes never handed out yet.
+static NEVER_USED: AtomicUsize = AtomicUsize::new(0);
+
+struct StripeOwner;
+
+impl Drop for StripeOwner {
+    fn drop(&mut self) {
+        let _ = STRIPE.try_with(|cell| {
+            let index = cell.replace(SHARED);
+            if index < SHARED {
+                FREE.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(index);
+            }
+        });
+    }
+}
+
+/// The calling thread's stripe.
+#[inline]
+fn stripe() -> usize {
+    match STRIPE.try_with(Cell::get) {
+        Ok(UNASSIGNED) => assign_stripe(),
+        Ok(index) => index,
+        Err(_) => SHARED,
+    }
+}
+
+/// A thread's first counted success: takes a free owned stripe, else the shared one.
+#[cold]
+#[inline(never)]
+fn assign_stripe() -> usize {
+    let index = {
+        let mut free = FREE.lock().unwrap_or_else(PoisonError::into_inner);
+        free.pop().unwrap_or_else(|| {
+            let next = NEVER_USED.fetch_add(1, Relaxed);
+            if next < OWNED_STRIPES { next } else { SHARED }
+        })
+    };
+    // Registering the owner's destructor may fail while the thread's locals are torn down:
+    // then the stripe is not kept, and the thread counts on the shared one.
+    let kept = index < SHARED && OWNER.try_with(|_| ()).is_ok();
+    let index = if kept {
+        index
+    } else {
+        if index < SHARED {
+            FREE.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(index);
+        }
+        SHARED
+    };
+    let _ = STRIPE.try_with(|cell| cell.set(index));
+    index
+}
+
+impl RetrySite {
+    /// A site named `name`, not yet listed.
+    pub const fn new(name: &'static str) -> Self {
+        RetrySite {
+            name,
+            first_try: [const { Stripe(AtomicU64::new(0)) }; STRIPES],
+            failed_attempts: AtomicU64::new(0),
+            after_retries: AtomicU64::new(0),
+            give_ups: AtomicU64::new(0),
+            retries: AtomicU64::new(0),
+            slept_nanos: AtomicU64::new(0),
+            registered: AtomicBool::new(false),
+            plain: false,
+            #[cfg(feature = "metrics")]
+            labels: crate::observe::SiteLabels::new(name),
+        }
+    }
+
+    /// The site of the plain API named `name`: found again by name, or made and listed.
+    pub(crate) fn named(name: &'static str) -> &'static RetrySite {
+        let mut sites = sites();
+        if let Some(site) = sites.iter().find(|s| s.plain && s.name == name) {
+            return site;
+        }
+        let site: &'static RetrySite = Box::leak(Box::new(RetrySite {
+            plain: true,
+            registered: AtomicBool::new(true),
+            ..RetrySite::new(name)
+        }));
+        sites.push(site);
+        site
+    }
+
+    /// The site's name.
+    #[inline]
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The site's metric labels.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn labels(&self) -> &crate::observe::SiteLabels {
+        &self.labels
+    }
+
+    /// Counts a call whose first attempt succeeded: the hot path.
+    #[inline]
+    pub fn first_try(&'static self) {
+        let index = stripe();
+        let counter = &self.first_try[index].0;
+        let before = if index == SHARED {
+            counter.fetch_add(1, Relaxed)
+        } else {
+            // This thread is the stripe's only writer.
+            let before = counter.load(Relaxed);
+            counter.store(before.wrapping_add(1), Relaxed);
+            before
+        };
+        if before == 0 {
+            self.register();
+        }
+    }
+
+    /// Counts a failed attempt, retried or not.
+    #[inline]
+    pub(crate) fn failed_attempt(&'static self) {
+        self.register();
+        self.failed_attempts.fetch_add(1, Relaxed);
+    }
+
+    /// Counts a retry about to sleep `delay`.
+    #[inline]
+    pub(crate) fn retry(&self, delay: Duration) {
+        self.retries.fetch_add(1, Relaxed);
+        let nanos = u64::try_from(delay.as_nanos()).unwrap_or(u64::MAX);
+        self.slept_nanos.fetch_add(nanos, Relaxed);
+    }
+
+    /// Counts a call that succeeded after retries.
+    #[inline]
+    pub(crate) fn success_after_retries(&self) {
+        self.after_retries.fetch_add(1, Relaxed);
+    }
+
+    /// Counts a call that gave up.
+    #[inline]
+    pub(crate) fn give_up(&self) {
+        self.give_ups.fetch_add(1, Relaxed);
+    }
+
+    #[inline]
+    fn register(&'static self) {
+        if !self.registered.load(Relaxed) {
+            self.register_slow();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn register_slow(&'static self) {
+        let mut sites = sites();
+        // Checked again under the lock: two threads may both have seen it unlisted.
+        if !self.registered.swap(true, Relaxed) {
+            sites.push(self);
+        }
+    }
+
+    fn snapshot(&self) -> RetryStats {
+        let first_try = self
+            .first_try
+            .iter()
+            .map(|s| s.0.load(Relaxed))
+            .fold(0, u64::wrapping_add);
+        let failed = self.failed_attempts.load(Relaxed);
+        let after_retries = self.after_retries.load(Relaxed);
+        let give_ups = self.give_ups.load(Relaxed);
+        RetryStats {
+            name: self.name,
+            calls: first_try + after_retries + give_ups,
+            attempts: first_try + failed + after_retries,
+            first_try_successes: first_try,
+            successes_after_retries: after_retries,
+            give_ups,
+            retries: self.retries.load(Relaxed),
+            slept: Duration::from_nanos(self.slept_nanos.load(Relaxed)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sites_sharing_a_name_are_listed_once_and_added_up() {
+        static A: RetrySite = RetrySite::new("unit.retries.shared");
+        static B: RetrySite = RetrySite::new("unit.retries.shared");
+        A.first_try();
+        B.first_try();
+        B.failed_attempt();
+        B.retry(Duration::from_millis(5));
+        B.success_after_retries();
+        let stats = get("unit.retries.shared").unwrap();
+        assert_eq!(stats.calls, 3);
+        assert_eq!(stats.attempts, 4);
+        assert_eq!(stats.retries, 1);
+        assert_eq!(stats.slept, Duration::from_millis(5));
+        assert_eq!(
+            all()
+                .iter()
+                .filter(|s| s.name == "unit.retries.shared")
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_site_is_listed_once_and_counts_exactly_from_many_threads() {
+        static SITE: RetrySite = RetrySite::new("unit.retries.threads");
+        // More threads at once than owned stripes, and more threads in all than stripes, so
+        // that stripes are shared and handed on.
+        for _ in 0..3 {
+            std::thread::scope(|s| {
+                for _ in 0..(OWNED_STRIPES + 4) {
+                    s.spawn(|| (0..1000).for_each(|_| SITE.first_try()));
+                }
+            });
+        }
+        assert_eq!(sites().iter().filter(|s| s.name == SITE.name).count(), 1);
+        let expected = 3 * (OWNED_STRIPES as u64 + 4) * 1000;
+        assert_eq!(get(SITE.name).unwrap().first_try_successes, expected);
+    }
+
+    #[test]
+    fn named_sites_are_found_again() {
+        let a = RetrySite::named("unit.retries.named");
+        let b = RetrySite::named("unit.retries.named");
+        assert!(std::ptr::eq(a, b));
+    }
+}

@@ -1,0 +1,8 @@
+use resilience::retry;
+
+#[retry(name = "  ")]
+fn fetch() -> Result<(), ()> {
+    Ok(())
+}
+
+fn main() {}
