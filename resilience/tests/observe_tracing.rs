@@ -227,7 +227,7 @@ fn breaker_state_changes_and_rejections_are_events() {
     assert_eq!(changes[0].field("breaker"), "tracing.breaker");
     assert_eq!(changes[0].field("from"), "closed");
     assert_eq!(changes[0].field("to"), "open");
-    assert_eq!(changes[0].field("reason"), "1 consecutive failures");
+    assert_eq!(changes[0].field("reason"), "1 failure");
     assert_eq!(changes[1].level, tracing::Level::INFO);
     assert_eq!(
         (
