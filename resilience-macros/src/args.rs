@@ -276,6 +276,8 @@ pub(crate) fn word(key: &str, value: &Expr, choices: &[&str]) -> syn::Result<Ide
 pub(crate) fn path(key: &str, value: &Expr, what: &str) -> syn::Result<Path> {
     match value {
         Expr::Path(p) if p.qself.is_none() => Ok(p.path.clone()),
+        // A `$p:path` from a `macro_rules!` arrives wrapped in an invisible group.
+        Expr::Group(group) => path(key, &group.expr, what),
         Expr::Closure(_) => Err(syn::Error::new(
             value.span(),
             format!(

@@ -22,7 +22,9 @@
 //! # What is here
 //!
 //! - [`macro@retry`]: run the body again when it fails, with backoff and jitter
-//!   ([`RetryPolicy`], [`Backoff`], [`Jitter`]).
+//!   ([`RetryPolicy`], [`Backoff`], [`Jitter`]), or a preset ([`RetryPolicy::CONSERVATIVE`],
+//!   [`RetryPolicy::AGGRESSIVE`], [`RetryPolicy::PATIENT`]).
+//! - [`macro@circuit_breaker`]: stop calling a dependency that keeps failing.
 //! - The plain-function API beside the attribute: [`RetryPolicy::call`],
 //!   [`RetryPolicy::call_async`] and [`Retry`] run closures under the same engine.
 //! - [`classify`]: ready answers for `when =`, which errors are transient.
@@ -35,12 +37,23 @@
 //!   for operators (listing, reset, force open, disable, run-time configuration, listeners).
 //! - [`config`]: configuration from the environment and, with the `serde` feature, from
 //!   files, and breaker states persisted across restarts.
+//! - [`retries`]: statistics of every retry site, without any feature; [`observe`]: the
+//!   `tracing` events and `metrics` series of the optional `tracing` and `metrics` features.
+//!
+//! # Cargo features
+//!
+//! All off by default; nothing of them is compiled in when off.
+//!
+//! - `tracing`: an event for each retry, give-up, breaker state change, rejection and timeout.
+//! - `metrics`: counters, a gauge and a histogram through the `metrics` facade.
+//! - `serde`: configuration structs deserialize from any format; snapshots serialize.
 //!
 //! # Design choices
 //!
 //! - **No allocation, no boxing.** The attribute expands into a loop around your body; a call
-//!   that succeeds at once costs a match on its result. The random number generator behind
-//!   jitter is created only when a first retry needs it.
+//!   that succeeds at once costs a check of its result and one count for the site's
+//!   statistics. The retry state and the random number generator behind jitter are created
+//!   only when a first retry needs them.
 //! - **The last error, unchanged.** `#[retry]` never wraps your error: when it gives up you
 //!   get what the last attempt returned.
 //! - **Time from tokio in async code.** Async sleeps use tokio's timer, so tests under tokio's

@@ -487,3 +487,22 @@ fn attributes_and_docs_are_kept() {
     }
     assert_eq!(kept(), Ok(1));
 }
+
+// A policy path passed through a `macro_rules!` fragment is still a path.
+macro_rules! retried_with {
+    ($policy:path, $name:ident) => {
+        #[retry(policy = $policy)]
+        fn $name(calls: &Cell<u32>) -> Result<u32, Fault> {
+            flaky(calls, 10)
+        }
+    };
+}
+
+retried_with!(FAST, through_a_macro);
+
+#[test]
+fn policy_paths_from_macro_fragments() {
+    let calls = Cell::new(0);
+    assert!(through_a_macro(&calls).is_err());
+    assert_eq!(calls.get(), 4);
+}
