@@ -66,6 +66,50 @@ impl Errors {
     }
 }
 
+/// An attribute whose arguments are all `key = value`: its table of keys, a reader per key
+/// and the checks across keys. Parsing, with every error collected, is shared.
+pub(crate) trait KeyValueArgs: Default {
+    /// The attribute's name, for messages.
+    const ATTRIBUTE: &'static str;
+    /// Every key it accepts.
+    const KEYS: &'static [&'static str];
+    /// One argument as an example, for the message about a value without a key.
+    const EXAMPLE: &'static str;
+
+    /// Reads the value of `name` (a key of [`Self::KEYS`]), recording what is wrong with it.
+    fn set(&mut self, name: &str, key: &Ident, value: &Expr, errors: &mut Errors);
+
+    /// Checks the arguments against each other.
+    fn validate(&self, errors: &mut Errors);
+
+    /// Parses and checks the arguments, reporting every mistake at once.
+    fn parse(tokens: proc_macro2::TokenStream) -> syn::Result<Self> {
+        let ArgList(list) = syn::parse2(tokens)?;
+        let mut errors = Errors::default();
+        let mut out = Self::default();
+        for_each_key(
+            Self::ATTRIBUTE,
+            Self::KEYS,
+            list,
+            &mut errors,
+            |value, errors| {
+                errors.at(
+                    &value,
+                    format!(
+                        "`#[{0}]` takes `key = value` arguments, as in `#[{0}({1})]`",
+                        Self::ATTRIBUTE,
+                        Self::EXAMPLE
+                    ),
+                )
+            },
+            |name, key, value, errors| out.set(name, key, &value, errors),
+        );
+        out.validate(&mut errors);
+        errors.finish()?;
+        Ok(out)
+    }
+}
+
 /// Walks the `key = value` arguments of an attribute, checking each key against the
 /// attribute's table: unknown keys get a suggestion, repeated keys point at the repeat.
 pub(crate) fn for_each_key(

@@ -8,7 +8,7 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::{FnArg, Ident, Pat, Path, Type, spanned::Spanned};
 
 use crate::{
-    args::Errors,
+    args::{Errors, KeyValueArgs},
     breaker::BreakerArgs,
     item::{Function, attribute_args},
     retry::RetryArgs,

@@ -1,10 +1,10 @@
 //! Reading and checking `#[circuit_breaker]`'s arguments.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::Span;
 use syn::{Expr, ExprLit, Ident, Lit, LitStr, Path};
 
 use crate::{
-    args::{self, ArgList, Errors},
+    args::{self, Errors},
     duration::DurationLit,
 };
 
@@ -53,31 +53,15 @@ pub(crate) struct BreakerArgs {
 }
 
 impl BreakerArgs {
-    pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Self> {
-        let ArgList(list) = syn::parse2(tokens)?;
-        let mut errors = Errors::default();
-        let mut out = BreakerArgs::default();
-        args::for_each_key(
-            "circuit_breaker",
-            KEYS,
-            list,
-            &mut errors,
-            |value, errors| {
-                errors.at(
-                    &value,
-                    "`#[circuit_breaker]` takes `key = value` arguments, as in `#[circuit_breaker(name = \"payments\")]`",
-                )
-            },
-            |name, key, value, errors| out.set(name, key, &value, errors),
-        );
-        out.validate(&mut errors);
-        errors.finish()?;
-        Ok(out)
-    }
-
     fn written(&self, key: &str) -> bool {
         self.written.iter().any(|k| k == key)
     }
+}
+
+impl args::KeyValueArgs for BreakerArgs {
+    const ATTRIBUTE: &'static str = "circuit_breaker";
+    const KEYS: &'static [&'static str] = KEYS;
+    const EXAMPLE: &'static str = "name = \"payments\"";
 
     fn set(&mut self, name: &str, key: &Ident, value: &Expr, errors: &mut Errors) {
         self.written.push(name.to_string());

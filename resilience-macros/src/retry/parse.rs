@@ -1,10 +1,10 @@
 //! Reading and checking `#[retry]`'s arguments.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::Span;
 use syn::{Expr, Ident, LitStr, Path};
 
 use crate::{
-    args::{self, ArgList, Errors},
+    args::{self, Errors},
     duration::DurationLit,
 };
 
@@ -62,28 +62,10 @@ pub(crate) struct RetryArgs {
     schedule_keys: Vec<Ident>,
 }
 
-impl RetryArgs {
-    pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Self> {
-        let ArgList(list) = syn::parse2(tokens)?;
-        let mut errors = Errors::default();
-        let mut out = RetryArgs::default();
-        args::for_each_key(
-            "retry",
-            KEYS,
-            list,
-            &mut errors,
-            |value, errors| {
-                errors.at(
-                    &value,
-                    "`#[retry]` takes `key = value` arguments, as in `#[retry(max_attempts = 3)]`",
-                )
-            },
-            |name, key, value, errors| out.set(name, key, &value, errors),
-        );
-        out.validate(&mut errors);
-        errors.finish()?;
-        Ok(out)
-    }
+impl args::KeyValueArgs for RetryArgs {
+    const ATTRIBUTE: &'static str = "retry";
+    const KEYS: &'static [&'static str] = KEYS;
+    const EXAMPLE: &'static str = "max_attempts = 3";
 
     fn set(&mut self, name: &str, key: &Ident, value: &Expr, errors: &mut Errors) {
         if SCHEDULE_KEYS.contains(&name) {
@@ -145,7 +127,6 @@ impl RetryArgs {
         }
     }
 
-    /// Checks the arguments against each other.
     fn validate(&self, errors: &mut Errors) {
         if self.policy.is_some() {
             for key in &self.schedule_keys {
