@@ -54,8 +54,9 @@ GOALS = [
      goal_added("retry async success", "#[retry] async fn", "bare await", 1.0),
      "the retry loop's state (policy, site) lives in the future across the body's `.await`, "
      "so it is written even when the first attempt succeeds, and each call is counted for the "
-     "site's statistics (`resilience::retries`); the attempt machinery itself is only built "
-     "after a failure"),
+     "site's statistics (`resilience::retries`): about 5 ns of the difference in async code, "
+     "measured by building without the count (0.5 ns in sync code); the attempt machinery "
+     "itself is only built after a failure"),
     ("`#[circuit_breaker]` at least 2x faster than the fastest peer, 1 thread",
      goal_fastest("breaker closed success, 1 thread(s)", "#[circuit_breaker] fn", ["failsafe", "recloser"], 2.0),
      "each call is counted exactly (`stats()` adds up to the calls made), which costs one "
