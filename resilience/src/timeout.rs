@@ -51,7 +51,7 @@ use std::{
     pin::pin,
     sync::{
         Arc, Condvar, Mutex, MutexGuard, PoisonError,
-        atomic::{AtomicU64, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
         mpsc::{self, Receiver, RecvTimeoutError, SyncSender},
     },
     thread,
@@ -268,7 +268,14 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 struct Slot<R> {
     state: Mutex<State<R>>,
     done: Condvar,
+    /// Set (Release) once the outcome is in `state`, so that a waiting caller can spin on it
+    /// for a short while instead of sleeping: a quick body then costs one thread wake-up
+    /// (the worker's), not two.
+    delivered: AtomicBool,
 }
+
+/// How long a caller spins for a quick body's outcome before it sleeps on the condvar.
+const SPIN_FOR: Duration = Duration::from_micros(50);
 
 enum State<R> {
     Waiting,
@@ -282,12 +289,14 @@ impl<R> Slot<R> {
         Slot {
             state: Mutex::new(State::Waiting),
             done: Condvar::new(),
+            delivered: AtomicBool::new(false),
         }
     }
 
     /// Waits for the outcome until `until` (forever when `None`); `None` on timeout, after
     /// which the worker drops the outcome.
     fn wait(&self, until: Option<StdInstant>) -> Option<thread::Result<R>> {
+        self.spin_briefly(until);
         let mut state = lock(&self.state);
         loop {
             if let State::Done(_) = &*state {
@@ -317,6 +326,21 @@ impl<R> Slot<R> {
         }
     }
 
+    /// Spins until the outcome is delivered, [`SPIN_FOR`] or `until`, whichever comes first.
+    fn spin_briefly(&self, until: Option<StdInstant>) {
+        let start = StdInstant::now();
+        let stop = until.map_or(start + SPIN_FOR, |until| until.min(start + SPIN_FOR));
+        let mut spins = 0u32;
+        while !self.delivered.load(Ordering::Acquire) {
+            std::hint::spin_loop();
+            spins = spins.wrapping_add(1);
+            // Read the clock now and then only: it costs more than a spin.
+            if spins % 64 == 0 && StdInstant::now() >= stop {
+                return;
+            }
+        }
+    }
+
     /// Hands `outcome` to the caller if it still waits, calling `ready` (which puts the worker
     /// back in the idle list) *before* the caller can wake up: a caller that calls again at
     /// once then finds this worker idle instead of starting another.
@@ -334,6 +358,7 @@ impl<R> Slot<R> {
             State::Waiting => {
                 *state = State::Done(outcome);
                 drop(state);
+                self.delivered.store(true, Ordering::Release);
                 self.done.notify_one();
             }
             // The caller left in between; drop the outcome outside the lock.
