@@ -70,6 +70,7 @@ mod error;
 pub mod observe;
 pub mod retries;
 mod retry;
+mod stripes;
 pub mod timeout;
 
 mod breaker;

@@ -36,11 +36,10 @@
 //! ```
 
 use std::{
-    cell::Cell,
     fmt,
     sync::{
         Mutex, PoisonError,
-        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed},
+        atomic::{AtomicBool, AtomicU64, Ordering::Relaxed},
     },
     time::Duration,
 };
@@ -140,14 +139,7 @@ impl fmt::Display for RetryStats {
     }
 }
 
-/// Stripes owned by one thread each, handed to the next thread when their owner exits.
-const OWNED_STRIPES: usize = 8;
-/// Owned stripes, and the shared one of the threads beyond them.
-const STRIPES: usize = OWNED_STRIPES + 1;
-/// The stripe of threads that own none: incremented atomically.
-const SHARED: usize = OWNED_STRIPES;
-/// A thread that has not asked for a stripe yet.
-const UNASSIGNED: usize = usize::MAX;
+use crate::stripes::{STRIPES, current as stripe};
 
 /// A counter on a cache line of its own (two lines: adjacent-line prefetching pairs them).
 #[derive(Debug)]
@@ -191,73 +183,6 @@ static SITES: Mutex<Vec<&'static RetrySite>> = Mutex::new(Vec::new());
 
 fn sites() -> std::sync::MutexGuard<'static, Vec<&'static RetrySite>> {
     SITES.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-thread_local! {
-    /// The calling thread's stripe: [`UNASSIGNED`] until its first counted success.
-    /// Const-initialised and without a destructor, so reading it is a plain thread-local load.
-    static STRIPE: Cell<usize> = const { Cell::new(UNASSIGNED) };
-    /// Gives the thread's owned stripe back when the thread exits.
-    static OWNER: StripeOwner = const { StripeOwner };
-}
-
-/// Owned stripes no live thread holds. The mutex also hands each stripe's last value from its
-/// old owner to its new one (the old owner's stores happen before its unlock).
-static FREE: Mutex<Vec<usize>> = Mutex::new(Vec::new());
-/// Owned stripes never handed out yet.
-static NEVER_USED: AtomicUsize = AtomicUsize::new(0);
-
-struct StripeOwner;
-
-impl Drop for StripeOwner {
-    fn drop(&mut self) {
-        let _ = STRIPE.try_with(|cell| {
-            let index = cell.replace(SHARED);
-            if index < SHARED {
-                FREE.lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(index);
-            }
-        });
-    }
-}
-
-/// The calling thread's stripe.
-#[inline]
-fn stripe() -> usize {
-    match STRIPE.try_with(Cell::get) {
-        Ok(UNASSIGNED) => assign_stripe(),
-        Ok(index) => index,
-        Err(_) => SHARED,
-    }
-}
-
-/// A thread's first counted success: takes a free owned stripe, else the shared one.
-#[cold]
-#[inline(never)]
-fn assign_stripe() -> usize {
-    let index = {
-        let mut free = FREE.lock().unwrap_or_else(PoisonError::into_inner);
-        free.pop().unwrap_or_else(|| {
-            let next = NEVER_USED.fetch_add(1, Relaxed);
-            if next < OWNED_STRIPES { next } else { SHARED }
-        })
-    };
-    // Registering the owner's destructor may fail while the thread's locals are torn down:
-    // then the stripe is not kept, and the thread counts on the shared one.
-    let kept = index < SHARED && OWNER.try_with(|_| ()).is_ok();
-    let index = if kept {
-        index
-    } else {
-        if index < SHARED {
-            FREE.lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(index);
-        }
-        SHARED
-    };
-    let _ = STRIPE.try_with(|cell| cell.set(index));
-    index
 }
 
 impl RetrySite {
@@ -309,15 +234,7 @@ impl RetrySite {
     #[inline]
     pub fn first_try(&'static self) {
         let index = stripe();
-        let counter = &self.first_try[index].0;
-        let before = if index == SHARED {
-            counter.fetch_add(1, Relaxed)
-        } else {
-            // This thread is the stripe's only writer.
-            let before = counter.load(Relaxed);
-            counter.store(before.wrapping_add(1), Relaxed);
-            before
-        };
+        let before = crate::stripes::add_one(&self.first_try[index].0, index);
         if before == 0 {
             self.register();
         }
@@ -392,6 +309,7 @@ impl RetrySite {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stripes::OWNED_STRIPES;
 
     #[test]
     fn sites_sharing_a_name_are_listed_once_and_added_up() {
