@@ -503,12 +503,6 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
         }
     }
 
-    /// Starts the state machine of one call. Used by the front doors and the attribute.
-    #[doc(hidden)]
-    pub fn start(&self, clock: Clock) -> Attempts<'_, When, Hook, Hint> {
-        self.start_at(clock, self.started(clock))
-    }
-
     /// When the first attempt started, read only when the policy has a time budget.
     #[doc(hidden)]
     #[inline]
@@ -584,30 +578,15 @@ impl<When, Hook, Hint> Attempts<'_, When, Hook, Hint> {
         Hook: OnRetry<E>,
         Hint: DelayHint<E>,
     {
-        match result {
-            Ok(value) => {
-                self.succeeded();
-                Step::Done(Ok(value))
-            }
-            Err(error) => {
-                let hint = self.retry.hint.delay_hint(&error);
-                self.after_error(error, hint, observe::type_name::<E>)
-            }
-        }
-    }
-
-    /// Decides after an attempt, with a hint the caller read from the error (the attribute
-    /// reads [`RetryAfter`] where the error type is concrete).
-    #[inline]
-    pub fn next_hinted<T, E>(&mut self, result: Result<T, E>, hint: Option<Duration>) -> Step<T, E>
-    where
-        When: RetryIf<E>,
-        Hook: OnRetry<E>,
-    {
+        let hint = result
+            .as_ref()
+            .err()
+            .and_then(|error| self.retry.hint.delay_hint(error));
         self.next_described(result, hint, observe::type_name::<E>)
     }
 
-    /// [`next_hinted`](Self::next_hinted) with a description of the error for logs, which
+    /// Decides after an attempt, with a hint the caller read from the error (the attribute
+    /// reads [`RetryAfter`] where the error type is concrete) and a description of the error for logs, which
     /// the attribute picks where it can see whether the error type implements `Debug`.
     #[inline]
     pub fn next_described<T, E>(
@@ -706,7 +685,7 @@ mod tests {
         retry: &Retry<impl RetryIf<u32>, impl OnRetry<u32>, impl DelayHint<u32>>,
         outcomes: &[Result<(), u32>],
     ) -> (Result<(), u32>, Vec<Duration>, usize) {
-        let mut attempts = retry.start(Clock::Thread);
+        let mut attempts = retry.start_at(Clock::Thread, retry.started(Clock::Thread));
         let mut delays = Vec::new();
         for (i, outcome) in outcomes.iter().enumerate() {
             match attempts.next(*outcome) {
