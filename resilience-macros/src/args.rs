@@ -79,15 +79,15 @@ pub(crate) trait KeyValueArgs: Default {
     /// Reads the value of `name` (a key of [`Self::KEYS`]), recording what is wrong with it.
     fn set(&mut self, name: &str, key: &Ident, value: &Expr, errors: &mut Errors);
 
-    /// Checks the arguments against each other.
-    fn validate(&self, errors: &mut Errors);
+    /// Checks the arguments against each other, knowing which keys were `written`.
+    fn validate(&self, written: &Written, errors: &mut Errors);
 
     /// Parses and checks the arguments, reporting every mistake at once.
     fn parse(tokens: proc_macro2::TokenStream) -> syn::Result<Self> {
         let ArgList(list) = syn::parse2(tokens)?;
         let mut errors = Errors::default();
         let mut out = Self::default();
-        for_each_key(
+        let written = for_each_key(
             Self::ATTRIBUTE,
             Self::KEYS,
             list,
@@ -104,7 +104,7 @@ pub(crate) trait KeyValueArgs: Default {
             },
             |name, key, value, errors| out.set(name, key, &value, errors),
         );
-        out.validate(&mut errors);
+        out.validate(&written, &mut errors);
         errors.finish()?;
         Ok(out)
     }
@@ -119,7 +119,7 @@ pub(crate) fn for_each_key(
     errors: &mut Errors,
     mut on_bare: impl FnMut(Expr, &mut Errors),
     mut on_key: impl FnMut(&str, &Ident, Expr, &mut Errors),
-) {
+) -> Written {
     let mut seen: Vec<Ident> = Vec::new();
     for arg in args {
         match arg {
@@ -146,6 +146,28 @@ pub(crate) fn for_each_key(
                 }
             }
         }
+    }
+    Written(seen)
+}
+
+/// The keys an attribute was given, in order, whether their values were valid or not: the
+/// checks across keys use it so that a bad value is not also reported as a missing one.
+pub(crate) struct Written(Vec<Ident>);
+
+impl Written {
+    /// Where `key` was written, if it was.
+    pub(crate) fn get(&self, key: &str) -> Option<&Ident> {
+        self.0.iter().find(|k| *k == key)
+    }
+
+    /// Whether `key` was written.
+    pub(crate) fn contains(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Every key written.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Ident> {
+        self.0.iter()
     }
 }
 

@@ -48,14 +48,6 @@ pub(crate) struct BreakerArgs {
     pub(crate) max_recovery_timeout: Option<(DurationLit, Ident)>,
     pub(crate) fallback: Option<Path>,
     pub(crate) fallback_on_failure: Option<(bool, Ident)>,
-    /// Every key written, valid or not, so that a bad value is not also reported as missing.
-    written: Vec<String>,
-}
-
-impl BreakerArgs {
-    fn written(&self, key: &str) -> bool {
-        self.written.iter().any(|k| k == key)
-    }
 }
 
 impl args::KeyValueArgs for BreakerArgs {
@@ -64,7 +56,6 @@ impl args::KeyValueArgs for BreakerArgs {
     const EXAMPLE: &'static str = "name = \"payments\"";
 
     fn set(&mut self, name: &str, key: &Ident, value: &Expr, errors: &mut Errors) {
-        self.written.push(name.to_string());
         match name {
             "name" => {
                 self.name = errors.ok(args::string(name, value).and_then(|lit| {
@@ -156,8 +147,8 @@ impl args::KeyValueArgs for BreakerArgs {
         }
     }
 
-    fn validate(&self, errors: &mut Errors) {
-        if !self.written("failure_rate") {
+    fn validate(&self, written: &args::Written, errors: &mut Errors) {
+        if !written.contains("failure_rate") {
             if let Some((_, key)) = &self.window {
                 errors.at(key, "`window` only applies with `failure_rate`: add `failure_rate = 0.5` (for example) or remove `window`");
             }
@@ -177,7 +168,7 @@ impl args::KeyValueArgs for BreakerArgs {
                 );
             }
         }
-        if !self.written("recovery_backoff") {
+        if !written.contains("recovery_backoff") {
             if let Some((_, key)) = &self.max_recovery_timeout {
                 errors.at(key, "`max_recovery_timeout` only applies with `recovery_backoff`: add `recovery_backoff = 2.0` (for example) or remove it");
             }
@@ -195,7 +186,7 @@ impl args::KeyValueArgs for BreakerArgs {
             }
         }
         if let Some((_, key)) = &self.fallback_on_failure {
-            if !self.written("fallback") {
+            if !written.contains("fallback") {
                 errors.at(
                     key,
                     "`fallback_on_failure` needs a `fallback = path` to call",

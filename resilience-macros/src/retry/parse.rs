@@ -58,8 +58,6 @@ pub(crate) struct RetryArgs {
     pub(crate) policy: Option<Path>,
     /// The name the call site's statistics, logs and metrics go by.
     pub(crate) name: Option<LitStr>,
-    /// Where each schedule key was written, to point at it when it clashes with `policy`.
-    schedule_keys: Vec<Ident>,
 }
 
 impl args::KeyValueArgs for RetryArgs {
@@ -67,10 +65,7 @@ impl args::KeyValueArgs for RetryArgs {
     const KEYS: &'static [&'static str] = KEYS;
     const EXAMPLE: &'static str = "max_attempts = 3";
 
-    fn set(&mut self, name: &str, key: &Ident, value: &Expr, errors: &mut Errors) {
-        if SCHEDULE_KEYS.contains(&name) {
-            self.schedule_keys.push(key.clone());
-        }
+    fn set(&mut self, name: &str, _key: &Ident, value: &Expr, errors: &mut Errors) {
         match name {
             "max_attempts" => self.max_attempts = errors.ok(args::integer(name, value, 1)),
             "backoff" => self.backoff = errors.ok(args::word(name, value, BACKOFFS)),
@@ -127,9 +122,12 @@ impl args::KeyValueArgs for RetryArgs {
         }
     }
 
-    fn validate(&self, errors: &mut Errors) {
-        if self.policy.is_some() {
-            for key in &self.schedule_keys {
+    fn validate(&self, written: &args::Written, errors: &mut Errors) {
+        if written.contains("policy") {
+            let schedule = written
+                .iter()
+                .filter(|key| SCHEDULE_KEYS.iter().any(|k| *key == k));
+            for key in schedule {
                 errors.at(
                     key,
                     format!(
