@@ -149,9 +149,9 @@ struct Stripe(AtomicU64);
 /// One retry site's counters: a `static` per `#[retry]` function, or one leaked per name given
 /// to [`Retry::named`](crate::Retry::named).
 ///
-/// Only first-try successes are striped: they are the hot path. A stripe below [`SHARED`] is
-/// written by the one thread that owns it, so a plain load and store add one exactly; readers
-/// sum every stripe. A site enters the listing on
+/// Only first-try successes are striped: they are the hot path. An owned stripe (see
+/// `crate::stripes`) is written by the one thread that owns it, so a plain load and store add
+/// one exactly; readers sum every stripe. A site enters the listing on
 /// its first call: the first success on a stripe (the previous value 0 that the increment
 /// returns anyway) or the first failure registers it, so the hot path checks no flag of its
 /// own.
