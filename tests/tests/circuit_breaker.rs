@@ -446,3 +446,23 @@ fn a_mismatch_between_call_sites_is_reported_once_naming_both() {
         2
     );
 }
+
+static WHEN_CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+fn counted_once(error: &ApiError) -> bool {
+    WHEN_CALLS.fetch_add(1, Ordering::SeqCst);
+    is_outage(error)
+}
+
+#[circuit_breaker(name = "when_once", failure_threshold = 5, when = counted_once, fallback = cached, fallback_on_failure = true)]
+fn when_once(key: u32) -> Result<String, ApiError> {
+    let _ = key;
+    Err(ApiError::Down)
+}
+
+#[test]
+fn with_fallback_on_failure_when_runs_once_per_call() {
+    assert_eq!(when_once(4), Ok("cached 4".into()));
+    assert_eq!(WHEN_CALLS.load(Ordering::SeqCst), 1);
+    assert_eq!(breakers::get("when_once").unwrap().stats().failures, 1);
+}

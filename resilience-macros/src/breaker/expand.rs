@@ -96,9 +96,10 @@ impl BreakerArgs {
         };
         let record = match (&fallback_call, &self.fallback_on_failure) {
             (Some(call), Some((true, _))) => quote_spanned! {mixed=>
+                // `when` runs once: the permit records the answer already known.
                 let __resilience_failed =
                     ::resilience::__private::counts_as_failure(&__resilience_result, &__resilience_counts);
-                __resilience_permit.record(&__resilience_result, __resilience_counts);
+                __resilience_permit.record(&__resilience_result, |_| __resilience_failed);
                 if __resilience_failed { #call } else { __resilience_result }
             },
             _ => quote_spanned! {mixed=>

@@ -33,7 +33,8 @@ fn price(&self, sku: Sku) -> Result<Price, Error> {
                     &__resilience_result,
                     &__resilience_counts,
                 );
-                __resilience_permit.record(&__resilience_result, __resilience_counts);
+                __resilience_permit
+                    .record(&__resilience_result, |_| __resilience_failed);
                 if __resilience_failed {
                     Self::cached(self, sku)
                 } else {
