@@ -60,6 +60,8 @@ pub(crate) type Listener = Arc<dyn Fn(&StateChange) + Send + Sync>;
 /// breaker.force_open();
 /// assert_eq!(breaker.state(), State::ForcedOpen);
 /// assert_eq!(State::HalfOpen.to_string(), "half-open");
+/// // Widths and alignment apply, for tables.
+/// assert_eq!(format!("[{:<6}]", State::Open), "[open  ]");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
