@@ -41,8 +41,11 @@
 //! | `resilience_breaker_rejections_total` | counter | `breaker` | calls refused without running |
 //! | `resilience_timeouts_total` | counter | `function` | calls cut off at their deadline |
 //!
-//! The breaker gauge is set on each state change, so a breaker that never changed state has
-//! no series yet: read a missing series as closed (0).
+//! The breaker gauge of a breaker in the registry (every `#[circuit_breaker]`'s) is set when
+//! the registry creates it, under the recorder installed at that moment, and again on each
+//! state change. A breaker made with [`CircuitBreaker::new`](crate::CircuitBreaker::new)
+//! outside the registry has no series until its first change: read a missing series as
+//! closed (0).
 //!
 //! With `metrics` on, a retried call records two counters when it ends (its outcome and its
 //! attempts), each a look-up in the installed recorder, from labels built as constants (no
@@ -309,6 +312,15 @@ pub(crate) fn success(site: Option<&'static RetrySite>, attempts: u32) {
     };
     counter(RETRY_CALLS, outcome, 1);
     counter(RETRY_ATTEMPTS, &labels.function, u64::from(attempts));
+}
+
+/// The registry created `breaker`: its state gauge starts at its state.
+#[inline]
+#[allow(unused_variables)]
+pub(crate) fn registered(breaker: &crate::CircuitBreaker) {
+    #[cfg(feature = "metrics")]
+    metrics::gauge!(BREAKER_STATE, "breaker" => breaker.name().to_string())
+        .set(state_gauge(breaker.state()));
 }
 
 /// A breaker changed state.

@@ -58,10 +58,23 @@ pub(crate) fn site_breaker(
     config: &'static BreakerConfig,
     site: &'static str,
 ) -> &'static CircuitBreaker {
-    cell.get_or_init(|| register_site(name, *config, site))
+    cell.get_or_init(|| announced(register_site(name, *config, site)))
 }
 
-fn register_site(name: &str, config: BreakerConfig, site: &'static str) -> Arc<CircuitBreaker> {
+/// Whether a look-up created the breaker it returns.
+type Created = (Arc<CircuitBreaker>, bool);
+
+/// Tells the metrics recorder (with the `metrics` feature) about a breaker the registry just
+/// created, so that its state gauge reads closed from the start rather than appearing at its
+/// first change. Called once the registry's lock is released: a recorder is user code.
+fn announced((breaker, created): Created) -> Arc<CircuitBreaker> {
+    if created {
+        crate::observe::registered(&breaker);
+    }
+    breaker
+}
+
+fn register_site(name: &str, config: BreakerConfig, site: &'static str) -> Created {
     let mut guard = registry();
     let reg = &mut *guard;
     if let Some(entry) = reg.breakers.get_mut(name) {
@@ -91,7 +104,7 @@ fn register_site(name: &str, config: BreakerConfig, site: &'static str) -> Arc<C
             }
             Some(_) => {}
         }
-        return Arc::clone(&entry.breaker);
+        return (Arc::clone(&entry.breaker), false);
     }
     let breaker = Arc::new(CircuitBreaker::registered(
         name.into(),
@@ -106,15 +119,19 @@ fn register_site(name: &str, config: BreakerConfig, site: &'static str) -> Arc<C
             base: config,
         },
     );
-    breaker
+    (breaker, true)
 }
 
 /// The registry's breaker `name`, created with the built-in defaults (and the environment)
 /// if no one used or configured it yet: a call site that comes later brings its arguments.
 fn get_or_create(name: &str) -> Arc<CircuitBreaker> {
+    announced(get_or_create_locked(name))
+}
+
+fn get_or_create_locked(name: &str) -> Created {
     let mut reg = registry();
     if let Some(entry) = reg.breakers.get(name) {
-        return Arc::clone(&entry.breaker);
+        return (Arc::clone(&entry.breaker), false);
     }
     let base = BreakerConfig::new();
     let breaker = Arc::new(CircuitBreaker::registered(
@@ -130,7 +147,7 @@ fn get_or_create(name: &str) -> Arc<CircuitBreaker> {
             base,
         },
     );
-    breaker
+    (breaker, true)
 }
 
 /// The global registry of named circuit breakers: the ones `#[circuit_breaker]` uses, for
@@ -163,7 +180,7 @@ fn get_or_create(name: &str) -> Arc<CircuitBreaker> {
 pub mod breakers {
     use std::{fmt, sync::Arc, time::SystemTime};
 
-    use super::{Entry, GLOBAL_LISTENERS, get_or_create, registry};
+    use super::{Created, Entry, GLOBAL_LISTENERS, announced, get_or_create, registry};
     use crate::config::snapshot_support::{round_up_to_millis, truncate_to_millis};
     pub use crate::config::{BreakerSnapshot, Config, ConfigError, Snapshot};
     use crate::{BreakerConfig, BreakerStats, CircuitBreaker, StateChange};
@@ -219,6 +236,10 @@ pub mod breakers {
     /// assert_eq!(breaker.config(), config);
     /// ```
     pub fn configure(name: &str, config: BreakerConfig) -> Arc<CircuitBreaker> {
+        announced(configure_locked(name, config))
+    }
+
+    fn configure_locked(name: &str, config: BreakerConfig) -> Created {
         let resolved = crate::config::current_env().resolve(name, config);
         let mut reg = registry();
         if let Some(entry) = reg.breakers.get_mut(name) {
@@ -228,7 +249,7 @@ pub mod breakers {
             // Under the registry's lock, so that two configurations of one name land in
             // the order of their `base`.
             breaker.reconfigure(resolved);
-            return breaker;
+            return (breaker, false);
         }
         let breaker = Arc::new(CircuitBreaker::registered(name.into(), resolved));
         reg.breakers.insert(
@@ -240,7 +261,7 @@ pub mod breakers {
                 base: config,
             },
         );
-        breaker
+        (breaker, true)
     }
 
     /// Configures every breaker of `config` at once; see [`Config::apply`].

@@ -208,6 +208,33 @@ fn breaker_state_is_a_gauge_and_rejections_and_transitions_are_counted() {
     );
 }
 
+#[resilience::circuit_breaker(name = "metrics.fresh")]
+fn fresh() -> Result<(), resilience::Error> {
+    Ok(())
+}
+
+#[test]
+fn a_registered_breaker_reads_closed_before_it_ever_changes_state() {
+    let catch = Catch::default();
+    let id = "resilience_breaker_state{breaker=metrics.fresh}";
+    metrics::with_local_recorder(&catch, || fresh().unwrap());
+    assert_eq!(
+        catch.gauge(id),
+        Some(0.0),
+        "set when the call site created it"
+    );
+
+    let configured = "resilience_breaker_state{breaker=metrics.configured}";
+    metrics::with_local_recorder(&catch, || {
+        resilience::breakers::configure("metrics.configured", BreakerConfig::new())
+    });
+    assert_eq!(
+        catch.gauge(configured),
+        Some(0.0),
+        "set when configured first"
+    );
+}
+
 #[test]
 fn timeouts_are_counted_by_name() {
     let catch = Catch::default();
