@@ -783,7 +783,6 @@ impl CircuitBreaker {
             breaker: self,
             word,
             start,
-            done: false,
         }
     }
 
@@ -1064,7 +1063,6 @@ pub struct Permit<'a> {
     word: u64,
     /// When the call started, in nanoseconds on the breaker's clock, if it is timed.
     start: u64,
-    done: bool,
 }
 
 impl Permit<'_> {
@@ -1078,7 +1076,7 @@ impl Permit<'_> {
     /// breaker.try_acquire().unwrap().record(&result, |status| *status >= 500);
     /// assert_eq!(breaker.stats().uncounted, 1);
     /// ```
-    pub fn record<T, E>(mut self, result: &Result<T, E>, counts: impl Fn(&E) -> bool) {
+    pub fn record<T, E>(self, result: &Result<T, E>, counts: impl Fn(&E) -> bool) {
         let outcome = match result {
             Ok(_) => Outcome::Success,
             Err(e) if counts(e) => Outcome::Failure,
@@ -1095,7 +1093,7 @@ impl Permit<'_> {
     /// breaker.try_acquire().unwrap().success();
     /// assert_eq!(breaker.stats().successes, 1);
     /// ```
-    pub fn success(mut self) {
+    pub fn success(self) {
         self.finish(Outcome::Success);
     }
 
@@ -1107,7 +1105,7 @@ impl Permit<'_> {
     /// breaker.try_acquire().unwrap().failure();
     /// assert_eq!(breaker.stats().failures, 1);
     /// ```
-    pub fn failure(mut self) {
+    pub fn failure(self) {
         self.finish(Outcome::Failure);
     }
 
@@ -1119,7 +1117,7 @@ impl Permit<'_> {
     /// breaker.try_acquire().unwrap().release();
     /// assert_eq!(breaker.stats().uncounted, 1);
     /// ```
-    pub fn release(mut self) {
+    pub fn release(self) {
         self.finish(Outcome::Released);
     }
 
@@ -1145,26 +1143,28 @@ impl Permit<'_> {
         State::of_word(self.word)
     }
 
+    /// Reports the outcome once: the permit is consumed without running its `Drop`.
+    ///
+    /// No flag marks a reported permit: a flag would make the permit a 25-byte value whose
+    /// copies, byte by byte, stall the reload that follows the user's call (measured in
+    /// `cargo bench -p resilience-benches --bench breaker`).
     #[inline]
-    fn finish(&mut self, outcome: Outcome) {
-        if !std::mem::replace(&mut self.done, true) {
-            self.breaker.finish(self.word, self.start, outcome);
-        }
+    fn finish(self, outcome: Outcome) {
+        let permit = std::mem::ManuallyDrop::new(self);
+        permit.breaker.finish(permit.word, permit.start, outcome);
     }
 }
 
 impl Drop for Permit<'_> {
+    /// A permit dropped unreported: the call panicked, or its future was dropped.
     #[inline]
     fn drop(&mut self) {
-        if self.done {
-            return;
-        }
         let outcome = if std::thread::panicking() {
             Outcome::Failure
         } else {
             Outcome::Released
         };
-        self.finish(outcome);
+        self.breaker.finish(self.word, self.start, outcome);
     }
 }
 
