@@ -114,30 +114,39 @@ impl RetryArgs {
                 // Made on the first failure: a call that succeeds at once never builds it.
                 let mut __resilience_attempts = ::core::option::Option::None;
                 loop {
-                    let __resilience_result = #inner;
-                    if ::core::result::Result::is_ok(&__resilience_result) {
-                        __resilience_retry.record_ok(&__resilience_attempts);
-                        break __resilience_result;
-                    }
-                    let __resilience_hint = ::resilience::__private::hint!(&__resilience_result);
-                    let __resilience_describe =
-                        ::resilience::__private::describe!(&__resilience_result);
-                    let __resilience_state = __resilience_attempts.get_or_insert_with(|| {
-                        __resilience_retry.start_at(
-                            ::resilience::__private::Clock::#clock,
-                            __resilience_started,
-                        )
-                    });
-                    match __resilience_state.next_described(
-                        __resilience_result,
-                        __resilience_hint,
-                        __resilience_describe,
-                    ) {
-                        ::resilience::__private::Step::Done(__resilience_result) => {
+                    // The attempt's result lives in this block only, not across the sleep:
+                    // an async fn's state machine then keeps it out of the future, and the
+                    // success path moves it in registers.
+                    let __resilience_delay = {
+                        let __resilience_result = #inner;
+                        if ::core::result::Result::is_ok(&__resilience_result) {
+                            __resilience_retry.record_ok(&__resilience_attempts);
                             break __resilience_result;
                         }
-                        ::resilience::__private::Step::Wait(__resilience_delay) => #sleep,
-                    }
+                        let __resilience_hint =
+                            ::resilience::__private::hint!(&__resilience_result);
+                        let __resilience_describe =
+                            ::resilience::__private::describe!(&__resilience_result);
+                        let __resilience_state = __resilience_attempts.get_or_insert_with(|| {
+                            __resilience_retry.start_at(
+                                ::resilience::__private::Clock::#clock,
+                                __resilience_started,
+                            )
+                        });
+                        match __resilience_state.next_described(
+                            __resilience_result,
+                            __resilience_hint,
+                            __resilience_describe,
+                        ) {
+                            ::resilience::__private::Step::Done(__resilience_result) => {
+                                break __resilience_result;
+                            }
+                            ::resilience::__private::Step::Wait(__resilience_delay) => {
+                                __resilience_delay
+                            }
+                        }
+                    };
+                    #sleep;
                 }
             }
         }

@@ -30,46 +30,49 @@ pub async fn fetch_page(client: &Client, url: &str) -> Result<String, reqwest::E
             .started(::resilience::__private::Clock::Tokio);
         let mut __resilience_attempts = ::core::option::Option::None;
         loop {
-            let __resilience_result = ::resilience::__private::attempt_async::<
-                Result<String, reqwest::Error>,
-                _,
-            >(async {
-                    let response = client.get(url).send().await?;
-                    response.text().await
-                })
-                .await;
-            if ::core::result::Result::is_ok(&__resilience_result) {
-                __resilience_retry.record_ok(&__resilience_attempts);
-                break __resilience_result;
-            }
-            let __resilience_hint = ::resilience::__private::hint!(
-                & __resilience_result
-            );
-            let __resilience_describe = ::resilience::__private::describe!(
-                & __resilience_result
-            );
-            let __resilience_state = __resilience_attempts
-                .get_or_insert_with(|| {
-                    __resilience_retry
-                        .start_at(
-                            ::resilience::__private::Clock::Tokio,
-                            __resilience_started,
-                        )
-                });
-            match __resilience_state
-                .next_described(
-                    __resilience_result,
-                    __resilience_hint,
-                    __resilience_describe,
-                )
-            {
-                ::resilience::__private::Step::Done(__resilience_result) => {
+            let __resilience_delay = {
+                let __resilience_result = ::resilience::__private::attempt_async::<
+                    Result<String, reqwest::Error>,
+                    _,
+                >(async {
+                        let response = client.get(url).send().await?;
+                        response.text().await
+                    })
+                    .await;
+                if ::core::result::Result::is_ok(&__resilience_result) {
+                    __resilience_retry.record_ok(&__resilience_attempts);
                     break __resilience_result;
                 }
-                ::resilience::__private::Step::Wait(__resilience_delay) => {
-                    ::resilience::__private::sleep_task(__resilience_delay).await
+                let __resilience_hint = ::resilience::__private::hint!(
+                    & __resilience_result
+                );
+                let __resilience_describe = ::resilience::__private::describe!(
+                    & __resilience_result
+                );
+                let __resilience_state = __resilience_attempts
+                    .get_or_insert_with(|| {
+                        __resilience_retry
+                            .start_at(
+                                ::resilience::__private::Clock::Tokio,
+                                __resilience_started,
+                            )
+                    });
+                match __resilience_state
+                    .next_described(
+                        __resilience_result,
+                        __resilience_hint,
+                        __resilience_describe,
+                    )
+                {
+                    ::resilience::__private::Step::Done(__resilience_result) => {
+                        break __resilience_result;
+                    }
+                    ::resilience::__private::Step::Wait(__resilience_delay) => {
+                        __resilience_delay
+                    }
                 }
-            }
+            };
+            ::resilience::__private::sleep_task(__resilience_delay).await;
         }
     }
 }

@@ -27,77 +27,80 @@ async fn charge(req: &Charge) -> Result<Receipt, PayError> {
             .started(::resilience::__private::Clock::Tokio);
         let mut __resilience_attempts = ::core::option::Option::None;
         loop {
-            let __resilience_result = {
-                let __resilience_breaker = {
-                    static __RESILIENCE_BREAKER_CONFIG: ::resilience::__private::BreakerConfig = ::resilience::__private::BreakerConfig::new();
-                    static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new();
-                    ::resilience::__private::site_breaker(
-                        &__RESILIENCE_BREAKER,
-                        "payments",
-                        &__RESILIENCE_BREAKER_CONFIG,
-                        ::core::concat!(::core::file!(), ":", ::core::line!()),
-                    )
-                };
-                let __resilience_counts = ::resilience::__private::any_error;
-                match __resilience_breaker.try_acquire() {
-                    ::core::result::Result::Ok(__resilience_permit) => {
-                        let __resilience_result = {
-                            ::resilience::__private::can_reject::<
+            let __resilience_delay = {
+                let __resilience_result = {
+                    let __resilience_breaker = {
+                        static __RESILIENCE_BREAKER_CONFIG: ::resilience::__private::BreakerConfig = ::resilience::__private::BreakerConfig::new();
+                        static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new();
+                        ::resilience::__private::site_breaker(
+                            &__RESILIENCE_BREAKER,
+                            "payments",
+                            &__RESILIENCE_BREAKER_CONFIG,
+                            ::core::concat!(::core::file!(), ":", ::core::line!()),
+                        )
+                    };
+                    let __resilience_counts = ::resilience::__private::any_error;
+                    match __resilience_breaker.try_acquire() {
+                        ::core::result::Result::Ok(__resilience_permit) => {
+                            let __resilience_result = {
+                                ::resilience::__private::can_reject::<
+                                    Result<Receipt, PayError>,
+                                >();
+                                ::resilience::__private::timeout_async(
+                                        ::core::concat!(::core::module_path!(), "::", "charge"),
+                                        ::core::time::Duration::from_nanos(2000000000u64),
+                                        ::resilience::__private::attempt_async::<
+                                            Result<Receipt, PayError>,
+                                            _,
+                                        >(async { gateway::charge(req).await }),
+                                    )
+                                    .await
+                            };
+                            __resilience_permit
+                                .record(&__resilience_result, __resilience_counts);
+                            __resilience_result
+                        }
+                        ::core::result::Result::Err(__resilience_error) => {
+                            ::resilience::__private::reject::<
                                 Result<Receipt, PayError>,
-                            >();
-                            ::resilience::__private::timeout_async(
-                                    ::core::concat!(::core::module_path!(), "::", "charge"),
-                                    ::core::time::Duration::from_nanos(2000000000u64),
-                                    ::resilience::__private::attempt_async::<
-                                        Result<Receipt, PayError>,
-                                        _,
-                                    >(async { gateway::charge(req).await }),
-                                )
-                                .await
-                        };
-                        __resilience_permit
-                            .record(&__resilience_result, __resilience_counts);
-                        __resilience_result
+                            >(__resilience_error)
+                        }
                     }
-                    ::core::result::Result::Err(__resilience_error) => {
-                        ::resilience::__private::reject::<
-                            Result<Receipt, PayError>,
-                        >(__resilience_error)
+                };
+                if ::core::result::Result::is_ok(&__resilience_result) {
+                    __resilience_retry.record_ok(&__resilience_attempts);
+                    break __resilience_result;
+                }
+                let __resilience_hint = ::resilience::__private::hint!(
+                    & __resilience_result
+                );
+                let __resilience_describe = ::resilience::__private::describe!(
+                    & __resilience_result
+                );
+                let __resilience_state = __resilience_attempts
+                    .get_or_insert_with(|| {
+                        __resilience_retry
+                            .start_at(
+                                ::resilience::__private::Clock::Tokio,
+                                __resilience_started,
+                            )
+                    });
+                match __resilience_state
+                    .next_described(
+                        __resilience_result,
+                        __resilience_hint,
+                        __resilience_describe,
+                    )
+                {
+                    ::resilience::__private::Step::Done(__resilience_result) => {
+                        break __resilience_result;
+                    }
+                    ::resilience::__private::Step::Wait(__resilience_delay) => {
+                        __resilience_delay
                     }
                 }
             };
-            if ::core::result::Result::is_ok(&__resilience_result) {
-                __resilience_retry.record_ok(&__resilience_attempts);
-                break __resilience_result;
-            }
-            let __resilience_hint = ::resilience::__private::hint!(
-                & __resilience_result
-            );
-            let __resilience_describe = ::resilience::__private::describe!(
-                & __resilience_result
-            );
-            let __resilience_state = __resilience_attempts
-                .get_or_insert_with(|| {
-                    __resilience_retry
-                        .start_at(
-                            ::resilience::__private::Clock::Tokio,
-                            __resilience_started,
-                        )
-                });
-            match __resilience_state
-                .next_described(
-                    __resilience_result,
-                    __resilience_hint,
-                    __resilience_describe,
-                )
-            {
-                ::resilience::__private::Step::Done(__resilience_result) => {
-                    break __resilience_result;
-                }
-                ::resilience::__private::Step::Wait(__resilience_delay) => {
-                    ::resilience::__private::sleep_task(__resilience_delay).await
-                }
-            }
+            ::resilience::__private::sleep_task(__resilience_delay).await;
         }
     }
 }
