@@ -21,6 +21,7 @@ GROUPS = [
     ("backoff delay computation", "no jitter", "10 delays per iteration; the per-delay figure is the time / 10"),
     ("breaker closed success, 1 thread(s)", "bare call", "closed-state success path, one thread"),
     ("breaker closed success, 2 thread(s)", "bare call", "two threads hammering one breaker; ns per call per thread"),
+    ("breaker async success", "bare await", "closed-state success path of an async function (current-thread runtime)"),
     ("open-state rejection", "bare call", "a forced-open breaker refusing the call"),
     ("registry", None, "the global registry of named breakers"),
     ("async timeout", "tokio::time::timeout", "a body that finishes in time"),

@@ -1,5 +1,6 @@
-//! How cheaply a dead dependency is refused (the open-state rejection), and what the registry
-//! costs: looking a breaker up by name, and registering a new one (a call site's first call).
+//! How cheaply a dead dependency is refused (the open-state rejection), what the registry
+//! costs (looking a breaker up by name, and registering a new one: a call site's first call),
+//! and the closed-state success path of an async function.
 //!
 //! `cargo bench -p resilience-benches --bench breaker_paths`
 
@@ -10,6 +11,8 @@ use std::{
 };
 
 use criterion::{Criterion, criterion_group, criterion_main};
+
+mod support;
 use resilience::{BreakerConfig, CircuitBreaker, Error, breakers, circuit_breaker};
 
 #[inline(never)]
@@ -20,6 +23,33 @@ fn op() -> Result<u64, Error> {
 #[circuit_breaker(name = "bench.rejected")]
 fn rejected() -> Result<u64, Error> {
     op()
+}
+
+#[inline(never)]
+async fn op_async() -> Result<u64, Error> {
+    Ok(black_box(1))
+}
+
+#[circuit_breaker(name = "bench.async")]
+async fn attributed_async() -> Result<u64, Error> {
+    op_async().await
+}
+
+fn async_success(c: &mut Criterion) {
+    let runtime = support::runtime();
+    let mut group = c.benchmark_group("breaker async success");
+    let breaker = CircuitBreaker::new("bench.async.plain", BreakerConfig::new());
+    macro_rules! case {
+        ($name:literal, $call:expr) => {
+            group.bench_function($name, |b| {
+                b.iter_custom(|iters| support::time_awaits(&runtime, iters, || $call))
+            });
+        };
+    }
+    case!("bare await", op_async());
+    case!("#[circuit_breaker] async fn", attributed_async());
+    case!("CircuitBreaker::call_async", breaker.call_async(op_async()));
+    group.finish();
 }
 
 fn rejection(c: &mut Criterion) {
@@ -73,6 +103,6 @@ criterion_group! {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
         .sample_size(30);
-    targets = rejection, registry
+    targets = async_success, rejection, registry
 }
 criterion_main!(benches);
