@@ -39,16 +39,16 @@ fn async_success(c: &mut Criterion) {
     let runtime = support::runtime();
     let mut group = c.benchmark_group("breaker async success");
     let breaker = CircuitBreaker::new("bench.async.plain", BreakerConfig::new());
-    macro_rules! case {
-        ($name:literal, $call:expr) => {
-            group.bench_function($name, |b| {
-                b.iter_custom(|iters| support::time_awaits(&runtime, iters, || $call))
-            });
-        };
-    }
-    case!("bare await", op_async());
-    case!("#[circuit_breaker] async fn", attributed_async());
-    case!("CircuitBreaker::call_async", breaker.call_async(op_async()));
+    support::bench_awaits(&mut group, &runtime, "bare await", op_async);
+    support::bench_awaits(
+        &mut group,
+        &runtime,
+        "#[circuit_breaker] async fn",
+        attributed_async,
+    );
+    support::bench_awaits(&mut group, &runtime, "CircuitBreaker::call_async", || {
+        breaker.call_async(op_async())
+    });
     group.finish();
 }
 

@@ -66,26 +66,22 @@ fn sync_success(c: &mut Criterion) {
 fn async_success(c: &mut Criterion) {
     let runtime = support::runtime();
     let mut group = c.benchmark_group("retry async success");
-    macro_rules! case {
-        ($name:literal, $call:expr) => {
-            group.bench_function($name, |b| {
-                b.iter_custom(|iters| support::time_awaits(&runtime, iters, || $call))
-            });
-        };
-    }
-    case!("bare await", work_async());
-    case!("#[retry] async fn", attribute_async());
-    case!("RetryPolicy::call_async", POLICY.call_async(work_async));
-    case!("backon", work_async.retry(backon_policy()));
-    case!(
-        "tokio-retry",
+    support::bench_awaits(&mut group, &runtime, "bare await", work_async);
+    support::bench_awaits(&mut group, &runtime, "#[retry] async fn", attribute_async);
+    support::bench_awaits(&mut group, &runtime, "RetryPolicy::call_async", || {
+        POLICY.call_async(work_async)
+    });
+    support::bench_awaits(&mut group, &runtime, "backon", || {
+        work_async.retry(backon_policy())
+    });
+    support::bench_awaits(&mut group, &runtime, "tokio-retry", || {
         tokio_retry::Retry::start(
             tokio_retry::strategy::ExponentialBackoff::from_millis(100)
                 .map(tokio_retry::strategy::jitter)
                 .take(2),
             work_async,
         )
-    );
+    });
     group.finish();
 }
 

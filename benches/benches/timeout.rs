@@ -45,21 +45,16 @@ fn spawn_per_call() -> Result<u64, Error> {
 fn async_benches(c: &mut Criterion) {
     let runtime = support::runtime();
     let mut group = c.benchmark_group("async timeout");
-    macro_rules! case {
-        ($name:literal, $call:expr) => {
-            group.bench_function($name, |b| {
-                b.iter_custom(|iters| support::time_awaits(&runtime, iters, || $call))
-            });
-        };
-    }
-    case!("bare await", work());
-    case!("tokio::time::timeout", async {
+    support::bench_awaits(&mut group, &runtime, "bare await", work);
+    support::bench_awaits(&mut group, &runtime, "tokio::time::timeout", || async {
         tokio::time::timeout(LIMIT, work())
             .await
             .unwrap_or_else(|_| Err(Error::timeout("raw", LIMIT)))
     });
-    case!("timeout_async", timeout_async("plain", LIMIT, work()));
-    case!("#[timeout] async fn", attribute_async());
+    support::bench_awaits(&mut group, &runtime, "timeout_async", || {
+        timeout_async("plain", LIMIT, work())
+    });
+    support::bench_awaits(&mut group, &runtime, "#[timeout] async fn", attribute_async);
     group.finish();
 }
 

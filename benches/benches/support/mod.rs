@@ -14,9 +14,25 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("a runtime")
 }
 
+/// Adds the case `name` to `group`: sequential awaits of `call()` on `runtime`, timed by
+/// [`time_awaits`].
+pub fn bench_awaits<F, Fut>(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    runtime: &tokio::runtime::Runtime,
+    name: &str,
+    mut call: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: Future,
+{
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| time_awaits(runtime, iters, &mut call))
+    });
+}
+
 /// Time for `iters` sequential awaits of `call()` inside one `block_on`, so that entering the
 /// runtime is not part of what is measured.
-pub fn time_awaits<F, Fut>(runtime: &tokio::runtime::Runtime, iters: u64, mut call: F) -> Duration
+fn time_awaits<F, Fut>(runtime: &tokio::runtime::Runtime, iters: u64, mut call: F) -> Duration
 where
     F: FnMut() -> Fut,
     Fut: Future,
