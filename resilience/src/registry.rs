@@ -6,7 +6,7 @@
 
 use std::{
     collections::{BTreeMap, BTreeSet},
-    sync::{Arc, Mutex, OnceLock, PoisonError, RwLock},
+    sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock},
 };
 
 use crate::breaker::{BreakerConfig, CircuitBreaker, Listener};
@@ -38,7 +38,7 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
 
 static GLOBAL_LISTENERS: RwLock<Vec<Listener>> = RwLock::new(Vec::new());
 
-fn registry() -> std::sync::MutexGuard<'static, Registry> {
+fn registry() -> MutexGuard<'static, Registry> {
     REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -58,23 +58,10 @@ pub(crate) fn site_breaker(
     config: &'static BreakerConfig,
     site: &'static str,
 ) -> &'static CircuitBreaker {
-    cell.get_or_init(|| announced(register_site(name, *config, site)))
+    cell.get_or_init(|| register_site(name, *config, site))
 }
 
-/// Whether a look-up created the breaker it returns.
-type Created = (Arc<CircuitBreaker>, bool);
-
-/// Tells the metrics recorder (with the `metrics` feature) about a breaker the registry just
-/// created, so that its state gauge reads closed from the start rather than appearing at its
-/// first change. Called once the registry's lock is released: a recorder is user code.
-fn announced((breaker, created): Created) -> Arc<CircuitBreaker> {
-    if created {
-        crate::observe::registered(&breaker);
-    }
-    breaker
-}
-
-fn register_site(name: &str, config: BreakerConfig, site: &'static str) -> Created {
+fn register_site(name: &str, config: BreakerConfig, site: &'static str) -> Arc<CircuitBreaker> {
     let mut guard = registry();
     let reg = &mut *guard;
     if let Some(entry) = reg.breakers.get_mut(name) {
@@ -104,50 +91,49 @@ fn register_site(name: &str, config: BreakerConfig, site: &'static str) -> Creat
             }
             Some(_) => {}
         }
-        return (Arc::clone(&entry.breaker), false);
+        return Arc::clone(&entry.breaker);
     }
-    let breaker = Arc::new(CircuitBreaker::registered(
-        name.into(),
-        crate::config::current_env().resolve(name, config),
-    ));
-    reg.breakers.insert(
-        breaker.name_arc(),
-        Entry {
-            breaker: Arc::clone(&breaker),
-            first_site: Some((site, config)),
-            configured: false,
-            base: config,
-        },
-    );
-    (breaker, true)
+    let resolved = crate::config::current_env().resolve(name, config);
+    create(guard, name, resolved, Some((site, config)), false, config)
 }
 
 /// The registry's breaker `name`, created with the built-in defaults (and the environment)
 /// if no one used or configured it yet: a call site that comes later brings its arguments.
 fn get_or_create(name: &str) -> Arc<CircuitBreaker> {
-    announced(get_or_create_locked(name))
-}
-
-fn get_or_create_locked(name: &str) -> Created {
-    let mut reg = registry();
+    let reg = registry();
     if let Some(entry) = reg.breakers.get(name) {
-        return (Arc::clone(&entry.breaker), false);
+        return Arc::clone(&entry.breaker);
     }
     let base = BreakerConfig::new();
-    let breaker = Arc::new(CircuitBreaker::registered(
-        name.into(),
-        crate::config::current_env().resolve(name, base),
-    ));
+    let resolved = crate::config::current_env().resolve(name, base);
+    create(reg, name, resolved, None, false, base)
+}
+
+/// Adds the breaker `name`, configured with `resolved`, to the registry (the other arguments
+/// are its [`Entry`]'s), then releases the lock and tells the metrics recorder (with the
+/// `metrics` feature): its state gauge reads closed from the start rather than appearing at
+/// its first change. The recorder is user code, so it runs with no lock held.
+fn create(
+    mut reg: MutexGuard<'static, Registry>,
+    name: &str,
+    resolved: BreakerConfig,
+    first_site: Option<(&'static str, BreakerConfig)>,
+    configured: bool,
+    base: BreakerConfig,
+) -> Arc<CircuitBreaker> {
+    let breaker = Arc::new(CircuitBreaker::registered(name.into(), resolved));
     reg.breakers.insert(
         breaker.name_arc(),
         Entry {
             breaker: Arc::clone(&breaker),
-            first_site: None,
-            configured: false,
+            first_site,
+            configured,
             base,
         },
     );
-    (breaker, true)
+    drop(reg);
+    crate::observe::registered(&breaker);
+    breaker
 }
 
 /// The global registry of named circuit breakers: the ones `#[circuit_breaker]` uses, for
@@ -180,7 +166,7 @@ fn get_or_create_locked(name: &str) -> Created {
 pub mod breakers {
     use std::{fmt, sync::Arc, time::SystemTime};
 
-    use super::{Created, Entry, GLOBAL_LISTENERS, announced, get_or_create, registry};
+    use super::{GLOBAL_LISTENERS, create, get_or_create, registry};
     use crate::config::snapshot_support::{round_up_to_millis, truncate_to_millis};
     pub use crate::config::{BreakerSnapshot, Config, ConfigError, Snapshot};
     use crate::{BreakerConfig, BreakerStats, CircuitBreaker, StateChange};
@@ -236,10 +222,6 @@ pub mod breakers {
     /// assert_eq!(breaker.config(), config);
     /// ```
     pub fn configure(name: &str, config: BreakerConfig) -> Arc<CircuitBreaker> {
-        announced(configure_locked(name, config))
-    }
-
-    fn configure_locked(name: &str, config: BreakerConfig) -> Created {
         let resolved = crate::config::current_env().resolve(name, config);
         let mut reg = registry();
         if let Some(entry) = reg.breakers.get_mut(name) {
@@ -249,19 +231,9 @@ pub mod breakers {
             // Under the registry's lock, so that two configurations of one name land in
             // the order of their `base`.
             breaker.reconfigure(resolved);
-            return (breaker, false);
+            return breaker;
         }
-        let breaker = Arc::new(CircuitBreaker::registered(name.into(), resolved));
-        reg.breakers.insert(
-            breaker.name_arc(),
-            Entry {
-                breaker: Arc::clone(&breaker),
-                first_site: None,
-                configured: true,
-                base: config,
-            },
-        );
-        (breaker, true)
+        create(reg, name, resolved, None, true, config)
     }
 
     /// Configures every breaker of `config` at once; see [`Config::apply`].
