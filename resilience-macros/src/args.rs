@@ -367,7 +367,6 @@ pub(crate) fn path(key: &str, value: &Expr, what: &str) -> syn::Result<Path> {
 }
 
 /// A string literal.
-#[allow(dead_code)]
 pub(crate) fn string(key: &str, value: &Expr) -> syn::Result<LitStr> {
     match literal(value) {
         Some(Lit::Str(lit)) => Ok(lit.clone()),

@@ -52,6 +52,10 @@ pub(crate) struct Context<'f> {
     pub(crate) return_type_span: Span,
     /// Whether a `#[retry]` is written above the layer being expanded.
     pub(crate) retried_outside: bool,
+    /// For a `#[retry]`: whether a `#[circuit_breaker]` below it hands its rejections over.
+    pub(crate) hears_rejections: bool,
+    /// For a `#[circuit_breaker]`: whether a `#[retry]` above it hears its rejections.
+    pub(crate) reports_rejections: bool,
     /// For the layer right around an async body: the body's future itself, so that a layer
     /// that takes a future need not wrap `inner` in another `async` block.
     pub(crate) body_future: Option<TokenStream>,
@@ -202,6 +206,8 @@ fn body(function: &Function, layers: &[Layer]) -> TokenStream {
         return_type: function.body_return_type(),
         return_type_span: function.return_type().span(),
         retried_outside: false,
+        hears_rejections: false,
+        reports_rejections: false,
         body_future: None,
     };
     let block = &function.block;
@@ -218,6 +224,16 @@ fn body(function: &Function, layers: &[Layer]) -> TokenStream {
     };
     for (index, layer) in layers.iter().enumerate().rev() {
         cx.retried_outside = layers[..index].iter().any(|l| matches!(l, Layer::Retry(_)));
+        cx.hears_rejections = matches!(layer, Layer::Retry(_))
+            && layers[index + 1..]
+                .iter()
+                .position(|l| matches!(l, Layer::Breaker(_)))
+                .is_some_and(|at| hands_over(cx.is_async, &layers[index + 1..][..at]));
+        cx.reports_rejections = matches!(layer, Layer::Breaker(_))
+            && layers[..index]
+                .iter()
+                .rposition(|l| matches!(l, Layer::Retry(_)))
+                .is_some_and(|at| hands_over(cx.is_async, &layers[at + 1..index]));
         let innermost = index + 1 == layers.len();
         cx.body_future = (cx.is_async && innermost).then(|| body_future.clone());
         inner = layer.wrap(inner, &cx);
@@ -234,6 +250,16 @@ fn body(function: &Function, layers: &[Layer]) -> TokenStream {
         TokenStream::new()
     };
     quote!(#check #inner)
+}
+
+/// Whether a breaker's rejection reaches the retry above it through the layers `between`
+/// them: not through another retry (which hears it first), nor through a sync `#[timeout]`,
+/// whose body runs on a worker thread.
+fn hands_over(is_async: bool, between: &[Layer]) -> bool {
+    between.iter().all(|l| match l {
+        Layer::Retry(_) | Layer::Breaker(_) => false,
+        Layer::Timeout(_) => is_async,
+    })
 }
 
 /// Whether an argument's type borrows from the caller: a reference or a lifetime anywhere in

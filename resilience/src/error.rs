@@ -98,6 +98,23 @@ impl Error {
         matches!(self, Error::CircuitOpen { .. })
     }
 
+    /// How long until the breaker lets a trial call through, for an [`Error::CircuitOpen`]
+    /// that knows; `None` otherwise. A retry loop around the breaker waits this long only if
+    /// it would have waited as long anyway; else it returns the rejection at once.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let err = resilience::Error::circuit_open("db", Some(Duration::from_secs(2)));
+    /// assert_eq!(err.retry_in(), Some(Duration::from_secs(2)));
+    /// assert_eq!(resilience::Error::timeout("db", Duration::ZERO).retry_in(), None);
+    /// ```
+    pub fn retry_in(&self) -> Option<Duration> {
+        match self {
+            Error::CircuitOpen { retry_in, .. } => *retry_in,
+            Error::Timeout { .. } => None,
+        }
+    }
+
     /// The name of the function or breaker the error is about.
     ///
     /// ```

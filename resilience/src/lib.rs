@@ -37,6 +37,9 @@
 //!   for operators (listing, reset, force open, disable, run-time configuration, listeners).
 //! - [`config`]: configuration from the environment and, with the `serde` feature, from
 //!   files, and breaker states persisted across restarts.
+//! - [`BudgetConfig`] and [`RetryBudget`]: retry budgets, which keep retries from multiplying
+//!   the load on a dependency that is already failing; [`budgets`] is the registry of the
+//!   named ones.
 //! - [`retries`]: statistics of every retry site, without any feature; [`observe`]: the
 //!   `tracing` events and `metrics` series of the optional `tracing` and `metrics` features.
 //!
@@ -64,10 +67,13 @@
 #![forbid(unsafe_code)]
 
 mod backoff;
+mod budget;
+pub mod budgets;
 pub mod classify;
 pub mod deadline;
 mod error;
 pub mod observe;
+mod rejection;
 pub mod retries;
 mod retry;
 mod stripes;
@@ -77,9 +83,10 @@ mod breaker;
 pub mod config;
 mod registry;
 pub use breaker::{
-    BreakerConfig, BreakerStats, CircuitBreaker, FailureRate, Permit, Reason, State, StateChange,
-    When, Window,
+    Adaptive, AdaptiveStats, BreakerConfig, BreakerStats, CircuitBreaker, FailureRate, Permit,
+    Reason, State, StateChange, When, Window,
 };
+pub use budget::{BudgetConfig, BudgetStats, RetryBudget};
 pub use registry::breakers;
 
 pub use backoff::{Backoff, Jitter, RetryPolicy};
@@ -107,6 +114,7 @@ pub mod __private {
     pub use crate::timeout::{timeout_async, timeout_sync};
     pub use ::core;
 
+    pub use crate::Error;
     pub use crate::breaker::{BreakerConfig, CircuitBreaker, Permit, Window};
     use std::sync::{Arc, OnceLock};
 
@@ -123,6 +131,23 @@ pub mod __private {
         match cell.get() {
             Some(breaker) => breaker,
             None => crate::registry::site_breaker(cell, name, config, site),
+        }
+    }
+
+    /// A `#[retry(budget = "...")]` call site's cached budget: filled on the site's first
+    /// call.
+    pub type BudgetSite = OnceLock<&'static crate::RetryBudget>;
+
+    /// Called by each `#[retry(budget = "...")]` call site with its own `static`: the hot
+    /// path is just `SITE.get()`, the registry's lock is only taken the first time.
+    #[inline]
+    pub fn site_budget(
+        cell: &'static BudgetSite,
+        name: &'static str,
+    ) -> &'static crate::RetryBudget {
+        match cell.get() {
+            Some(budget) => budget,
+            None => crate::budgets::site_budget(cell, name),
         }
     }
 

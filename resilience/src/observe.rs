@@ -11,7 +11,7 @@
 //! | name | level | fields |
 //! |---|---|---|
 //! | `resilience.retry` | `INFO` | `function`, `attempt` (the attempt that failed, 1 for the first), `delay_ms` (the sleep before the next one), `error` |
-//! | `resilience.give_up` | `WARN` | `function`, `attempts` (made in all), `reason` (`exhausted`, `not_retryable`, `max_elapsed`, `deadline`), `error` |
+//! | `resilience.give_up` | `WARN` | `function`, `attempts` (made in all), `reason` (`exhausted`, `not_retryable`, `max_elapsed`, `deadline`, `budget`, `circuit_open`), `error` |
 //! | `resilience.breaker.state_change` | `WARN` when it opens, else `INFO` | `breaker`, `from`, `to` (as [`State::as_str`](crate::State::as_str) writes them), `reason` (as [`Reason`](crate::Reason) displays) |
 //! | `resilience.breaker.rejected` | `DEBUG` | `breaker`, `retry_in_ms` (time left open, when known) |
 //! | `resilience.timeout` | `WARN` | `function` (the timeout's name, by default the function's path), `limit_ms` |
@@ -210,6 +210,11 @@ pub(crate) enum GiveUp {
     MaxElapsed,
     /// The next sleep would end past the deadline of an enclosing timeout.
     Deadline,
+    /// The retry budget refused the retry.
+    Budget,
+    /// A circuit breaker rejected the attempt, and lets no trial through before the next
+    /// retry would have been made.
+    CircuitOpen,
 }
 
 impl GiveUp {
@@ -220,6 +225,8 @@ impl GiveUp {
             GiveUp::NotRetryable => "not_retryable",
             GiveUp::MaxElapsed => "max_elapsed",
             GiveUp::Deadline => "deadline",
+            GiveUp::Budget => "budget",
+            GiveUp::CircuitOpen => "circuit_open",
         }
     }
 }

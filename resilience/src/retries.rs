@@ -44,6 +44,8 @@ use std::{
     time::Duration,
 };
 
+use crate::observe::GiveUp;
+
 /// A snapshot of one retry site's counts, from [`all`] or [`get`].
 ///
 /// The counts are read one after the other while calls may be finishing, so a snapshot taken
@@ -71,9 +73,15 @@ pub struct RetryStats {
     pub first_try_successes: u64,
     /// Calls that succeeded after one retry or more.
     pub successes_after_retries: u64,
-    /// Calls that returned an error: attempts or time budget used up, or an error `when`
-    /// does not retry.
+    /// Calls that returned an error: attempts, time or retry budget used up, an error `when`
+    /// does not retry, or a breaker's rejection.
     pub give_ups: u64,
+    /// Calls that returned their error because the retry budget refused a retry (among
+    /// `give_ups`).
+    pub budget_exhausted: u64,
+    /// Calls that returned a breaker's rejection at once instead of retrying it blindly
+    /// (among `give_ups`).
+    pub circuit_open: u64,
     /// Retries: attempts after the first.
     pub retries: u64,
     /// The delays slept between attempts, added up (a sleep cut short by a cancelled future
@@ -117,6 +125,8 @@ impl RetryStats {
         self.first_try_successes += other.first_try_successes;
         self.successes_after_retries += other.successes_after_retries;
         self.give_ups += other.give_ups;
+        self.budget_exhausted += other.budget_exhausted;
+        self.circuit_open += other.circuit_open;
         self.retries += other.retries;
         self.slept += other.slept;
     }
@@ -139,29 +149,29 @@ impl fmt::Display for RetryStats {
     }
 }
 
-use crate::stripes::{STRIPES, current as stripe};
-
-/// A counter on a cache line of its own (two lines: adjacent-line prefetching pairs them).
-#[derive(Debug)]
-#[repr(align(128))]
-struct Stripe(AtomicU64);
+use crate::budget::RetryBudget;
 
 /// One retry site's counters: a `static` per `#[retry]` function, or one leaked per name given
 /// to [`Retry::named`](crate::Retry::named).
 ///
-/// Only first-try successes are striped: they are the hot path. An owned stripe (see
-/// `crate::stripes`) is written by the one thread that owns it, so a plain load and store add
-/// one exactly; readers sum every stripe. A site enters the listing on
-/// its first call: the first success on a stripe (the previous value 0 that the increment
-/// returns anyway) or the first failure registers it, so the hot path checks no flag of its
-/// own.
+/// The site's calls are the deposits of its own [`RetryBudget`], striped by thread: counting a
+/// call whose first attempt succeeds is the hot path, and one count serves both the statistics
+/// and the budget. A site enters the listing on its first call: the first deposit on a stripe
+/// (the previous value 0 that the increment returns anyway) or the first failure registers
+/// it, so the hot path checks no flag of its own.
 #[doc(hidden)]
 pub struct RetrySite {
     name: &'static str,
-    first_try: [Stripe; STRIPES],
+    /// The site's own budget; its deposits are the site's calls, counted when their first
+    /// attempt ends.
+    budget: RetryBudget,
+    /// Calls whose first attempt failed.
+    first_failures: AtomicU64,
     failed_attempts: AtomicU64,
     after_retries: AtomicU64,
     give_ups: AtomicU64,
+    budget_exhausted: AtomicU64,
+    circuit_open: AtomicU64,
     retries: AtomicU64,
     slept_nanos: AtomicU64,
     registered: AtomicBool,
@@ -190,10 +200,13 @@ impl RetrySite {
     pub const fn new(name: &'static str) -> Self {
         RetrySite {
             name,
-            first_try: [const { Stripe(AtomicU64::new(0)) }; STRIPES],
+            budget: RetryBudget::new(name),
+            first_failures: AtomicU64::new(0),
             failed_attempts: AtomicU64::new(0),
             after_retries: AtomicU64::new(0),
             give_ups: AtomicU64::new(0),
+            budget_exhausted: AtomicU64::new(0),
+            circuit_open: AtomicU64::new(0),
             retries: AtomicU64::new(0),
             slept_nanos: AtomicU64::new(0),
             registered: AtomicBool::new(false),
@@ -230,14 +243,26 @@ impl RetrySite {
         &self.labels
     }
 
+    /// The site's own retry budget.
+    #[inline]
+    pub(crate) fn budget(&'static self) -> &'static RetryBudget {
+        &self.budget
+    }
+
     /// Counts a call whose first attempt succeeded: the hot path.
     #[inline]
     pub fn first_try(&'static self) {
-        let index = stripe();
-        let before = crate::stripes::add_one(&self.first_try[index].0, index);
-        if before == 0 {
+        if self.budget.deposit() == 0 {
             self.register();
         }
+    }
+
+    /// Counts a call whose first attempt failed.
+    #[inline]
+    pub(crate) fn first_failure(&'static self) {
+        self.first_failures.fetch_add(1, Relaxed);
+        self.budget.deposit();
+        self.register();
     }
 
     /// Counts a failed attempt, retried or not.
@@ -261,10 +286,15 @@ impl RetrySite {
         self.after_retries.fetch_add(1, Relaxed);
     }
 
-    /// Counts a call that gave up.
+    /// Counts a call that gave up, for `reason`.
     #[inline]
-    pub(crate) fn give_up(&self) {
+    pub(crate) fn give_up(&self, reason: GiveUp) {
         self.give_ups.fetch_add(1, Relaxed);
+        match reason {
+            GiveUp::Budget => self.budget_exhausted.fetch_add(1, Relaxed),
+            GiveUp::CircuitOpen => self.circuit_open.fetch_add(1, Relaxed),
+            _ => 0,
+        };
     }
 
     #[inline]
@@ -285,11 +315,11 @@ impl RetrySite {
     }
 
     fn snapshot(&self) -> RetryStats {
-        let first_try = self
-            .first_try
-            .iter()
-            .map(|s| s.0.load(Relaxed))
-            .fold(0, u64::wrapping_add);
+        // Read in the order opposite to the writes' (a first failure counts the failure, then
+        // the deposit), so that a call in flight is not counted as a first-try success.
+        let calls = self.budget.deposits();
+        let first_failures = self.first_failures.load(Relaxed);
+        let first_try = calls.saturating_sub(first_failures);
         let failed = self.failed_attempts.load(Relaxed);
         let after_retries = self.after_retries.load(Relaxed);
         let give_ups = self.give_ups.load(Relaxed);
@@ -300,6 +330,8 @@ impl RetrySite {
             first_try_successes: first_try,
             successes_after_retries: after_retries,
             give_ups,
+            budget_exhausted: self.budget_exhausted.load(Relaxed),
+            circuit_open: self.circuit_open.load(Relaxed),
             retries: self.retries.load(Relaxed),
             slept: Duration::from_nanos(self.slept_nanos.load(Relaxed)),
         }

@@ -10,7 +10,7 @@ use std::{
 };
 
 use rand::{Rng, SeedableRng, rngs::SmallRng};
-use resilience::{BreakerConfig, CircuitBreaker, Error, State, StateChange, Window};
+use resilience::{BreakerConfig, CircuitBreaker, Error, Reason, State, StateChange, Window};
 
 const MAX_TRIALS: u32 = 2;
 
@@ -24,6 +24,9 @@ struct Tally {
     rejections: AtomicU64,
     trials_running: AtomicU32,
     max_trials_running: AtomicU32,
+    /// Whether trials can run past their time (then more may run at once than the limit:
+    /// the late ones no longer hold a slot).
+    trials_expire: std::sync::atomic::AtomicBool,
 }
 
 fn quiet_injected_panics() {
@@ -75,7 +78,10 @@ fn thread_call(breaker: &CircuitBreaker, tally: &Tally, rng: &mut SmallRng) {
     if trial {
         let running = tally.trials_running.fetch_add(1, SeqCst) + 1;
         tally.max_trials_running.fetch_max(running, SeqCst);
-        assert!(running <= MAX_TRIALS, "{running} trials at once");
+        assert!(
+            running <= MAX_TRIALS || tally.trials_expire.load(SeqCst),
+            "{running} trials at once"
+        );
     }
     let outcome = draw(rng);
     if rng.random_bool(0.05) {
@@ -187,17 +193,23 @@ fn check_transitions(mut changes: Vec<StateChange>) {
                 | (State::HalfOpen, State::Open)
                 | (State::HalfOpen, State::Closed)
         );
+        if let Reason::TrialTimedOut { .. } = change.reason {
+            assert_eq!((change.from, change.to), (State::HalfOpen, State::Open));
+        }
         assert!(legal, "illegal transition {change}");
         state = change.to;
     }
 }
 
-fn hammer(config: BreakerConfig) {
+fn hammer(config: BreakerConfig) -> Vec<StateChange> {
     let breaker = Arc::new(CircuitBreaker::new("stress", config));
     let changes = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&changes);
     breaker.on_state_change(move |c| log.lock().unwrap().push(c.clone()));
     let tally = Arc::new(Tally::default());
+    tally
+        .trials_expire
+        .store(!config.max_trial_wait().is_zero(), SeqCst);
 
     // Threads on the permit API...
     let threads: Vec<_> = (0..4)
@@ -256,7 +268,9 @@ fn hammer(config: BreakerConfig) {
     assert_eq!(stats.uncounted, tally.uncounted.load(SeqCst));
     assert_eq!(stats.rejections, tally.rejections.load(SeqCst));
     assert_eq!(stats.trials_in_flight, 0, "no trial slot leaked");
-    assert!(tally.max_trials_running.load(SeqCst) <= MAX_TRIALS);
+    assert!(
+        tally.max_trials_running.load(SeqCst) <= MAX_TRIALS || !config.max_trial_wait().is_zero()
+    );
     check_transitions(changes.lock().unwrap().clone());
 
     // Once quiet, the breaker still recovers: no slot leaked, nothing wedged.
@@ -265,6 +279,7 @@ fn hammer(config: BreakerConfig) {
         breaker.try_acquire().unwrap().success();
     }
     assert_eq!(breaker.state(), State::Closed);
+    changes.lock().unwrap().clone()
 }
 
 #[test]
@@ -275,7 +290,29 @@ fn consecutive_policy_under_contention() {
             .with_failure_threshold(3)
             .with_recovery_timeout(Duration::from_micros(200))
             .with_half_open_max_calls(MAX_TRIALS)
+            .with_success_threshold(2)
+            .with_max_trial_wait(Duration::ZERO),
+    );
+}
+
+/// Trials whose time is up give their slots back while they still run, and their late
+/// outcomes are ignored: the counts stay exact and no slot leaks.
+#[test]
+fn trials_timed_out_under_contention() {
+    quiet_injected_panics();
+    let changes = hammer(
+        BreakerConfig::new()
+            .with_failure_threshold(3)
+            .with_recovery_timeout(Duration::from_micros(200))
+            .with_max_trial_wait(Duration::from_micros(20))
+            .with_half_open_max_calls(MAX_TRIALS)
             .with_success_threshold(2),
+    );
+    assert!(
+        changes
+            .iter()
+            .any(|c| matches!(c.reason, Reason::TrialTimedOut { .. })),
+        "some trial ran past its time"
     );
 }
 
@@ -289,7 +326,8 @@ fn failure_rate_policy_under_contention() {
             .with_recovery_timeout(Duration::from_micros(200))
             .with_recovery_backoff(1.5, Duration::from_millis(2))
             .with_half_open_max_calls(MAX_TRIALS)
-            .with_success_threshold(2),
+            .with_success_threshold(2)
+            .with_max_trial_wait(Duration::ZERO),
     );
 }
 
@@ -302,6 +340,7 @@ fn time_window_and_slow_calls_under_contention() {
             .with_slow_call(Duration::from_secs(3600))
             .with_recovery_timeout(Duration::from_micros(200))
             .with_half_open_max_calls(MAX_TRIALS)
-            .with_success_threshold(2),
+            .with_success_threshold(2)
+            .with_max_trial_wait(Duration::ZERO),
     );
 }

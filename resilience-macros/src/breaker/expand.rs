@@ -24,21 +24,22 @@ impl BreakerArgs {
         if let Some(n) = self.success_threshold {
             config.extend(quote!(.with_success_threshold(#n)));
         }
+        // Default: the last 100 calls.
+        let (window, default_minimum) = match &self.window {
+            Some((WindowArg::Calls(n), _)) => (
+                quote!(::resilience::__private::Window::Calls(#n)),
+                (*n).min(10),
+            ),
+            Some((WindowArg::Time(d), _)) => {
+                let d = d.to_tokens();
+                (quote!(::resilience::__private::Window::Time(#d)), 10)
+            }
+            None => (quote!(::resilience::__private::Window::Calls(100u32)), 10),
+        };
         if let Some((rate, _)) = self.failure_rate {
             let rate = Literal::f64_suffixed(rate);
-            // Defaults: the last 100 calls, and at least 10 of them (or the whole window
-            // when it is smaller) before the rate counts.
-            let (window, default_minimum) = match &self.window {
-                Some((WindowArg::Calls(n), _)) => (
-                    quote!(::resilience::__private::Window::Calls(#n)),
-                    (*n).min(10),
-                ),
-                Some((WindowArg::Time(d), _)) => {
-                    let d = d.to_tokens();
-                    (quote!(::resilience::__private::Window::Time(#d)), 10)
-                }
-                None => (quote!(::resilience::__private::Window::Calls(100u32)), 10),
-            };
+            // At least 10 calls (or the whole window when it is smaller) before the rate
+            // counts.
             let minimum = self
                 .minimum_calls
                 .as_ref()
@@ -65,6 +66,14 @@ impl BreakerArgs {
             };
             config.extend(quote!(.with_recovery_backoff(#factor, #max)));
         }
+        if let Some((k, _)) = self.adaptive {
+            let k = Literal::f64_suffixed(k);
+            config.extend(quote!(.with_adaptive(#k, #window)));
+        }
+        if let Some(d) = &self.max_trial_wait {
+            let d = d.to_tokens();
+            config.extend(quote!(.with_max_trial_wait(#d)));
+        }
         config
     }
 
@@ -86,7 +95,20 @@ impl BreakerArgs {
         // Spanned on the return type, so that an error type without
         // `From<resilience::Error>` is reported there.
         let reject = quote_spanned!(cx.return_type_span=> ::resilience::__private::reject::<#ty>);
-        let rejected = quote_spanned!(mixed=> #reject(__resilience_error));
+        // Under a `#[retry]` that hears it, the rejection is handed over so that it is not
+        // retried blindly.
+        let rejected = if cx.reports_rejections {
+            quote_spanned! {mixed=>
+                {
+                    __resilience_rejected = ::core::option::Option::Some(
+                        ::resilience::__private::Error::retry_in(&__resilience_error),
+                    );
+                    #reject(__resilience_error)
+                }
+            }
+        } else {
+            quote_spanned!(mixed=> #reject(__resilience_error))
+        };
         let fallback_call = self.fallback.as_ref().map(|path| cx.call_alike(path));
         let on_rejection = match &fallback_call {
             Some(call) => {

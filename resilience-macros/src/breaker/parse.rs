@@ -23,6 +23,8 @@ const KEYS: &[&str] = &[
     "max_recovery_timeout",
     "fallback",
     "fallback_on_failure",
+    "adaptive",
+    "max_trial_wait",
 ];
 
 /// `window = 100` (the last 100 calls) or `window = "30s"` (the calls of the last 30 s).
@@ -48,6 +50,9 @@ pub(crate) struct BreakerArgs {
     pub(crate) max_recovery_timeout: Option<(DurationLit, Ident)>,
     pub(crate) fallback: Option<Path>,
     pub(crate) fallback_on_failure: Option<(bool, Ident)>,
+    /// Adaptive throttling's multiplier `K`.
+    pub(crate) adaptive: Option<(f64, Span)>,
+    pub(crate) max_trial_wait: Option<DurationLit>,
 }
 
 impl args::KeyValueArgs for BreakerArgs {
@@ -143,14 +148,35 @@ impl args::KeyValueArgs for BreakerArgs {
             "fallback_on_failure" => {
                 self.fallback_on_failure = errors.ok(boolean(name, value)).map(|b| (b, key.clone()))
             }
+            "adaptive" => {
+                self.adaptive = errors.ok(args::float(name, value).and_then(|(k, span)| {
+                    if k >= 1.0 {
+                        Ok((k, span))
+                    } else {
+                        Err(syn::Error::new(
+                            span,
+                            format!(
+                                "`adaptive` is the multiplier K of adaptive throttling and must be at least 1, found {k}: below 1 it would reject calls to a healthy dependency; `adaptive = 2.0` is the usual choice"
+                            ),
+                        ))
+                    }
+                }))
+            }
+            "max_trial_wait" => {
+                self.max_trial_wait = errors.ok(args::duration(name, value))
+            }
             _ => unreachable!("`{name}` is in KEYS but has no reader"),
         }
     }
 
     fn validate(&self, written: &args::Written, errors: &mut Errors) {
         if !written.contains("failure_rate") {
-            if let Some((_, key)) = &self.window {
-                errors.at(key, "`window` only applies with `failure_rate`: add `failure_rate = 0.5` (for example) or remove `window`");
+            if let Some((_, key)) = self
+                .window
+                .as_ref()
+                .filter(|_| !written.contains("adaptive"))
+            {
+                errors.at(key, "`window` only applies with `failure_rate` or `adaptive`: add `failure_rate = 0.5` or `adaptive = 2.0` (for example), or remove `window`");
             }
             if let Some((_, key)) = &self.minimum_calls {
                 errors.at(key, "`minimum_calls` only applies with `failure_rate`: add `failure_rate = 0.5` (for example) or remove `minimum_calls`");

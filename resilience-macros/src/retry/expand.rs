@@ -4,7 +4,7 @@ use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::parse::{JitterArg, RetryArgs};
+use super::parse::{BudgetArg, JitterArg, RetryArgs};
 use crate::stack::Context;
 
 impl RetryArgs {
@@ -73,12 +73,25 @@ impl RetryArgs {
             Some(name) => quote!(#name),
             None => cx.default_name(),
         };
+        // A named budget is looked up once per call site and kept in a `static`, as a
+        // breaker is.
+        let budget = match &self.budget {
+            None => TokenStream::new(),
+            Some(BudgetArg::None) => quote!(.without_budget()),
+            Some(BudgetArg::Named(budget)) => quote! {
+                .budget({
+                    static __RESILIENCE_BUDGET: ::resilience::__private::BudgetSite =
+                        ::resilience::__private::BudgetSite::new();
+                    ::resilience::__private::site_budget(&__RESILIENCE_BUDGET, #budget)
+                })
+            },
+        };
         let mut retry = quote! {
             {
                 const __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = #policy;
                 static __RESILIENCE_SITE: ::resilience::__private::RetrySite =
                     ::resilience::__private::RetrySite::new(#name);
-                __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE)
+                __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE) #budget
             }
         };
         // Each path is pinned to the declared error type, spanned on the path, so that a
@@ -106,6 +119,43 @@ impl RetryArgs {
                 quote_spanned!(mixed=> ::resilience::__private::sleep_thread(__resilience_delay)),
             )
         };
+        // With a `#[circuit_breaker]` below, its rejection is handed over in a local: it is
+        // not retried blindly (see `Attempts::next_rejected`).
+        let (rejection, next) = if cx.hears_rejections {
+            (
+                quote_spanned! {mixed=>
+                    let mut __resilience_rejected: ::core::option::Option<
+                        ::core::option::Option<::core::time::Duration>,
+                    > = ::core::option::Option::None;
+                },
+                quote_spanned! {mixed=>
+                    match __resilience_rejected.take() {
+                        ::core::option::Option::Some(__resilience_retry_in) => __resilience_state
+                            .next_rejected(
+                                __resilience_result,
+                                __resilience_retry_in,
+                                __resilience_describe,
+                            ),
+                        ::core::option::Option::None => __resilience_state.next_described(
+                            __resilience_result,
+                            __resilience_hint,
+                            __resilience_describe,
+                        ),
+                    }
+                },
+            )
+        } else {
+            (
+                TokenStream::new(),
+                quote_spanned! {mixed=>
+                    __resilience_state.next_described(
+                        __resilience_result,
+                        __resilience_hint,
+                        __resilience_describe,
+                    )
+                },
+            )
+        };
         quote_spanned! {mixed=>
             {
                 let __resilience_retry = #retry;
@@ -113,6 +163,7 @@ impl RetryArgs {
                     __resilience_retry.started(::resilience::__private::Clock::#clock);
                 // Made on the first failure: a call that succeeds at once never builds it.
                 let mut __resilience_attempts = ::core::option::Option::None;
+                #rejection
                 loop {
                     // The attempt's result lives in this block only, not across the sleep:
                     // an async fn's state machine then keeps it out of the future, and the
@@ -133,11 +184,7 @@ impl RetryArgs {
                                 __resilience_started,
                             )
                         });
-                        match __resilience_state.next_described(
-                            __resilience_result,
-                            __resilience_hint,
-                            __resilience_describe,
-                        ) {
+                        match #next {
                             ::resilience::__private::Step::Done(__resilience_result) => {
                                 break __resilience_result;
                             }

@@ -20,6 +20,7 @@ const KEYS: &[&str] = &[
     "on_retry",
     "policy",
     "name",
+    "budget",
 ];
 
 /// The keys that describe the schedule, which a `policy = PATH` already fixes.
@@ -35,6 +36,12 @@ const SCHEDULE_KEYS: &[&str] = &[
 
 pub(crate) const BACKOFFS: &[&str] = &["constant", "linear", "exponential", "fibonacci"];
 pub(crate) const JITTERS: &[&str] = &["none", "full", "equal", "decorrelated"];
+
+/// `budget = "orders"`: a shared, named budget; `budget = none`: no budget.
+pub(crate) enum BudgetArg {
+    Named(LitStr),
+    None,
+}
 
 /// `jitter = full`, or `jitter = 0.1` for ±10%.
 pub(crate) enum JitterArg {
@@ -58,6 +65,8 @@ pub(crate) struct RetryArgs {
     pub(crate) policy: Option<Path>,
     /// The name the call site's statistics, logs and metrics go by.
     pub(crate) name: Option<LitStr>,
+    /// The retry budget; the site's own when unset.
+    pub(crate) budget: Option<BudgetArg>,
 }
 
 impl args::KeyValueArgs for RetryArgs {
@@ -118,6 +127,7 @@ impl args::KeyValueArgs for RetryArgs {
                     }
                 }))
             }
+            "budget" => self.budget = errors.ok(parse_budget(value)),
             _ => unreachable!("`{name}` is in KEYS but has no reader"),
         }
     }
@@ -156,6 +166,37 @@ impl args::KeyValueArgs for RetryArgs {
             }
         }
     }
+}
+
+fn parse_budget(value: &Expr) -> syn::Result<BudgetArg> {
+    if let Ok(lit) = args::string("budget", value) {
+        return if lit.value().trim().is_empty() {
+            Err(syn::Error::new(
+                lit.span(),
+                "`budget` must not be empty: name the budget to share, as in `budget = \"orders\"`, or write `budget = none`",
+            ))
+        } else {
+            Ok(BudgetArg::Named(lit))
+        };
+    }
+    if let Expr::Path(p) = value {
+        if let Some(ident) = p.path.get_ident().filter(|i| *i != "none") {
+            return Err(syn::Error::new(
+                ident.span(),
+                format!(
+                    "`budget` names a budget with a string: write `budget = \"{ident}\"` to share the budget `{ident}`, or `budget = none` for no budget"
+                ),
+            ));
+        }
+    }
+    args::word("budget", value, &["none"])
+        .map(|_| BudgetArg::None)
+        .map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "`budget` takes the name of a shared budget, as in `budget = \"orders\"`, or `none` for no budget (without it, the function has a budget of its own)",
+            )
+        })
 }
 
 fn parse_jitter(value: &Expr) -> syn::Result<JitterArg> {

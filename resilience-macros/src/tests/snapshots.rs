@@ -47,6 +47,33 @@ fn fetch(id: u64) -> Result<Record, FetchError> {
 "#,
     ),
     (
+        "retry_shared_budget",
+        r#"
+#[retry(budget = "orders")]
+fn place(order: &Order) -> Result<Receipt, OrderError> {
+    orders::place(order)
+}
+"#,
+    ),
+    (
+        "retry_without_budget",
+        r#"
+#[retry(max_attempts = 10, budget = none)]
+fn import(batch: &Batch) -> Result<(), ImportError> {
+    store::write(batch)
+}
+"#,
+    ),
+    (
+        "circuit_breaker_adaptive",
+        r#"
+#[circuit_breaker(name = "search", adaptive = 2.0, window = "30s", max_trial_wait = "5s")]
+async fn search(query: &str) -> Result<Hits, SearchError> {
+    index::search(query).await
+}
+"#,
+    ),
+    (
         "retry_linear_proportional_jitter",
         r#"
 #[retry(max_attempts = 4, backoff = linear, initial_delay = "1.5s", jitter = 0.1)]

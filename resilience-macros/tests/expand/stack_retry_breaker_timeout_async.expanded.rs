@@ -26,6 +26,9 @@ async fn charge(req: &Charge) -> Result<Receipt, PayError> {
         let __resilience_started = __resilience_retry
             .started(::resilience::__private::Clock::Tokio);
         let mut __resilience_attempts = ::core::option::Option::None;
+        let mut __resilience_rejected: ::core::option::Option<
+            ::core::option::Option<::core::time::Duration>,
+        > = ::core::option::Option::None;
         loop {
             let __resilience_delay = {
                 let __resilience_result = {
@@ -61,6 +64,11 @@ async fn charge(req: &Charge) -> Result<Receipt, PayError> {
                             __resilience_result
                         }
                         ::core::result::Result::Err(__resilience_error) => {
+                            __resilience_rejected = ::core::option::Option::Some(
+                                ::resilience::__private::Error::retry_in(
+                                    &__resilience_error,
+                                ),
+                            );
                             ::resilience::__private::reject::<
                                 Result<Receipt, PayError>,
                             >(__resilience_error)
@@ -85,13 +93,24 @@ async fn charge(req: &Charge) -> Result<Receipt, PayError> {
                                 __resilience_started,
                             )
                     });
-                match __resilience_state
-                    .next_described(
-                        __resilience_result,
-                        __resilience_hint,
-                        __resilience_describe,
-                    )
-                {
+                match match __resilience_rejected.take() {
+                    ::core::option::Option::Some(__resilience_retry_in) => {
+                        __resilience_state
+                            .next_rejected(
+                                __resilience_result,
+                                __resilience_retry_in,
+                                __resilience_describe,
+                            )
+                    }
+                    ::core::option::Option::None => {
+                        __resilience_state
+                            .next_described(
+                                __resilience_result,
+                                __resilience_hint,
+                                __resilience_describe,
+                            )
+                    }
+                } {
                     ::resilience::__private::Step::Done(__resilience_result) => {
                         break __resilience_result;
                     }

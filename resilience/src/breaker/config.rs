@@ -34,15 +34,20 @@ pub enum BreakerSetting {
     SlowCall,
     /// [`BreakerConfig::with_recovery_backoff`]: factor and cap.
     RecoveryBackoff,
+    /// [`BreakerConfig::with_adaptive`]: the multiplier and its window.
+    Adaptive,
+    /// [`BreakerConfig::with_max_trial_wait`].
+    MaxTrialWait,
 }
 
 impl BreakerSetting {
     /// Every setting, in the order of the attribute's argument table.
     ///
     /// ```
-    /// assert_eq!(resilience::config::BreakerSetting::ALL.len(), 7);
+    /// use resilience::config::BreakerSetting;
+    /// assert!(BreakerSetting::ALL.contains(&BreakerSetting::Adaptive));
     /// ```
-    pub const ALL: [BreakerSetting; 7] = [
+    pub const ALL: [BreakerSetting; 9] = [
         BreakerSetting::FailureThreshold,
         BreakerSetting::RecoveryTimeout,
         BreakerSetting::HalfOpenMaxCalls,
@@ -50,10 +55,12 @@ impl BreakerSetting {
         BreakerSetting::FailureRate,
         BreakerSetting::SlowCall,
         BreakerSetting::RecoveryBackoff,
+        BreakerSetting::Adaptive,
+        BreakerSetting::MaxTrialWait,
     ];
 
-    pub(crate) const fn bit(self) -> u8 {
-        1 << self as u8
+    pub(crate) const fn bit(self) -> u16 {
+        1 << self as u16
     }
 
     /// The attribute argument (and configuration file key) that writes it.
@@ -71,6 +78,8 @@ impl BreakerSetting {
             BreakerSetting::FailureRate => "failure_rate",
             BreakerSetting::SlowCall => "slow_call",
             BreakerSetting::RecoveryBackoff => "recovery_backoff",
+            BreakerSetting::Adaptive => "adaptive",
+            BreakerSetting::MaxTrialWait => "max_trial_wait",
         }
     }
 
@@ -89,6 +98,8 @@ impl BreakerSetting {
             BreakerSetting::FailureRate => "FAILURE_RATE",
             BreakerSetting::SlowCall => "SLOW_CALL",
             BreakerSetting::RecoveryBackoff => "RECOVERY_BACKOFF",
+            BreakerSetting::Adaptive => "ADAPTIVE",
+            BreakerSetting::MaxTrialWait => "MAX_TRIAL_WAIT",
         }
     }
 }
@@ -186,6 +197,61 @@ impl FailureRate {
     }
 }
 
+/// Client-side adaptive throttling, as given to [`BreakerConfig::with_adaptive`]: each call
+/// is rejected with probability `max(0, (requests - k * accepts) / (requests + 1))` over the
+/// window, `requests` being the calls the breaker saw (those it rejected included) and
+/// `accepts` those that succeeded.
+///
+/// ```
+/// use resilience::{BreakerConfig, Window};
+/// let config = BreakerConfig::new().with_adaptive(2.0, Window::Calls(100));
+/// let adaptive = config.adaptive().unwrap();
+/// assert_eq!((adaptive.k(), adaptive.window()), (2.0, Window::Calls(100)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Adaptive {
+    pub(crate) k: f64,
+    pub(crate) window: Window,
+}
+
+impl Adaptive {
+    /// The multiplier `k`: the breaker never rejects while at least `1 / k` of the calls
+    /// succeed, and lets `k` times the accepted calls through under overload.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, Window};
+    /// let config = BreakerConfig::new().with_adaptive(0.5, Window::Calls(10));
+    /// assert_eq!(config.adaptive().unwrap().k(), 1.0); // clamped
+    /// ```
+    pub const fn k(&self) -> f64 {
+        self.k
+    }
+
+    /// The window `requests` and `accepts` are counted over.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, Window};
+    /// let config = BreakerConfig::new().with_adaptive(2.0, Window::Calls(0));
+    /// assert_eq!(config.adaptive().unwrap().window(), Window::Calls(1)); // clamped
+    /// ```
+    pub const fn window(&self) -> Window {
+        self.window
+    }
+
+    /// The probability of rejecting a call, given the `requests` and `accepts` of the window.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, Window};
+    /// let adaptive = BreakerConfig::new().with_adaptive(2.0, Window::Calls(100)).adaptive().unwrap();
+    /// assert_eq!(adaptive.rejection_probability(100, 50), 0.0); // half succeed: no rejection
+    /// assert_eq!(adaptive.rejection_probability(99, 0), 0.99); // none succeed: 1 in 100 goes through
+    /// ```
+    pub fn rejection_probability(&self, requests: u64, accepts: u64) -> f64 {
+        let requests = requests as f64;
+        ((requests - self.k * accepts as f64) / (requests + 1.0)).max(0.0)
+    }
+}
+
 /// How a [`CircuitBreaker`](crate::CircuitBreaker) decides to open, how long it stays open
 /// and how it closes again.
 ///
@@ -215,6 +281,13 @@ impl FailureRate {
 ///   when the share of failures in a sliding [`Window`] reaches a rate. Setting it turns the
 ///   consecutive policy off, unless [`with_failure_threshold`](Self::with_failure_threshold)
 ///   is also called (in either order), in which case whichever trips first opens it.
+/// - **Adaptive throttling** ([`with_adaptive`](Self::with_adaptive)): the breaker never
+///   opens on its account; while closed, it rejects a share of the calls that grows as the
+///   share of successes falls below `1 / k` (see [`Adaptive`]). Setting it turns the
+///   consecutive policy off too, unless a failure threshold is written; with a failure
+///   rate or a failure threshold beside it, those open the breaker as usual and the
+///   throttle works while it is closed. Its rejections are not failures: they never count
+///   toward the other policies.
 ///
 /// # Clamping
 ///
@@ -226,13 +299,14 @@ impl FailureRate {
 ///
 /// The defaults are the `#[circuit_breaker]` attribute's: `failure_threshold` 5 consecutive
 /// failures, `recovery_timeout` 60 s, `half_open_max_calls` 1, `success_threshold` 1, no
-/// failure-rate policy, no slow-call threshold, no recovery backoff.
+/// failure-rate policy, no adaptive throttling, no slow-call threshold, no recovery backoff,
+/// and a trial call may run for the recovery timeout before its slot is taken back.
 #[derive(Debug, Clone, Copy)]
 pub struct BreakerConfig {
     pub(crate) failure_threshold: u32,
     /// The settings written explicitly, one bit per [`BreakerSetting`]: the environment's
     /// global defaults fill in only the others.
-    pub(crate) explicit: u8,
+    pub(crate) explicit: u16,
     pub(crate) recovery_timeout: Duration,
     pub(crate) half_open_max_calls: u32,
     pub(crate) success_threshold: u32,
@@ -240,6 +314,9 @@ pub struct BreakerConfig {
     pub(crate) slow_call: Option<Duration>,
     pub(crate) backoff_factor: f64,
     pub(crate) backoff_max: Duration,
+    pub(crate) adaptive: Option<Adaptive>,
+    /// `None`: the recovery timeout.
+    pub(crate) max_trial_wait: Option<Duration>,
 }
 
 /// Equal when they behave the same: an explicit `with_failure_threshold(5)` equals the
@@ -256,6 +333,8 @@ impl PartialEq for BreakerConfig {
             && self.slow_call == other.slow_call
             && self.backoff_factor == other.backoff_factor
             && (self.backoff_factor == 1.0 || self.backoff_max == other.backoff_max)
+            && self.adaptive == other.adaptive
+            && self.trial_wait() == other.trial_wait()
     }
 }
 
@@ -288,6 +367,8 @@ impl BreakerConfig {
             slow_call: None,
             backoff_factor: 1.0,
             backoff_max: Duration::from_secs(60),
+            adaptive: None,
+            max_trial_wait: None,
         }
     }
 
@@ -426,6 +507,75 @@ impl BreakerConfig {
         self
     }
 
+    /// Client-side adaptive throttling with multiplier `k` over `window` (see [`Adaptive`]
+    /// and the `# Trip policies` section): while the dependency accepts at least `1 / k` of
+    /// the calls nothing is rejected; below that, the breaker rejects calls locally (as
+    /// [`Error::CircuitOpen`](crate::Error::CircuitOpen)) so that about `k` times the accepted
+    /// calls still reach it, and a trickle reaches it while it is down, so that its recovery
+    /// is seen without a fixed recovery timeout. `k` below 1 (or NaN) is taken as 1; `2.0` is
+    /// the usual choice.
+    ///
+    /// ```
+    /// use resilience::{BreakerConfig, Window};
+    /// let config = BreakerConfig::new().with_adaptive(2.0, Window::Calls(100));
+    /// assert!(!config.consecutive_policy(), "throttling replaces the consecutive policy");
+    /// ```
+    pub const fn with_adaptive(mut self, k: f64, window: Window) -> Self {
+        let k = if k.is_nan() || k < 1.0 { 1.0 } else { k };
+        self.adaptive = Some(Adaptive {
+            k,
+            window: window.clamped(),
+        });
+        self.explicit |= BreakerSetting::Adaptive.bit();
+        self
+    }
+
+    /// How long a half-open trial call may run before its slot is taken back: the breaker
+    /// then opens again (the trial counts as a failed recovery) and the call's late outcome
+    /// is ignored. Without it, a trial that never returns would keep the breaker rejecting
+    /// every call. `Duration::ZERO` lets trials run for as long as they take.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let config = resilience::BreakerConfig::new().with_max_trial_wait(Duration::from_secs(5));
+    /// assert_eq!(config.max_trial_wait(), Duration::from_secs(5));
+    /// ```
+    pub const fn with_max_trial_wait(mut self, wait: Duration) -> Self {
+        self.max_trial_wait = Some(wait);
+        self.explicit |= BreakerSetting::MaxTrialWait.bit();
+        self
+    }
+
+    /// See [`with_adaptive`](Self::with_adaptive).
+    ///
+    /// ```
+    /// assert!(resilience::BreakerConfig::new().adaptive().is_none());
+    /// ```
+    pub const fn adaptive(&self) -> Option<Adaptive> {
+        self.adaptive
+    }
+
+    /// See [`with_max_trial_wait`](Self::with_max_trial_wait): the recovery timeout unless
+    /// set.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let config = resilience::BreakerConfig::new().with_recovery_timeout(Duration::from_secs(9));
+    /// assert_eq!(config.max_trial_wait(), Duration::from_secs(9));
+    /// ```
+    pub const fn max_trial_wait(&self) -> Duration {
+        match self.max_trial_wait {
+            Some(wait) => wait,
+            None => self.recovery_timeout,
+        }
+    }
+
+    /// How long a trial may run, `None` when it may run for ever.
+    pub(crate) const fn trial_wait(&self) -> Option<Duration> {
+        let wait = self.max_trial_wait();
+        if wait.is_zero() { None } else { Some(wait) }
+    }
+
     /// See [`with_failure_threshold`](Self::with_failure_threshold).
     ///
     /// ```
@@ -435,8 +585,8 @@ impl BreakerConfig {
         self.failure_threshold
     }
 
-    /// Whether the consecutive-failures policy is on: always, unless a failure-rate policy
-    /// was set without an explicit failure threshold.
+    /// Whether the consecutive-failures policy is on: always, unless a failure-rate policy or
+    /// adaptive throttling was set without an explicit failure threshold.
     ///
     /// ```
     /// use resilience::{BreakerConfig, Window};
@@ -446,7 +596,8 @@ impl BreakerConfig {
     /// assert!(rate_only.with_failure_threshold(8).consecutive_policy());
     /// ```
     pub const fn consecutive_policy(&self) -> bool {
-        self.failure_rate.is_none() || self.is_explicit(BreakerSetting::FailureThreshold)
+        (self.failure_rate.is_none() && self.adaptive.is_none())
+            || self.is_explicit(BreakerSetting::FailureThreshold)
     }
 
     /// Whether `setting` was written explicitly, by its `with_*` builder (or an attribute
@@ -647,7 +798,9 @@ mod tests {
             .with_success_threshold(1)
             .with_failure_rate(0.5, Window::Calls(10), 5)
             .with_slow_call(Duration::from_secs(1))
-            .with_recovery_backoff(2.0, Duration::from_secs(10));
+            .with_recovery_backoff(2.0, Duration::from_secs(10))
+            .with_adaptive(2.0, Window::Calls(10))
+            .with_max_trial_wait(Duration::from_secs(1));
         assert!(BreakerSetting::ALL.iter().all(|&s| all.is_explicit(s)));
         let one = BreakerConfig::new().with_success_threshold(1);
         assert!(one.is_explicit(BreakerSetting::SuccessThreshold));

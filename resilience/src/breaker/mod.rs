@@ -29,7 +29,7 @@ mod config;
 mod sync;
 mod window;
 
-pub use config::{BreakerConfig, BreakerSetting, FailureRate, Window};
+pub use config::{Adaptive, BreakerConfig, BreakerSetting, FailureRate, Window};
 
 use std::{
     fmt,
@@ -159,6 +159,12 @@ pub enum Reason {
     RecoveryTimeoutElapsed,
     /// Half-open to open: a trial call failed.
     TrialFailed,
+    /// Half-open to open: a trial call was still running when its time was up (see
+    /// [`BreakerConfig::with_max_trial_wait`]); its slot was taken back.
+    TrialTimedOut {
+        /// How long the trial was allowed.
+        waited: Duration,
+    },
     /// Half-open to closed: enough trial calls succeeded.
     TrialsSucceeded {
         /// The successful trials counted.
@@ -182,6 +188,9 @@ impl fmt::Display for Reason {
             Reason::FailureRate { rate } => write!(f, "failure rate {:.1}%", rate * 100.0),
             Reason::RecoveryTimeoutElapsed => f.write_str("recovery timeout elapsed"),
             Reason::TrialFailed => f.write_str("trial call failed"),
+            Reason::TrialTimedOut { waited } => {
+                write!(f, "trial call still running after {waited:?}")
+            }
             Reason::TrialsSucceeded { successes: 1 } => f.write_str("1 successful trial call"),
             Reason::TrialsSucceeded { successes } => {
                 write!(f, "{successes} successful trial calls")
@@ -281,12 +290,40 @@ pub struct BreakerStats {
     /// While open: the time left until the next call is let through as a trial.
     pub until_half_open: Option<Duration>,
     /// Trial calls running, those of an earlier half-open period included: they keep their
-    /// slots until they finish, so that trial calls at once never exceed the limit.
+    /// slots until they finish (or their time is up, see
+    /// [`BreakerConfig::with_max_trial_wait`]), so that trial calls at once never exceed the
+    /// limit.
     pub trials_in_flight: u32,
     /// Failed recoveries in a row, which lengthen the open period under a recovery backoff.
     pub failed_recoveries: u32,
     /// The breaker's generation: the number of transitions since it was created.
     pub generation: u64,
+    /// The adaptive throttle's counts, with [`BreakerConfig::with_adaptive`].
+    pub adaptive: Option<AdaptiveStats>,
+}
+
+/// The counts of a breaker's adaptive throttle over its window, in [`BreakerStats`].
+///
+/// ```
+/// use resilience::{BreakerConfig, CircuitBreaker, Window};
+///
+/// let breaker = CircuitBreaker::new("db", BreakerConfig::new().with_adaptive(2.0, Window::Calls(100)));
+/// for _ in 0..9 {
+///     let _ = breaker.call(|| Err::<(), _>(resilience::Error::timeout("db", Default::default())));
+/// }
+/// let adaptive = breaker.stats().adaptive.unwrap();
+/// assert_eq!((adaptive.requests, adaptive.accepts), (9, 0));
+/// assert_eq!(adaptive.rejection_probability, 0.9);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct AdaptiveStats {
+    /// Calls the breaker saw in the window, those it rejected included.
+    pub requests: u64,
+    /// Calls that succeeded in the window.
+    pub accepts: u64,
+    /// The probability that the next call is rejected.
+    pub rejection_probability: f64,
 }
 
 /// Counters, striped over cache lines by thread: a thread increments its own stripe, so
@@ -363,10 +400,20 @@ impl Counters {
 struct Inner {
     config: BreakerConfig,
     window: Option<RateWindow>,
-    trials_in_flight: u32,
+    /// The adaptive throttle's window: requests, and those not accepted as "failures".
+    throttle: Option<RateWindow>,
+    /// Trial calls running, of this half-open period or an earlier one.
+    trials: Vec<Trial>,
     trial_successes: u32,
     failed_recoveries: u32,
     since: Instant,
+}
+
+/// A trial call running: its permit's word and start, which identify it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Trial {
+    word: u64,
+    started: u64,
 }
 
 /// The outcome of one call.
@@ -379,8 +426,12 @@ enum Outcome {
 
 /// `flags`: a call must be timed (slow-call threshold or time window).
 const NEEDS_CLOCK: u32 = 1;
-/// `flags`: a failure-rate policy is on; outcomes go to the window, behind the mutex.
+/// `flags`: a failure-rate policy or a throttle is on; outcomes go to the windows, behind the
+/// mutex.
 const RATE: u32 = 2;
+/// `flags`: the throttle rejects some calls now; closed-state acquisitions go to the mutex.
+/// Set and cleared with the mutex held; kept by [`CircuitBreaker::reconfigure`].
+const THROTTLING: u32 = 4;
 /// `Permit::start`: the call is not timed.
 const UNTIMED: u64 = u64::MAX;
 /// `slow_nanos`: no slow-call threshold.
@@ -430,7 +481,7 @@ pub struct CircuitBreaker {
     consecutive: AtomicU32,
     /// The consecutive-failures threshold, `0` when that policy is off.
     threshold: AtomicU32,
-    /// `NEEDS_CLOCK | RATE`.
+    /// `NEEDS_CLOCK | RATE | THROTTLING`.
     flags: AtomicU32,
     slow_nanos: AtomicU64,
     /// End of the open period, in nanoseconds since `base`. Written before the state word.
@@ -489,7 +540,8 @@ impl CircuitBreaker {
             inner: Mutex::new(Inner {
                 config,
                 window: None,
-                trials_in_flight: 0,
+                throttle: None,
+                trials: Vec::new(),
                 trial_successes: 0,
                 failed_recoveries: 0,
                 since: base,
@@ -559,19 +611,29 @@ impl CircuitBreaker {
         if old_window != new_window || inner.window.is_none() {
             inner.window = new_window.map(RateWindow::new);
         }
+        let old_throttle = inner.config.adaptive.map(|a| a.window);
+        let new_throttle = config.adaptive.map(|a| a.window);
+        if old_throttle != new_throttle || inner.throttle.is_none() {
+            inner.throttle = new_throttle.map(RateWindow::new);
+        }
         inner.config = config;
         let threshold = if config.consecutive_policy() {
             config.failure_threshold.max(1)
         } else {
             0
         };
-        let timed = config.slow_call.is_some() || matches!(new_window, Some(Window::Time(_)));
-        let flags =
-            if timed { NEEDS_CLOCK } else { 0 } | if new_window.is_some() { RATE } else { 0 };
+        let timed = config.slow_call.is_some()
+            || matches!(new_window, Some(Window::Time(_)))
+            || matches!(new_throttle, Some(Window::Time(_)));
+        let windowed = new_window.is_some() || new_throttle.is_some();
+        let flags = if timed { NEEDS_CLOCK } else { 0 } | if windowed { RATE } else { 0 };
         self.threshold.store(threshold, Relaxed);
         self.slow_nanos
             .store(config.slow_call.map_or(NO_SLOW, nanos), Relaxed);
         self.flags.store(flags, Relaxed);
+        // The throttle's flag follows its window, which may have changed.
+        let now = self.now_nanos();
+        self.update_throttle(&inner, now);
     }
 
     /// Back to [`State::Closed`] with every count at zero, from any state, the operator
@@ -590,6 +652,8 @@ impl CircuitBreaker {
             let mut inner = lock(&self.inner);
             self.counters.clear();
             inner.failed_recoveries = 0;
+            // Trials still running lose their slots: their late outcomes are ignored.
+            inner.trials.clear();
             self.transition(&mut inner, State::Closed, Reason::Reset)
         };
         self.emit(change);
@@ -688,9 +752,20 @@ impl CircuitBreaker {
                 .and_then(|(policy, window)| window.rate(&policy, now)),
             until_half_open: (state == State::Open)
                 .then(|| Duration::from_nanos(self.open_until.load(Relaxed).saturating_sub(now))),
-            trials_in_flight: inner.trials_in_flight,
+            trials_in_flight: u32::try_from(inner.trials.len()).unwrap_or(u32::MAX),
             failed_recoveries: inner.failed_recoveries,
             generation: word >> TAG_BITS,
+            adaptive: inner.config.adaptive.zip(inner.throttle.as_ref()).map(
+                |(adaptive, window)| {
+                    let (requests, rejected) = window.totals(now);
+                    let accepts = requests - rejected;
+                    AdaptiveStats {
+                        requests,
+                        accepts,
+                        rejection_probability: adaptive.rejection_probability(requests, accepts),
+                    }
+                },
+            ),
         }
     }
 
@@ -722,7 +797,10 @@ impl CircuitBreaker {
     pub fn try_acquire(&self) -> Result<Permit<'_>, Error> {
         let word = self.word.load(Acquire);
         if word & TAG_MASK == CLOSED {
-            return Ok(self.grant(word));
+            let flags = self.flags.load(Relaxed);
+            if flags & THROTTLING == 0 {
+                return Ok(self.grant(word, flags));
+            }
         }
         self.try_acquire_slow(word)
     }
@@ -731,7 +809,21 @@ impl CircuitBreaker {
     fn try_acquire_slow(&self, mut word: u64) -> Result<Permit<'_>, Error> {
         loop {
             match word & TAG_MASK {
-                CLOSED | DISABLED => return Ok(self.grant(word)),
+                CLOSED => {
+                    let flags = self.flags.load(Relaxed);
+                    if flags & THROTTLING == 0 {
+                        return Ok(self.grant(word, flags));
+                    }
+                    match self.throttle(word) {
+                        Some(Ok(())) => return Ok(self.grant(word, flags)),
+                        Some(Err(error)) => return Err(error),
+                        None => {
+                            word = self.word.load(Acquire);
+                            continue;
+                        }
+                    }
+                }
+                DISABLED => return Ok(self.grant(word, self.flags.load(Relaxed))),
                 FORCED_OPEN => return Err(self.reject(None)),
                 OPEN => {
                     let until = self.open_until.load(Relaxed);
@@ -743,38 +835,155 @@ impl CircuitBreaker {
                 _ => {}
             }
             // Open past its period, or half-open: decided behind the lock.
-            let (result, change) = {
+            let (result, changes) = {
                 let mut inner = lock(&self.inner);
                 let current = self.word.load(Relaxed);
                 if current != word {
                     word = current;
                     continue;
                 }
-                let change = if State::of_word(word) == State::Open {
-                    self.transition(&mut inner, State::HalfOpen, Reason::RecoveryTimeoutElapsed)
-                } else {
-                    None
-                };
-                // Trials of an earlier half-open period that are still running hold their
-                // slots: trial calls at once never exceed the limit.
-                if inner.trials_in_flight < inner.config.half_open_max_calls {
-                    inner.trials_in_flight += 1;
-                    (Some(self.word.load(Relaxed)), change)
-                } else {
-                    (None, change)
+                let now = self.now_nanos();
+                let mut changes = [None, None];
+                // Trials whose time is up give their slots back; if one of this half-open
+                // period's did, the breaker opens again.
+                if inner.trials.len() >= inner.config.half_open_max_calls as usize {
+                    changes[0] = self.expire_trials(&mut inner, now);
                 }
+                let result = if State::of_word(self.word.load(Relaxed)) == State::Open {
+                    let until = self.open_until.load(Relaxed);
+                    if changes[0].is_some() || now < until {
+                        // Opened again just now: the next trial waits for the new period.
+                        Err(Some(Duration::from_nanos(until.saturating_sub(now))))
+                    } else {
+                        changes[1] = self.transition(
+                            &mut inner,
+                            State::HalfOpen,
+                            Reason::RecoveryTimeoutElapsed,
+                        );
+                        self.admit_trial(&mut inner, now)
+                    }
+                } else {
+                    self.admit_trial(&mut inner, now)
+                };
+                (result, changes)
             };
-            self.emit(change);
+            for change in changes {
+                self.emit(change);
+            }
             return match result {
-                Some(word) => Ok(self.grant(word)),
-                None => Err(self.reject(None)),
+                Ok(trial) => Ok(Permit {
+                    breaker: self,
+                    word: trial.word,
+                    start: trial.started,
+                }),
+                Err(retry_in) => Err(self.reject(retry_in)),
             };
         }
     }
 
+    /// A trial slot while half-open, if one is free; else the time until the first running
+    /// trial's time is up (when a slot frees at the latest), if trials are timed. Trials of
+    /// an earlier half-open period that are still running hold their slots: trial calls at
+    /// once never exceed the limit.
+    fn admit_trial(&self, inner: &mut Inner, now: u64) -> Result<Trial, Option<Duration>> {
+        if inner.trials.len() >= inner.config.half_open_max_calls as usize {
+            let wait = inner.config.trial_wait().map(nanos);
+            let retry_in = wait.and_then(|wait| {
+                let first_end = inner
+                    .trials
+                    .iter()
+                    .map(|t| t.started.saturating_add(wait))
+                    .min()?;
+                Some(Duration::from_nanos(first_end.saturating_sub(now)))
+            });
+            return Err(retry_in);
+        }
+        // The start identifies the trial: it is made unique among those running.
+        let mut started = now;
+        while inner.trials.iter().any(|t| t.started == started) {
+            started += 1;
+        }
+        let trial = Trial {
+            word: self.word.load(Relaxed),
+            started,
+        };
+        inner.trials.push(trial);
+        Ok(trial)
+    }
+
+    /// Takes back the slots of trials that ran past their time; their late outcomes are
+    /// ignored. Opens the breaker again if one of them was this half-open period's.
+    fn expire_trials(&self, inner: &mut Inner, now: u64) -> Option<StateChange> {
+        let wait = inner.config.trial_wait()?;
+        let limit = nanos(wait);
+        let word = self.word.load(Relaxed);
+        let before = inner.trials.len();
+        let mut current_expired = false;
+        inner.trials.retain(|trial| {
+            let expired = now.saturating_sub(trial.started) >= limit;
+            current_expired |= expired && trial.word == word;
+            !expired
+        });
+        if inner.trials.len() == before
+            || !current_expired
+            || State::of_word(word) != State::HalfOpen
+        {
+            return None;
+        }
+        inner.failed_recoveries = inner.failed_recoveries.saturating_add(1);
+        self.transition(inner, State::Open, Reason::TrialTimedOut { waited: wait })
+    }
+
+    /// The adaptive throttle's decision for a closed-state call: `Some(Ok)` to let it
+    /// through, `Some(Err)` to reject it, `None` if the breaker moved on meanwhile.
+    fn throttle(&self, word: u64) -> Option<Result<(), Error>> {
+        let now = self.now_nanos();
+        let rejected = {
+            let mut inner = lock(&self.inner);
+            if self.word.load(Relaxed) != word {
+                return None;
+            }
+            let probability = self.rejection_probability(&inner, now);
+            let rejected = probability > 0.0 && rand::random::<f64>() < probability;
+            if rejected {
+                // A request that was not accepted.
+                if let Some(window) = &mut inner.throttle {
+                    window.record(true, now);
+                }
+            }
+            self.update_throttle(&inner, now);
+            rejected
+        };
+        Some(if rejected {
+            Err(self.reject(None))
+        } else {
+            Ok(())
+        })
+    }
+
+    /// The throttle's rejection probability now; 0 without a throttle.
+    fn rejection_probability(&self, inner: &Inner, now: u64) -> f64 {
+        match (&inner.config.adaptive, &inner.throttle) {
+            (Some(adaptive), Some(window)) => {
+                let (requests, rejected) = window.totals(now);
+                adaptive.rejection_probability(requests, requests - rejected)
+            }
+            _ => 0.0,
+        }
+    }
+
+    /// Sets or clears [`THROTTLING`] after the throttle's window changed. With the mutex held.
+    fn update_throttle(&self, inner: &Inner, now: u64) {
+        if self.rejection_probability(inner, now) > 0.0 {
+            self.flags.fetch_or(THROTTLING, Relaxed);
+        } else if self.flags.load(Relaxed) & THROTTLING != 0 {
+            self.flags.fetch_and(!THROTTLING, Relaxed);
+        }
+    }
+
     #[inline]
-    fn grant(&self, word: u64) -> Permit<'_> {
-        let start = if self.flags.load(Relaxed) & NEEDS_CLOCK != 0 {
+    fn grant(&self, word: u64, flags: u32) -> Permit<'_> {
+        let start = if flags & NEEDS_CLOCK != 0 {
             self.now_nanos()
         } else {
             UNTIMED
@@ -790,6 +999,7 @@ impl CircuitBreaker {
     fn reject(&self, retry_in: Option<Duration>) -> Error {
         self.counters.mine().rejections.fetch_add(1, Relaxed);
         crate::observe::rejected(&self.name, retry_in);
+        crate::rejection::note(retry_in);
         Error::CircuitOpen {
             name: Arc::clone(&self.name),
             retry_in,
@@ -874,6 +1084,11 @@ impl CircuitBreaker {
                 if let Some(window) = &mut inner.window {
                     window.clear();
                 }
+                // A closed breaker starts afresh: so does its throttle.
+                if let Some(window) = &mut inner.throttle {
+                    window.clear();
+                }
+                self.flags.fetch_and(!THROTTLING, Relaxed);
             }
             _ => {}
         }
@@ -943,7 +1158,7 @@ impl CircuitBreaker {
         counter.fetch_add(1, Relaxed);
         match word & TAG_MASK {
             CLOSED => self.finish_closed(word, outcome, now),
-            HALF_OPEN => self.finish_trial(word, outcome),
+            HALF_OPEN => self.finish_trial(word, start, outcome),
             _ => {}
         }
     }
@@ -990,6 +1205,10 @@ impl CircuitBreaker {
             if let Some(window) = &mut inner.window {
                 window.record(failure, now);
             }
+            if let Some(throttle) = &mut inner.throttle {
+                throttle.record(failure, now);
+                self.update_throttle(&inner, now);
+            }
             let count = self.consecutive.load(Relaxed);
             let reason = if failure
                 && inner.config.consecutive_policy()
@@ -1010,10 +1229,14 @@ impl CircuitBreaker {
         self.emit(change);
     }
 
-    fn finish_trial(&self, word: u64, outcome: Outcome) {
+    fn finish_trial(&self, word: u64, started: u64, outcome: Outcome) {
         let change = {
             let mut inner = lock(&self.inner);
-            inner.trials_in_flight = inner.trials_in_flight.saturating_sub(1);
+            let trial = Trial { word, started };
+            let Some(index) = inner.trials.iter().position(|t| *t == trial) else {
+                return; // its time was up, or the breaker was reset: its slot is gone
+            };
+            inner.trials.swap_remove(index);
             if self.word.load(Relaxed) != word {
                 return; // a trial of an earlier half-open period: it no longer decides
             }

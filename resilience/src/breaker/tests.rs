@@ -148,7 +148,8 @@ async fn half_open_limits_trials_and_needs_enough_successes() {
     assert_eq!(b.state(), State::HalfOpen);
     assert_eq!(b.stats().trials_in_flight, 2);
     let err = b.try_acquire().unwrap_err();
-    assert_eq!(err, Error::circuit_open("t", None));
+    // A slot frees at the latest when the first trial's time is up: the recovery timeout.
+    assert_eq!(err, Error::circuit_open("t", Some(SECOND)));
     p1.success();
     p2.success();
     assert_eq!(b.state(), State::HalfOpen, "2 of 3 successes");
@@ -438,7 +439,8 @@ async fn a_trial_of_an_earlier_half_open_period_keeps_its_slot() {
         BreakerConfig::new()
             .with_failure_threshold(1)
             .with_recovery_timeout(SECOND)
-            .with_half_open_max_calls(2),
+            .with_half_open_max_calls(2)
+            .with_max_trial_wait(10 * SECOND),
     );
     let _ = b.call(fail);
     advance(SECOND).await;
@@ -459,4 +461,102 @@ async fn a_trial_of_an_earlier_half_open_period_keeps_its_slot() {
     third.release();
     assert_eq!(b.state(), State::Closed);
     assert_eq!(b.stats().trials_in_flight, 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hung_trial_gives_its_slot_back_when_its_time_is_up() {
+    let b = CircuitBreaker::new(
+        "t",
+        BreakerConfig::new()
+            .with_failure_threshold(1)
+            .with_recovery_timeout(SECOND)
+            .with_max_trial_wait(3 * SECOND),
+    );
+    let seen = recorder(&b);
+    let _ = b.call(fail);
+    advance(SECOND).await;
+    let hung = b.try_acquire().unwrap();
+    assert!(hung.is_trial());
+    advance(2 * SECOND).await;
+    assert_eq!(
+        b.try_acquire().unwrap_err(),
+        Error::circuit_open("t", Some(SECOND)),
+        "the slot frees in 1 s"
+    );
+    advance(SECOND).await;
+    // Its time is up: the breaker opens again, and this call waits for the new period.
+    assert_eq!(
+        b.try_acquire().unwrap_err(),
+        Error::circuit_open("t", Some(SECOND))
+    );
+    assert_eq!(b.state(), State::Open);
+    assert_eq!(b.stats().trials_in_flight, 0);
+    assert_eq!(b.stats().failed_recoveries, 1);
+    advance(SECOND).await;
+    let trial = b.try_acquire().unwrap();
+    // The hung call's late outcome is ignored: it decides nothing, and frees no slot.
+    hung.failure();
+    assert_eq!(b.state(), State::HalfOpen);
+    assert_eq!(b.stats().trials_in_flight, 1);
+    trial.success();
+    assert_eq!(b.state(), State::Closed);
+    let reasons: Vec<_> = seen.lock().unwrap().iter().map(|c| c.2).collect();
+    assert_eq!(
+        reasons,
+        [
+            Reason::ConsecutiveFailures { count: 1 },
+            Reason::RecoveryTimeoutElapsed,
+            Reason::TrialTimedOut { waited: 3 * SECOND },
+            Reason::RecoveryTimeoutElapsed,
+            Reason::TrialsSucceeded { successes: 1 },
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn trials_wait_the_recovery_timeout_by_default_and_forever_when_told() {
+    let config = BreakerConfig::new()
+        .with_failure_threshold(1)
+        .with_recovery_timeout(SECOND);
+    assert_eq!(config.max_trial_wait(), SECOND);
+    let forever = CircuitBreaker::new("t", config.with_max_trial_wait(Duration::ZERO));
+    let _ = forever.call(fail);
+    advance(SECOND).await;
+    let _hung = forever.try_acquire().unwrap();
+    advance(1000 * SECOND).await;
+    assert_eq!(
+        forever.try_acquire().unwrap_err(),
+        Error::circuit_open("t", None),
+        "no time limit: no hint"
+    );
+    assert_eq!(forever.state(), State::HalfOpen);
+}
+
+#[tokio::test(start_paused = true)]
+async fn reset_takes_back_the_slot_of_a_hung_trial() {
+    let b = CircuitBreaker::new(
+        "t",
+        BreakerConfig::new()
+            .with_failure_threshold(1)
+            .with_recovery_timeout(SECOND)
+            .with_max_trial_wait(Duration::ZERO),
+    );
+    let _ = b.call(fail);
+    advance(SECOND).await;
+    let hung = b.try_acquire().unwrap();
+    b.reset();
+    assert_eq!(b.stats().trials_in_flight, 0);
+    let _ = b.call(fail);
+    advance(SECOND).await;
+    let trial = b
+        .try_acquire()
+        .expect("the hung trial's slot was taken back");
+    hung.success();
+    assert_eq!(
+        b.state(),
+        State::HalfOpen,
+        "the late outcome decides nothing"
+    );
+    trial.success();
+    assert_eq!(b.state(), State::Closed);
 }

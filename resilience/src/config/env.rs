@@ -4,15 +4,20 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     ffi::OsString,
-    sync::{Arc, Mutex, PoisonError, RwLock},
+    sync::{
+        Arc, Mutex, PoisonError, RwLock,
+        atomic::{AtomicU64, Ordering::Relaxed},
+    },
     time::Duration,
 };
 
 use super::{ConfigError, check_count, check_factor, check_rate, parse_duration};
-use crate::{BreakerConfig, Window, config::BreakerSetting};
+use crate::{BreakerConfig, BudgetConfig, Window, config::BreakerSetting};
 
 /// The prefix of the global variables; the per-breaker ones add `_<NAME>__`.
 pub(super) const BREAKER_PREFIX: &str = "RESILIENCE_BREAKER_";
+/// The prefix of the retry budgets' global variables; the per-budget ones add `_<NAME>__`.
+pub(super) const BUDGET_PREFIX: &str = "RESILIENCE_BUDGET_";
 
 /// The window of a failure rate set without one: the attribute's default.
 const DEFAULT_WINDOW: Window = Window::Calls(100);
@@ -166,6 +171,66 @@ const SUFFIXES: [&str; 10] = [
     "MAX_RECOVERY_TIMEOUT",
 ];
 
+/// The retry-budget settings one source gives, each checked.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct BudgetFields {
+    pub(crate) ratio: Option<f64>,
+    pub(crate) min_retries_per_second: Option<u32>,
+    pub(crate) window: Option<Duration>,
+}
+
+/// The `<SETTING>`s of a retry budget's variables.
+const BUDGET_SUFFIXES: [&str; 3] = ["RATIO", "MIN_RETRIES_PER_SECOND", "WINDOW"];
+
+impl BudgetFields {
+    /// Writes these settings into `config`.
+    pub(crate) fn apply(&self, mut config: BudgetConfig) -> BudgetConfig {
+        if let Some(ratio) = self.ratio {
+            config = config.with_ratio(ratio);
+        }
+        if let Some(n) = self.min_retries_per_second {
+            config = config.with_min_retries_per_second(n);
+        }
+        if let Some(window) = self.window {
+            config = config.with_window(window);
+        }
+        config
+    }
+
+    /// Parses the value of the variable whose `<SETTING>` is `suffix` into its field.
+    fn set(&mut self, suffix: &str, value: &str) -> Result<(), String> {
+        match suffix {
+            "RATIO" => self.ratio = Some(super::check_budget_ratio(number(value)?)?),
+            "MIN_RETRIES_PER_SECOND" => {
+                self.min_retries_per_second = Some(value.parse().map_err(|_| {
+                    format!(
+                        "expected an integer >= 0 (at most {}), found \"{value}\"",
+                        u32::MAX
+                    )
+                })?)
+            }
+            "WINDOW" => {
+                self.window = Some(super::check_positive(
+                    parse_duration(value).map_err(|e| e.to_string())?,
+                )?)
+            }
+            _ => {
+                return Err(format!(
+                    "unknown setting `{suffix}`; the settings of a retry budget are {}",
+                    BUDGET_SUFFIXES.join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn number(value: &str) -> Result<f64, String> {
+    value
+        .parse::<f64>()
+        .map_err(|_| format!("expected a number, found \"{value}\""))
+}
+
 /// A breaker name as it appears in variable names: upper case, each run of characters other
 /// than ASCII letters and digits as one `_`, none at either end.
 pub(super) fn mangle(name: &str) -> String {
@@ -192,6 +257,11 @@ pub(crate) struct EnvConfig {
     /// By mangled breaker name.
     per_breaker: BTreeMap<String, Fields>,
     pub(crate) errors: Vec<ConfigError>,
+    budget_global: BudgetFields,
+    /// By mangled budget name.
+    per_budget: BTreeMap<String, BudgetFields>,
+    /// The `RESILIENCE_BUDGET_*` variables that could not be used.
+    pub(crate) budget_errors: Vec<ConfigError>,
 }
 
 impl EnvConfig {
@@ -203,6 +273,10 @@ impl EnvConfig {
         let vars: BTreeMap<_, _> = vars.into_iter().collect();
         for (key, value) in &vars {
             let Some(key) = key.to_str() else { continue };
+            if let Some(rest) = key.strip_prefix(BUDGET_PREFIX) {
+                env.read_budget_variable(key, rest, value);
+                continue;
+            }
             let Some(rest) = key.strip_prefix(BREAKER_PREFIX) else {
                 continue;
             };
@@ -271,6 +345,49 @@ impl EnvConfig {
         env
     }
 
+    /// Reads one `RESILIENCE_BUDGET_*` variable, `rest` being its name after the prefix.
+    fn read_budget_variable(&mut self, key: &str, rest: &str, value: &std::ffi::OsStr) {
+        let result = match value.to_str() {
+            None => Err("the value is not valid UTF-8".to_owned()),
+            Some(value) => match rest.strip_prefix('_') {
+                None => self.budget_global.set(rest, value),
+                Some(rest) => match rest.rsplit_once("__") {
+                    Some((name, suffix)) if !name.is_empty() => self
+                        .per_budget
+                        .entry(name.to_owned())
+                        .or_default()
+                        .set(suffix, value),
+                    _ => Err(format!(
+                        "a per-budget variable is named {BUDGET_PREFIX}_<NAME>__<SETTING>, \
+                         as in {BUDGET_PREFIX}_ORDERS__RATIO"
+                    )),
+                },
+            },
+        };
+        if let Err(reason) = result {
+            self.budget_errors.push(ConfigError {
+                variable: key.to_owned(),
+                value: value.to_string_lossy().into_owned(),
+                reason,
+            });
+        }
+    }
+
+    /// The configuration of the retry budget `name`, configured at run time with
+    /// `configured` (if it was): its own variables win over the run-time configuration,
+    /// which wins over the global variables, which win over the built-in defaults.
+    pub(crate) fn resolve_budget(
+        &self,
+        name: &str,
+        configured: Option<BudgetConfig>,
+    ) -> BudgetConfig {
+        let config = configured.unwrap_or_else(|| self.budget_global.apply(BudgetConfig::new()));
+        match self.per_budget.get(&mangle(name)) {
+            Some(own) => own.apply(config),
+            None => config,
+        }
+    }
+
     /// The configuration of the breaker `name` whose own configuration (its attribute's, or
     /// its run-time one) is `base`.
     pub(crate) fn resolve(&self, name: &str, base: BreakerConfig) -> BreakerConfig {
@@ -303,17 +420,27 @@ pub(crate) fn current() -> Arc<EnvConfig> {
     }
 }
 
+/// Bumped each time the environment is read again, so that what was resolved against the
+/// old one is resolved again.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// The number of times the environment was read again; see [`GENERATION`].
+pub(crate) fn generation() -> u64 {
+    GENERATION.load(Relaxed)
+}
+
 /// Reads the environment again and makes it current.
 pub(crate) fn reload() -> Arc<EnvConfig> {
     let env = read();
     *ENV.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&env));
+    GENERATION.fetch_add(1, Relaxed);
     env
 }
 
 fn read() -> Arc<EnvConfig> {
     let env = EnvConfig::from_vars(std::env::vars_os());
     let mut reported = REPORTED.lock().unwrap_or_else(PoisonError::into_inner);
-    for error in &env.errors {
+    for error in env.errors.iter().chain(&env.budget_errors) {
         if reported.insert((error.variable.clone(), error.value.clone())) {
             eprintln!("warning: {error}");
         }

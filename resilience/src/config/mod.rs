@@ -63,6 +63,33 @@
 //! [`breakers::config_errors`](crate::breakers::config_errors), and the next source in the
 //! order above applies.
 //!
+//! # Retry budgets
+//!
+//! A retry budget's settings (see [`BudgetConfig`](crate::BudgetConfig)) come from four
+//! places; the first that sets a setting wins:
+//!
+//! 1. **Per-budget environment**: `RESILIENCE_BUDGET__<NAME>__<SETTING>`, `<NAME>` written
+//!    as for breakers. A `#[retry]` site's own budget goes by the site's name.
+//! 2. **Run-time configuration**: [`budgets::configure`](crate::budgets::configure), or a
+//!    file's `[budgets.<name>]` applied with [`Config::apply`], as a whole.
+//! 3. **Global environment default**: `RESILIENCE_BUDGET_<SETTING>`, for every budget not
+//!    configured at run time, the sites' own budgets included.
+//! 4. **Built-in default**: [`BudgetConfig::new`](crate::BudgetConfig::new).
+//!
+//! | `<SETTING>` | value | |
+//! |---|---|---|
+//! | `RATIO` | number in [0, 1000] | retries per call made |
+//! | `MIN_RETRIES_PER_SECOND` | integer >= 0 | the floor |
+//! | `WINDOW` | duration > 0 | how far back calls and retries count |
+//!
+//! ```text
+//! RESILIENCE_BUDGET_RATIO=0.1                  # every budget: retries add at most 10%
+//! RESILIENCE_BUDGET__ORDERS__WINDOW=30s        # `#[retry(budget = "orders")]`
+//! ```
+//!
+//! Variables that cannot be used are reported as the breakers' are, and kept in
+//! [`budgets::config_errors`](crate::budgets::config_errors).
+//!
 //! # Configuration files
 //!
 //! With the `serde` feature, [`Config`], [`BreakerConfig`] and
@@ -83,6 +110,11 @@
 //! recovery_backoff = 2.0
 //! max_recovery_timeout = "10m"
 //!
+//! [budgets.orders]
+//! ratio = 0.1
+//! min_retries_per_second = 5
+//! window = "30s"
+//!
 //! [retry.database]
 //! max_attempts = 5
 //! backoff = "exponential" # constant, linear, exponential or fibonacci
@@ -101,8 +133,8 @@ mod snapshot;
 use std::{collections::BTreeMap, fmt, time::Duration};
 
 pub use crate::breaker::BreakerSetting;
-use crate::{BreakerConfig, RetryPolicy};
-pub(crate) use env::{current as current_env, reload as reload_env};
+use crate::{BreakerConfig, BudgetConfig, RetryPolicy};
+pub(crate) use env::{current as current_env, generation as env_generation, reload as reload_env};
 pub use snapshot::{BreakerSnapshot, Snapshot};
 pub(crate) mod snapshot_support {
     pub(crate) use super::snapshot::{round_up_to_millis, truncate_to_millis};
@@ -132,12 +164,16 @@ pub struct Config {
     /// Retry policies by a name of your choice, for your code to look up with
     /// [`retry_policy`](Self::retry_policy).
     pub retry: BTreeMap<String, RetryPolicy>,
+    /// Retry budget configurations by budget name, applied as run-time configuration (see
+    /// [`budgets::configure`](crate::budgets::configure)).
+    pub budgets: BTreeMap<String, BudgetConfig>,
 }
 
 impl Config {
     /// Configures every breaker of [`breakers`](Self::breakers) in the registry, as
     /// [`breakers::configure`](crate::breakers::configure) does: it wins over their
-    /// attribute arguments, and loses to their per-breaker environment variables.
+    /// attribute arguments, and loses to their per-breaker environment variables. Configures
+    /// every retry budget of [`budgets`](Self::budgets) the same way.
     ///
     /// ```
     /// use resilience::{BreakerConfig, config::Config};
@@ -149,6 +185,9 @@ impl Config {
     pub fn apply(&self) {
         for (name, config) in &self.breakers {
             crate::breakers::configure(name, *config);
+        }
+        for (name, config) in &self.budgets {
+            crate::budgets::configure(name, *config);
         }
     }
 
@@ -366,6 +405,26 @@ pub(crate) fn check_rate(rate: f64) -> Result<f64, String> {
         Ok(rate)
     } else {
         Err(format!("{rate} is not a fraction in (0, 1]"))
+    }
+}
+
+/// Checks a retry budget's ratio: a finite number in [0, 1000].
+pub(crate) fn check_budget_ratio(ratio: f64) -> Result<f64, String> {
+    if (0.0..=1000.0).contains(&ratio) {
+        Ok(ratio)
+    } else {
+        Err(format!(
+            "{ratio} is not a number of retries per call in [0, 1000]: 0.2 lets retries add 20%"
+        ))
+    }
+}
+
+/// Checks a duration that must be longer than zero.
+pub(crate) fn check_positive(duration: Duration) -> Result<Duration, String> {
+    if duration.is_zero() {
+        Err("must be longer than zero".into())
+    } else {
+        Ok(duration)
     }
 }
 

@@ -9,10 +9,13 @@ use serde::{
 };
 
 use super::{
-    BreakerSnapshot, Config, Snapshot, check_count, check_factor, check_rate, env::Fields,
-    format_duration, parse_duration,
+    BreakerSnapshot, Config, Snapshot, check_budget_ratio, check_count, check_factor,
+    check_positive, check_rate, env::Fields, format_duration, parse_duration,
 };
-use crate::{Backoff, BreakerConfig, Jitter, RetryPolicy, State, Window, config::BreakerSetting};
+use crate::{
+    Backoff, BreakerConfig, BudgetConfig, Jitter, RetryPolicy, State, Window,
+    config::BreakerSetting,
+};
 
 /// A duration as a string, `"250ms"`.
 #[derive(Clone, Copy)]
@@ -191,6 +194,71 @@ impl<'de> Deserialize<'de> for BreakerConfig {
             return Err(de::Error::custom(why));
         }
         Ok(fields.apply(BreakerConfig::new(), false))
+    }
+}
+
+/// The file form of a [`BudgetConfig`].
+#[derive(Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BudgetRepr {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ratio: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    min_retries_per_second: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    window: Option<Text>,
+}
+
+/// Every setting, by the names of [`BudgetConfig`]'s builders.
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// let config = resilience::BudgetConfig::new();
+/// assert_eq!(
+///     serde_json::to_string(&config).unwrap(),
+///     r#"{"ratio":0.2,"min_retries_per_second":10,"window":"10s"}"#
+/// );
+/// # }
+/// ```
+impl Serialize for BudgetConfig {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        BudgetRepr {
+            ratio: Some(self.ratio()),
+            min_retries_per_second: Some(self.min_retries_per_second()),
+            window: Some(Text(self.window())),
+        }
+        .serialize(s)
+    }
+}
+
+/// Reads `ratio`, `min_retries_per_second` and `window`, each optional (the defaults fill
+/// in the others), checked as the environment checks them.
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// let config: resilience::BudgetConfig = serde_json::from_str(r#"{"ratio": 0.1}"#).unwrap();
+/// assert_eq!((config.ratio(), config.min_retries_per_second()), (0.1, 10));
+/// assert!(serde_json::from_str::<resilience::BudgetConfig>(r#"{"window": "0s"}"#).is_err());
+/// # }
+/// ```
+impl<'de> Deserialize<'de> for BudgetConfig {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let repr = BudgetRepr::deserialize(d)?;
+        let mut config = BudgetConfig::new();
+        if let Some(ratio) = repr.ratio {
+            let ratio =
+                check_budget_ratio(ratio).map_err(|e| de::Error::custom(format!("ratio: {e}")))?;
+            config = config.with_ratio(ratio);
+        }
+        if let Some(n) = repr.min_retries_per_second {
+            config = config.with_min_retries_per_second(n);
+        }
+        if let Some(window) = repr.window {
+            let window =
+                check_positive(window.0).map_err(|e| de::Error::custom(format!("window: {e}")))?;
+            config = config.with_window(window);
+        }
+        Ok(config)
     }
 }
 
@@ -376,9 +444,12 @@ struct ConfigRepr {
     breakers: std::collections::BTreeMap<String, BreakerConfig>,
     #[serde(default)]
     retry: std::collections::BTreeMap<String, RetryPolicy>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    budgets: std::collections::BTreeMap<String, BudgetConfig>,
 }
 
-/// `[breakers.<name>]` and `[retry.<name>]` tables; see the [module](super)'s example.
+/// `[breakers.<name>]`, `[retry.<name>]` and `[budgets.<name>]` tables; see the
+/// [module](super)'s example.
 ///
 /// ```
 /// # #[cfg(feature = "serde")] {
@@ -392,6 +463,7 @@ impl Serialize for Config {
         ConfigRepr {
             breakers: self.breakers.clone(),
             retry: self.retry.clone(),
+            budgets: self.budgets.clone(),
         }
         .serialize(s)
     }
@@ -411,6 +483,7 @@ impl<'de> Deserialize<'de> for Config {
         Ok(Config {
             breakers: repr.breakers,
             retry: repr.retry,
+            budgets: repr.budgets,
         })
     }
 }
