@@ -14,10 +14,12 @@
 //! look (the sum of the stripes, minus what it saw then) are spread evenly over the time that
 //! passed since, into ten slices of a tenth of the window each. The sum of the slices that
 //! are still inside the window is the number of calls made in the window; with the retries
-//! recorded there, it gives the balance. Under load the ledger is looked at often, so the
-//! spreading is exact in all but the slice in progress; after a quiet spell it estimates the
-//! calls of the window from their average rate, which is what a sliding window of
-//! time-stamped deposits would hold for a steady caller.
+//! recorded there, it gives the balance. The ledger also looks every 1,024 deposits of a
+//! thread (the same test of the stripe's previous count that finds its first deposit, so the
+//! hot path pays nothing for it), so the calls of a busy budget are placed in time within a
+//! few milliseconds. Only the calls since the last look are estimated from their average
+//! rate, as a steady caller would make them; a call whose first attempt fails is placed at
+//! its own moment, since its path reads the clock anyway.
 //!
 //! The mutex is held for a few dozen instructions and never across an `.await` or a user
 //! callback.
@@ -184,6 +186,9 @@ impl BudgetConfig {
 /// and the like, without [`Retry::named`](crate::Retry::named) or
 /// [`Retry::budget`](crate::Retry::budget).
 pub(crate) static ANONYMOUS: RetryBudget = RetryBudget::new("anonymous");
+
+/// The ledger looks at the deposits when a thread's stripe count is a multiple of this.
+const LOOK_EVERY: u64 = 1024;
 
 /// The slices a window is cut into; deposits expire one slice at a time.
 const SLICES: usize = 10;
@@ -446,21 +451,39 @@ impl RetryBudget {
     pub(crate) fn deposit(&self) -> u64 {
         let index = stripes::current();
         let before = stripes::add_one(&self.deposits[index].0, index);
-        if before == 0 {
-            self.first_deposit();
+        if before % LOOK_EVERY == 0 {
+            self.look();
         }
         before
     }
 
-    /// The first deposit of a stripe: starts the ledger's clock if nothing did yet, so that
-    /// the calls made before the first retry are spread from the moment they began.
+    /// Counts a call whose first attempt failed: the failure path, which places the deposit
+    /// at this moment in the ledger (the deposits of the hot path are placed in time only
+    /// when the ledger next looks).
+    pub(crate) fn deposit_now(&self) {
+        let index = stripes::current();
+        stripes::add_one(&self.deposits[index].0, index);
+        let now = Instant::now();
+        let total = self.deposits();
+        let mut ledger = self.ledger();
+        let config = self.config_locked(&mut ledger);
+        let now = ledger.clock(now);
+        // The others' deposits since the last look, spread; this one, now.
+        ledger.catch_up(total.saturating_sub(1), now, &config);
+        ledger.catch_up(total, now, &config);
+    }
+
+    /// Brings the ledger up to date: on a stripe's first deposit (which starts the ledger's
+    /// clock if nothing did yet) and every [`LOOK_EVERY`] deposits after it.
     #[cold]
     #[inline(never)]
-    fn first_deposit(&self) {
+    fn look(&self) {
+        let now = Instant::now();
+        let total = self.deposits();
         let mut ledger = self.ledger();
-        if ledger.base.is_none() {
-            ledger.base = Some(Instant::now());
-        }
+        let config = self.config_locked(&mut ledger);
+        let now = ledger.clock(now);
+        ledger.catch_up(total, now, &config);
     }
 
     /// Calls made since the budget was created.

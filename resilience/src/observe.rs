@@ -36,6 +36,8 @@
 //! | `resilience_retry_attempts_total` | counter | `function` | runs of the body, first attempts included |
 //! | `resilience_retry_retries_total` | counter | `function` | retries: attempts after a failure |
 //! | `resilience_retry_delay_seconds` | histogram | `function` | each delay slept before a retry |
+//! | `resilience_retry_budget_exhausted_total` | counter | `function` | calls that ended because the retry budget refused a retry |
+//! | `resilience_retry_circuit_open_total` | counter | `function` | calls that returned a breaker's rejection instead of retrying it |
 //! | `resilience_breaker_state` | gauge | `breaker` | the state a breaker entered: see [`state_gauge`] |
 //! | `resilience_breaker_transitions_total` | counter | `breaker`, `from`, `to` | state changes |
 //! | `resilience_breaker_rejections_total` | counter | `breaker` | calls refused without running |
@@ -89,6 +91,19 @@ pub const RETRY_RETRIES: &str = "resilience_retry_retries_total";
 /// assert!(resilience::observe::RETRY_DELAY.ends_with("_seconds"));
 /// ```
 pub const RETRY_DELAY: &str = "resilience_retry_delay_seconds";
+/// Counter of calls that ended because the retry budget refused a retry, labelled `function`.
+///
+/// ```
+/// assert_eq!(resilience::observe::RETRY_BUDGET_EXHAUSTED, "resilience_retry_budget_exhausted_total");
+/// ```
+pub const RETRY_BUDGET_EXHAUSTED: &str = "resilience_retry_budget_exhausted_total";
+/// Counter of calls that returned a circuit breaker's rejection at once instead of retrying
+/// it, labelled `function`.
+///
+/// ```
+/// assert_eq!(resilience::observe::RETRY_CIRCUIT_OPEN, "resilience_retry_circuit_open_total");
+/// ```
+pub const RETRY_CIRCUIT_OPEN: &str = "resilience_retry_circuit_open_total";
 /// Gauge of a breaker's state, labelled `breaker`; the values are [`state_gauge`]'s.
 ///
 /// ```
@@ -303,6 +318,11 @@ pub(crate) fn give_up<E>(
         let labels = labels(site);
         counter(RETRY_CALLS, &labels.gave_up, 1);
         counter(RETRY_ATTEMPTS, &labels.function, u64::from(attempts));
+        match reason {
+            GiveUp::Budget => counter(RETRY_BUDGET_EXHAUSTED, &labels.function, 1),
+            GiveUp::CircuitOpen => counter(RETRY_CIRCUIT_OPEN, &labels.function, 1),
+            _ => {}
+        }
     }
 }
 

@@ -261,7 +261,7 @@ impl RetrySite {
     #[inline]
     pub(crate) fn first_failure(&'static self) {
         self.first_failures.fetch_add(1, Relaxed);
-        self.budget.deposit();
+        self.budget.deposit_now();
         self.register();
     }
 

@@ -466,16 +466,21 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     /// says whether the attempt succeeded.
     #[inline(always)]
     fn count_call(&self, first_try_ok: bool) {
+        let deposit = |budget: &RetryBudget| {
+            if first_try_ok {
+                budget.deposit();
+            } else {
+                budget.deposit_now();
+            }
+        };
         match (self.site, self.budget) {
             (Some(site), _) if first_try_ok => site.first_try(),
             (Some(site), _) => site.first_failure(),
-            (None, BudgetChoice::Own) => {
-                ANONYMOUS.deposit();
-            }
+            (None, BudgetChoice::Own) => deposit(&ANONYMOUS),
             (None, _) => {}
         }
         if let BudgetChoice::Shared(budget) = self.budget {
-            budget.deposit();
+            deposit(budget);
         }
     }
 

@@ -141,7 +141,10 @@ fn errors_name_the_key_and_the_problem() {
             "failure_threshold: must be an integer >= 1",
         ),
         ("[breakers.a]\nfailure_rate = 1.5", "failure_rate"),
-        ("[breakers.a]\nwindow = 10", "set `failure_rate` too"),
+        (
+            "[breakers.a]\nwindow = 10",
+            "set `failure_rate` or `adaptive` too",
+        ),
         (
             "[breakers.a]\nmax_recovery_timeout = \"1m\"",
             "set `recovery_backoff` too",
@@ -197,4 +200,59 @@ fn snapshots_round_trip_through_json_and_toml() {
     .unwrap_err()
     .to_string();
     assert!(err.contains("unknown variant `ajar`"), "{err}");
+}
+
+#[test]
+fn budgets_and_the_throttle_read_and_write_as_the_attribute_spells_them() {
+    let config: Config = toml::from_str(
+        r#"
+[breakers.search]
+adaptive = 2.0
+window = "30s"
+max_trial_wait = "5s"
+
+[budgets.orders]
+ratio = 0.1
+window = "30s"
+
+[budgets.batch]
+min_retries_per_second = 0
+"#,
+    )
+    .unwrap();
+    let search = config.breakers["search"];
+    assert_eq!(
+        search,
+        BreakerConfig::new()
+            .with_adaptive(2.0, Window::Time(Duration::from_secs(30)))
+            .with_max_trial_wait(Duration::from_secs(5))
+    );
+    assert_eq!(
+        config.budgets["orders"],
+        resilience::BudgetConfig::new()
+            .with_ratio(0.1)
+            .with_window(Duration::from_secs(30))
+    );
+    assert_eq!(config.budgets["batch"].min_retries_per_second(), 0);
+    let again: Config = toml::from_str(&toml::to_string(&config).unwrap()).unwrap();
+    assert_eq!(again, config);
+    config.apply();
+    let orders = resilience::budgets::get("orders").unwrap();
+    assert_eq!(orders.config().ratio(), 0.1);
+
+    for (bad, says) in [
+        (r#"{"adaptive": 0.5}"#, "adaptive"),
+        (r#"{"window": 10}"#, "`window` shapes"),
+    ] {
+        let err = serde_json::from_str::<BreakerConfig>(bad).unwrap_err();
+        assert!(err.to_string().contains(says), "{bad}: {err}");
+    }
+    for (bad, says) in [
+        (r#"{"ratio": -1}"#, "ratio"),
+        (r#"{"window": "0s"}"#, "window"),
+        (r#"{"rate": 1}"#, "unknown field `rate`"),
+    ] {
+        let err = serde_json::from_str::<resilience::BudgetConfig>(bad).unwrap_err();
+        assert!(err.to_string().contains(says), "{bad}: {err}");
+    }
 }

@@ -252,6 +252,46 @@ fn timeouts_are_counted_by_name() {
     );
 }
 
+#[retry(
+    name = "metrics.budget",
+    max_attempts = 3,
+    initial_delay = "1ms",
+    budget = "metrics.empty"
+)]
+fn over_budget() -> Result<(), Busy> {
+    Err(Busy)
+}
+
+#[retry(name = "metrics.rejected", max_attempts = 3, initial_delay = "1ms")]
+#[resilience::circuit_breaker(name = "metrics.rejected", failure_threshold = 1)]
+fn rejected() -> Result<(), resilience::Error> {
+    Err(resilience::Error::timeout("x", Duration::ZERO))
+}
+
+#[test]
+fn calls_ended_by_the_budget_or_a_rejection_are_counted() {
+    resilience::budgets::configure(
+        "metrics.empty",
+        resilience::BudgetConfig::new()
+            .with_ratio(0.0)
+            .with_min_retries_per_second(0),
+    );
+    let catch = Catch::default();
+    metrics::with_local_recorder(&catch, || {
+        let _ = over_budget();
+        let _ = over_budget();
+        let _ = rejected();
+    });
+    assert_eq!(
+        catch.counter("resilience_retry_budget_exhausted_total{function=metrics.budget}"),
+        2
+    );
+    assert_eq!(
+        catch.counter("resilience_retry_circuit_open_total{function=metrics.rejected}"),
+        1
+    );
+}
+
 #[test]
 fn every_name_follows_prometheus_conventions() {
     let catch = Catch::default();

@@ -265,3 +265,45 @@ fn a_timeout_is_an_event_with_its_name_and_limit() {
     assert_eq!(timeouts[0].field("function"), "tracing.slow");
     assert_eq!(timeouts[0].field("limit_ms"), "20");
 }
+
+#[retry(
+    name = "tracing.budget",
+    max_attempts = 3,
+    initial_delay = "1ms",
+    jitter = none,
+    budget = "tracing.empty"
+)]
+fn over_budget() -> Result<(), DbError> {
+    Err(DbError::Busy { retry: 1 })
+}
+
+#[test]
+fn a_refused_retry_and_a_rejection_say_why_the_call_gave_up() {
+    resilience::budgets::configure(
+        "tracing.empty",
+        resilience::BudgetConfig::new()
+            .with_ratio(0.0)
+            .with_min_retries_per_second(0),
+    );
+    let collector = Collector::default();
+    let _ = collector.catch(over_budget);
+    let give_ups = collector.named("resilience.give_up");
+    assert_eq!(give_ups.len(), 1);
+    assert_eq!(give_ups[0].field("reason"), "budget");
+    assert_eq!(give_ups[0].field("attempts"), "1");
+
+    // The first attempt fails and opens the breaker stacked below; the second is rejected,
+    // with no trial for 60 s: the call gives up at once.
+    let collector = Collector::default();
+    let _ = collector.catch(stacked);
+    let give_ups = collector.named("resilience.give_up");
+    assert_eq!(give_ups.len(), 1);
+    assert_eq!(give_ups[0].field("reason"), "circuit_open");
+    assert_eq!(give_ups[0].field("attempts"), "2");
+}
+
+#[retry(name = "tracing.stacked", max_attempts = 3, initial_delay = "1ms")]
+#[resilience::circuit_breaker(name = "tracing.stacked", failure_threshold = 1)]
+fn stacked() -> Result<(), resilience::Error> {
+    Err(resilience::Error::timeout("x", std::time::Duration::ZERO))
+}

@@ -466,3 +466,36 @@ fn with_fallback_on_failure_when_runs_once_per_call() {
     assert_eq!(WHEN_CALLS.load(Ordering::SeqCst), 1);
     assert_eq!(breakers::get("when_once").unwrap().stats().failures, 1);
 }
+
+#[circuit_breaker(name = "cb.adaptive", adaptive = 2.0, window = 100)]
+fn throttled(runs: &AtomicU32) -> Result<(), Error> {
+    runs.fetch_add(1, Ordering::Relaxed);
+    Err(Error::timeout("upstream", Duration::ZERO))
+}
+
+#[test]
+fn adaptive_throttling_sheds_calls_to_a_dependency_that_is_down_and_never_opens() {
+    let runs = AtomicU32::new(0);
+    let mut rejections = 0;
+    for _ in 0..10_100 {
+        if let Err(Error::CircuitOpen { retry_in, .. }) = throttled(&runs) {
+            assert_eq!(retry_in, None);
+            rejections += 1;
+        }
+    }
+    let ran = runs.load(Ordering::Relaxed);
+    assert_eq!(ran + rejections, 10_100);
+    // After the first calls fill the window, about one call in 101 goes through.
+    assert!((100..300).contains(&ran), "{ran} calls ran");
+    let breaker = breakers::get("cb.adaptive").unwrap();
+    let stats = breaker.stats();
+    assert_eq!(stats.state, State::Closed);
+    let adaptive = stats.adaptive.unwrap();
+    assert_eq!((adaptive.requests, adaptive.accepts), (100, 0));
+    assert!(adaptive.rejection_probability > 0.99);
+    let config = breaker.config().adaptive().unwrap();
+    assert_eq!(
+        (config.k(), config.window()),
+        (2.0, resilience::Window::Calls(100))
+    );
+}

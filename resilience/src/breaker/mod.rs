@@ -407,6 +407,20 @@ struct Inner {
     trial_successes: u32,
     failed_recoveries: u32,
     since: Instant,
+    /// The throttle's draws so far: the `n` of its low-discrepancy sequence.
+    draws: u64,
+}
+
+impl Inner {
+    /// The throttle's next draw in `[0, 1)`: the fractional parts of `n / φ`, a sequence
+    /// that covers the interval evenly (at most about `log n / n` away from uniform over any
+    /// `n` draws), so that the share of calls rejected follows the probability closely
+    /// even over a few calls, and the same calls give the same decisions.
+    fn draw(&mut self) -> f64 {
+        const INVERSE_GOLDEN_RATIO: u64 = 0x9E37_79B9_7F4A_7C15;
+        self.draws = self.draws.wrapping_add(1);
+        (self.draws.wrapping_mul(INVERSE_GOLDEN_RATIO) >> 11) as f64 / (1u64 << 53) as f64
+    }
 }
 
 /// A trial call running: its permit's word and start, which identify it.
@@ -545,6 +559,7 @@ impl CircuitBreaker {
                 trial_successes: 0,
                 failed_recoveries: 0,
                 since: base,
+                draws: 0,
             }),
             listeners: Mutex::new(Vec::new()),
         };
@@ -881,10 +896,12 @@ impl CircuitBreaker {
         }
     }
 
-    /// A trial slot while half-open, if one is free; else the time until the first running
-    /// trial's time is up (when a slot frees at the latest), if trials are timed. Trials of
-    /// an earlier half-open period that are still running hold their slots: trial calls at
-    /// once never exceed the limit.
+    /// A trial slot while half-open, if one is free. Else a hint of when to ask again: the
+    /// time until the first running trial's time is up (a slot frees then at the latest), or
+    /// the recovery timeout if sooner, since trials usually answer well within their limit
+    /// and asking again costs the dependency nothing; `None` if trials are not timed. Trials
+    /// of an earlier half-open period that are still running hold their slots: trial calls
+    /// at once never exceed the limit.
     fn admit_trial(&self, inner: &mut Inner, now: u64) -> Result<Trial, Option<Duration>> {
         if inner.trials.len() >= inner.config.half_open_max_calls as usize {
             let wait = inner.config.trial_wait().map(nanos);
@@ -894,7 +911,8 @@ impl CircuitBreaker {
                     .iter()
                     .map(|t| t.started.saturating_add(wait))
                     .min()?;
-                Some(Duration::from_nanos(first_end.saturating_sub(now)))
+                let until_free = Duration::from_nanos(first_end.saturating_sub(now));
+                Some(until_free.min(inner.config.recovery_timeout))
             });
             return Err(retry_in);
         }
@@ -944,7 +962,7 @@ impl CircuitBreaker {
                 return None;
             }
             let probability = self.rejection_probability(&inner, now);
-            let rejected = probability > 0.0 && rand::random::<f64>() < probability;
+            let rejected = probability > 0.0 && inner.draw() < probability;
             if rejected {
                 // A request that was not accepted.
                 if let Some(window) = &mut inner.throttle {

@@ -560,3 +560,126 @@ async fn reset_takes_back_the_slot_of_a_hung_trial() {
     trial.success();
     assert_eq!(b.state(), State::Closed);
 }
+
+fn adaptive(k: f64, window: Window) -> CircuitBreaker {
+    CircuitBreaker::new("t", BreakerConfig::new().with_adaptive(k, window))
+}
+
+/// Makes `calls` calls with `outcome(i)` deciding each call's result; returns how many ran.
+fn drive(b: &CircuitBreaker, calls: usize, outcome: impl Fn(usize) -> bool) -> usize {
+    let mut ran = 0;
+    for i in 0..calls {
+        match b.try_acquire() {
+            Ok(permit) => {
+                ran += 1;
+                if outcome(i) {
+                    permit.success()
+                } else {
+                    permit.failure()
+                }
+            }
+            Err(e) => assert!(e.is_circuit_open()),
+        }
+    }
+    ran
+}
+
+#[test]
+fn the_throttle_never_rejects_while_a_kth_of_the_calls_succeed() {
+    for (k, successes_in_5) in [(2.0, 3), (2.0, 5), (1.25, 4), (5.0, 1)] {
+        let b = adaptive(k, Window::Calls(100));
+        let ran = drive(&b, 10_000, |i| i % 5 < successes_in_5);
+        assert_eq!(ran, 10_000, "k = {k}, {successes_in_5} in 5 succeed");
+        assert_eq!(b.stats().rejections, 0);
+    }
+}
+
+#[test]
+fn the_throttle_lets_a_trickle_through_a_dependency_that_is_down() {
+    let b = adaptive(2.0, Window::Calls(100));
+    // Nothing accepted: the probability is requests / (requests + 1).
+    for n in 1..=5u64 {
+        drive(&b, 1, |_| false);
+        let adaptive = b.stats().adaptive.unwrap();
+        assert_eq!((adaptive.requests, adaptive.accepts), (n, 0));
+        assert_eq!(adaptive.rejection_probability, n as f64 / (n + 1) as f64);
+    }
+    // Once the window is full, one call in 101 goes through, closely: the draws are spread
+    // evenly, not at random.
+    drive(&b, 1_000, |_| false);
+    let ran = drive(&b, 10_100, |_| false);
+    assert!((95..=105).contains(&ran), "{ran} of 10,100 calls ran");
+    let stats = b.stats();
+    assert_eq!(
+        stats.state,
+        State::Closed,
+        "throttling never opens the breaker"
+    );
+    assert_eq!(stats.calls + stats.rejections, 5 + 1_000 + 10_100);
+    assert_eq!(stats.failures, stats.calls, "rejections are not failures");
+    // A throttled call is told nothing of when to come back: it is a matter of chance.
+    let rejected = (0..10).find_map(|_| b.try_acquire().err()).unwrap();
+    assert_eq!(rejected, Error::circuit_open("t", None));
+}
+
+#[test]
+fn the_throttle_lets_the_load_up_again_as_the_dependency_recovers() {
+    let b = adaptive(2.0, Window::Calls(100));
+    drive(&b, 2_000, |_| false);
+    assert!(b.stats().adaptive.unwrap().rejection_probability > 0.98);
+    // Back: the trickle's successes lower the probability until no call is rejected.
+    let mut calls = 0;
+    while b.stats().adaptive.unwrap().rejection_probability > 0.0 {
+        drive(&b, 1, |_| true);
+        calls += 1;
+        assert!(calls < 2_000, "still throttling after {calls} calls");
+    }
+    assert_eq!(drive(&b, 1_000, |_| true), 1_000);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_time_window_forgets_and_the_throttle_stops() {
+    let b = adaptive(2.0, Window::Time(Duration::from_secs(10)));
+    drive(&b, 20, |_| false);
+    assert!(b.stats().adaptive.unwrap().rejection_probability > 0.9);
+    advance(Duration::from_secs(11)).await;
+    let adaptive = b.stats().adaptive.unwrap();
+    assert_eq!(
+        (adaptive.requests, adaptive.rejection_probability),
+        (0, 0.0)
+    );
+    assert_eq!(drive(&b, 100, |_| true), 100);
+}
+
+#[test]
+fn the_throttle_beside_other_policies() {
+    // With a written failure threshold, consecutive failures still open the breaker; the
+    // throttle's rejections are not failures and do not count toward it.
+    let b = CircuitBreaker::new(
+        "t",
+        BreakerConfig::new()
+            .with_adaptive(2.0, Window::Calls(10))
+            .with_failure_threshold(3),
+    );
+    assert!(b.config().consecutive_policy());
+    drive(&b, 2, |_| false);
+    assert!(b.try_acquire().is_err(), "2 of 2 failed: 2 in 3 rejected");
+    assert_eq!(b.stats().consecutive_failures, 2);
+    assert_eq!(b.state(), State::Closed);
+    drive(&b, 20, |_| false);
+    assert_eq!(b.state(), State::Open);
+    // Closing starts the throttle afresh.
+    b.reset();
+    assert_eq!(b.stats().adaptive.unwrap().requests, 0);
+    assert_eq!(drive(&b, 2, |_| true), 2);
+}
+
+#[test]
+fn reconfiguring_the_throttle_away_stops_it() {
+    let b = adaptive(2.0, Window::Calls(100));
+    drive(&b, 200, |_| false);
+    assert!(b.try_acquire().is_err() || b.try_acquire().is_err());
+    b.reconfigure(BreakerConfig::new().with_failure_threshold(1_000));
+    assert!(b.stats().adaptive.is_none());
+    assert_eq!(drive(&b, 100, |_| false), 100);
+}

@@ -38,6 +38,8 @@ pub(crate) struct Fields {
     pub(crate) slow_call: Option<Duration>,
     pub(crate) recovery_backoff: Option<f64>,
     pub(crate) max_recovery_timeout: Option<Duration>,
+    pub(crate) adaptive: Option<f64>,
+    pub(crate) max_trial_wait: Option<Duration>,
 }
 
 impl Fields {
@@ -86,6 +88,24 @@ impl Fields {
         {
             config = config.with_slow_call(d);
         }
+        // `window` shapes the throttle too, as in the attribute.
+        let current = config.adaptive();
+        let shapes_throttle =
+            self.adaptive.is_some() || (self.window.is_some() && current.is_some());
+        if shapes_throttle && free(&config, BreakerSetting::Adaptive) {
+            if let Some(k) = self.adaptive.or(current.map(|a| a.k())) {
+                let window = self
+                    .window
+                    .or(current.map(|a| a.window()))
+                    .unwrap_or(DEFAULT_WINDOW);
+                config = config.with_adaptive(k, window);
+            }
+        }
+        if let Some(d) = self.max_trial_wait
+            && free(&config, BreakerSetting::MaxTrialWait)
+        {
+            config = config.with_max_trial_wait(d);
+        }
         let shapes_backoff = self.recovery_backoff.is_some() || self.max_recovery_timeout.is_some();
         if shapes_backoff && free(&config, BreakerSetting::RecoveryBackoff) {
             let (factor, max) = config.recovery_backoff();
@@ -104,8 +124,12 @@ impl Fields {
     /// Why these settings cannot stand alone, if they cannot: the parts of a failure-rate
     /// policy or of a recovery backoff without the policy itself.
     pub(crate) fn orphan(&self) -> Option<&'static str> {
-        if self.failure_rate.is_none() && (self.window.is_some() || self.minimum_calls.is_some()) {
-            Some("`window` and `minimum_calls` shape a failure rate: set `failure_rate` too")
+        if self.failure_rate.is_none() && self.minimum_calls.is_some() {
+            Some("`minimum_calls` shapes a failure rate: set `failure_rate` too")
+        } else if self.failure_rate.is_none() && self.adaptive.is_none() && self.window.is_some() {
+            Some(
+                "`window` shapes a failure rate or adaptive throttling: set `failure_rate` or `adaptive` too",
+            )
         } else if self.recovery_backoff.is_none() && self.max_recovery_timeout.is_some() {
             Some("`max_recovery_timeout` caps a recovery backoff: set `recovery_backoff` too")
         } else {
@@ -147,6 +171,8 @@ impl Fields {
             "SLOW_CALL" => self.slow_call = Some(duration(value)?),
             "RECOVERY_BACKOFF" => self.recovery_backoff = Some(check_factor(number(value)?)?),
             "MAX_RECOVERY_TIMEOUT" => self.max_recovery_timeout = Some(duration(value)?),
+            "ADAPTIVE" => self.adaptive = Some(super::check_adaptive(number(value)?)?),
+            "MAX_TRIAL_WAIT" => self.max_trial_wait = Some(duration(value)?),
             _ => {
                 return Err(format!(
                     "unknown setting `{suffix}`; the settings are {}",
@@ -158,7 +184,7 @@ impl Fields {
     }
 }
 
-const SUFFIXES: [&str; 10] = [
+const SUFFIXES: [&str; 12] = [
     "FAILURE_THRESHOLD",
     "RECOVERY_TIMEOUT",
     "HALF_OPEN_MAX_CALLS",
@@ -169,6 +195,8 @@ const SUFFIXES: [&str; 10] = [
     "SLOW_CALL",
     "RECOVERY_BACKOFF",
     "MAX_RECOVERY_TIMEOUT",
+    "ADAPTIVE",
+    "MAX_TRIAL_WAIT",
 ];
 
 /// The retry-budget settings one source gives, each checked.
@@ -312,7 +340,9 @@ impl EnvConfig {
             let orphans = [
                 (
                     "WINDOW",
-                    env.global.window.is_some() && env.global.failure_rate.is_none(),
+                    env.global.window.is_some()
+                        && env.global.failure_rate.is_none()
+                        && env.global.adaptive.is_none(),
                 ),
                 (
                     "MINIMUM_CALLS",
@@ -567,5 +597,79 @@ mod tests {
             (0.2, Window::Time(Duration::from_secs(30)), 5)
         );
         assert_eq!(c.recovery_backoff(), (2.0, Duration::from_secs(60)));
+    }
+
+    #[test]
+    fn budgets_take_their_settings_from_every_level() {
+        let env = env(&[
+            ("RESILIENCE_BUDGET_RATIO", "0.1"),
+            ("RESILIENCE_BUDGET_WINDOW", "30s"),
+            ("RESILIENCE_BUDGET__ORDERS__MIN_RETRIES_PER_SECOND", "0"),
+            ("RESILIENCE_BUDGET__ORDERS__RATIO", "0.5"),
+        ]);
+        assert!(env.budget_errors.is_empty(), "{:?}", env.budget_errors);
+        // The global variables over the built-in defaults.
+        let c = env.resolve_budget("search", None);
+        assert_eq!((c.ratio(), c.min_retries_per_second()), (0.1, 10));
+        assert_eq!(c.window(), Duration::from_secs(30));
+        // A run-time configuration wins over the global variables, as a whole.
+        let configured = BudgetConfig::new().with_ratio(0.3);
+        let c = env.resolve_budget("search", Some(configured));
+        assert_eq!(c, configured);
+        // The budget's own variables win over everything, whatever the name's spelling.
+        for name in ["orders", "Orders", "my-app::orders"] {
+            let c = env.resolve_budget(name, Some(configured));
+            let own = name != "my-app::orders";
+            assert_eq!(c.ratio(), if own { 0.5 } else { 0.3 }, "{name}");
+        }
+        let c = env.resolve_budget("orders", None);
+        assert_eq!((c.ratio(), c.min_retries_per_second()), (0.5, 0));
+        assert_eq!(c.window(), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn bad_budget_variables_are_reported_and_skipped() {
+        let env = env(&[
+            ("RESILIENCE_BUDGET_RATIO", "-1"),
+            ("RESILIENCE_BUDGET_WINDOW", "0s"),
+            ("RESILIENCE_BUDGET_MIN_RETRIES_PER_SECOND", "ten"),
+            ("RESILIENCE_BUDGET_RATE", "0.2"),
+            ("RESILIENCE_BUDGET__ORDERS", "1"),
+        ]);
+        let errors: Vec<_> = env.budget_errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(errors.len(), 5, "{errors:?}");
+        assert!(errors[0].contains("integer >= 0"), "{errors:?}");
+        assert!(errors[1].contains("unknown setting `RATE`"), "{errors:?}");
+        assert!(errors[2].contains("[0, 1000]"), "{errors:?}");
+        assert!(errors[3].contains("longer than zero"), "{errors:?}");
+        assert!(errors[4].contains("_<NAME>__<SETTING>"), "{errors:?}");
+        assert!(env.errors.is_empty(), "the breakers' variables are apart");
+        assert_eq!(env.resolve_budget("x", None), BudgetConfig::new());
+    }
+
+    #[test]
+    fn the_throttle_and_the_trial_wait_from_the_environment() {
+        let env = env(&[
+            ("RESILIENCE_BREAKER_ADAPTIVE", "2"),
+            ("RESILIENCE_BREAKER__TUNED__WINDOW", "50"),
+            ("RESILIENCE_BREAKER__TUNED__MAX_TRIAL_WAIT", "5s"),
+            ("RESILIENCE_BREAKER__BAD__ADAPTIVE", "0.5"),
+        ]);
+        assert_eq!(env.errors.len(), 1, "{:?}", env.errors);
+        assert!(env.errors[0].reason.contains(">= 1"));
+        let c = env.resolve("plain", BreakerConfig::new());
+        let adaptive = c.adaptive().unwrap();
+        assert_eq!((adaptive.k(), adaptive.window()), (2.0, Window::Calls(100)));
+        assert!(!c.consecutive_policy());
+        let c = env.resolve("tuned", BreakerConfig::new());
+        assert_eq!(c.adaptive().unwrap().window(), Window::Calls(50));
+        assert_eq!(c.max_trial_wait(), Duration::from_secs(5));
+        // A window alone, globally, shapes nothing: reported.
+        let env = super::EnvConfig::from_vars([("RESILIENCE_BREAKER_WINDOW".into(), "9".into())]);
+        assert!(
+            env.errors[0].reason.contains("`adaptive`"),
+            "{:?}",
+            env.errors
+        );
     }
 }

@@ -26,11 +26,13 @@
 //! | `HALF_OPEN_MAX_CALLS` | integer >= 1 | `half_open_max_calls` |
 //! | `SUCCESS_THRESHOLD` | integer >= 1 | `success_threshold` |
 //! | `FAILURE_RATE` | fraction in (0, 1] | `failure_rate` |
-//! | `WINDOW` | integer (calls) or duration | `window` |
+//! | `WINDOW` | integer (calls) or duration | `window` (of the failure rate and the throttle) |
 //! | `MINIMUM_CALLS` | integer >= 1 | `minimum_calls` |
 //! | `SLOW_CALL` | duration | `slow_call` |
 //! | `RECOVERY_BACKOFF` | number >= 1 | `recovery_backoff` |
 //! | `MAX_RECOVERY_TIMEOUT` | duration | `max_recovery_timeout` |
+//! | `ADAPTIVE` | number >= 1 | `adaptive` |
+//! | `MAX_TRIAL_WAIT` | duration (`0s`: no limit) | `max_trial_wait` |
 //!
 //! Durations are written as in the attributes: an integer or decimal and a unit, `ns`, `us`,
 //! `ms`, `s`, `m` or `h` (`"250ms"`, `"1.5s"`, `"2m"`); see [`parse_duration`].
@@ -425,6 +427,17 @@ pub(crate) fn check_positive(duration: Duration) -> Result<Duration, String> {
         Err("must be longer than zero".into())
     } else {
         Ok(duration)
+    }
+}
+
+/// Checks adaptive throttling's multiplier: a finite number >= 1.
+pub(crate) fn check_adaptive(k: f64) -> Result<f64, String> {
+    if k.is_finite() && k >= 1.0 {
+        Ok(k)
+    } else {
+        Err(format!(
+            "{k} is not a finite number >= 1 (below 1, the throttle would reject calls to a healthy dependency)"
+        ))
     }
 }
 

@@ -9,8 +9,8 @@ use serde::{
 };
 
 use super::{
-    BreakerSnapshot, Config, Snapshot, check_budget_ratio, check_count, check_factor,
-    check_positive, check_rate, env::Fields, format_duration, parse_duration,
+    BreakerSnapshot, Config, Snapshot, check_adaptive, check_budget_ratio, check_count,
+    check_factor, check_positive, check_rate, env::Fields, format_duration, parse_duration,
 };
 use crate::{
     Backoff, BreakerConfig, BudgetConfig, Jitter, RetryPolicy, State, Window,
@@ -106,6 +106,10 @@ struct BreakerRepr {
     recovery_backoff: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     max_recovery_timeout: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    adaptive: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_trial_wait: Option<Text>,
 }
 
 /// Writes only the settings written explicitly, so that a configuration read back leaves
@@ -126,6 +130,13 @@ impl Serialize for BreakerConfig {
             .filter(|_| set(BreakerSetting::FailureRate));
         let (factor, max) = self.recovery_backoff();
         let backoff = set(BreakerSetting::RecoveryBackoff);
+        let adaptive = self.adaptive().filter(|_| set(BreakerSetting::Adaptive));
+        // One `window` for both policies, as in the attribute: the failure rate's if there
+        // is one.
+        let window = rate
+            .map(|p| p.window())
+            .or(adaptive.map(|a| a.window()))
+            .map(WindowRepr);
         BreakerRepr {
             failure_threshold: set(BreakerSetting::FailureThreshold)
                 .then_some(u64::from(self.failure_threshold())),
@@ -136,7 +147,7 @@ impl Serialize for BreakerConfig {
             success_threshold: set(BreakerSetting::SuccessThreshold)
                 .then_some(u64::from(self.success_threshold())),
             failure_rate: rate.map(|p| p.rate()),
-            window: rate.map(|p| WindowRepr(p.window())),
+            window,
             minimum_calls: rate.map(|p| u64::from(p.minimum_calls())),
             slow_call: self
                 .slow_call()
@@ -144,6 +155,9 @@ impl Serialize for BreakerConfig {
                 .map(Text),
             recovery_backoff: backoff.then_some(factor),
             max_recovery_timeout: backoff.then_some(Text(max)),
+            adaptive: adaptive.map(|a| a.k()),
+            max_trial_wait: set(BreakerSetting::MaxTrialWait)
+                .then_some(Text(self.max_trial_wait())),
         }
         .serialize(s)
     }
@@ -189,6 +203,12 @@ impl<'de> Deserialize<'de> for BreakerConfig {
                 .transpose()
                 .map_err(|e| de::Error::custom(format!("recovery_backoff: {e}")))?,
             max_recovery_timeout: repr.max_recovery_timeout.map(|t| t.0),
+            adaptive: repr
+                .adaptive
+                .map(check_adaptive)
+                .transpose()
+                .map_err(|e| de::Error::custom(format!("adaptive: {e}")))?,
+            max_trial_wait: repr.max_trial_wait.map(|t| t.0),
         };
         if let Some(why) = fields.orphan() {
             return Err(de::Error::custom(why));
