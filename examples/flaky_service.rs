@@ -1,9 +1,10 @@
 //! A real HTTP service that fails, slows down and goes away on a schedule, called first by a
-//! bare client and then by the same client under `#[retry]`, `#[circuit_breaker]` and
-//! `#[timeout]`, with a side-by-side table at the end.
+//! bare client and then by the same client under `#[retry]` (without and with its retry
+//! budget), `#[circuit_breaker]` and `#[timeout]`, and the recommended overload-safe stack,
+//! with a side-by-side table at the end.
 //!
-//! Run it with `cargo run --example flaky_service` (about 35 s), or
-//! `cargo run --example flaky_service -- --quick` (about 20 s); `-- --help` lists the flags.
+//! Run it with `cargo run --example flaky_service` (about 55 s), or
+//! `cargo run --example flaky_service -- --quick` (about 30 s); `-- --help` lists the flags.
 //!
 //! The service (axum, on a loopback port) goes through these phases, once per run:
 //!
@@ -36,7 +37,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use resilience::{RetryAfter, breakers, classify, retry};
+use resilience::{Reason, RetryAfter, breakers, classify, retry};
 use tokio::{
     net::TcpListener,
     sync::oneshot,
@@ -215,14 +216,20 @@ fn parse_fraction(flag: &str, value: &str) -> Result<f64, String> {
 const NOTES: &str = "\
 How to read it:
 - #[retry] turns transient failures (500, 429, refused connections) into successes, at the
-  cost of extra attempts; it waits as long as a 429's Retry-After asks.
+  cost of extra attempts; it waits as long as a 429's Retry-After asks. Without a budget
+  (\"retry, no budget\") every request that fails is retried up to 4 times, and the service
+  absorbs most while it struggles; the retry budget (on by default) keeps the retries to
+  about a fifth of the requests.
 - Without a breaker, a request to a service that is down spends its whole retry budget before
   failing; with one, it fails at once, and a trial call every 500 ms finds out when the
   service is back. #[retry] alone may succeed a little more often, when a request's later
   attempts land after the service is back: it pays with several attempts per request and
   slow failures.
 - #[timeout] bounds each attempt, so a slow response is retried rather than waited for; the
-  service still finishes the abandoned one, so it absorbs more calls.";
+  service still finishes the abandoned one, so it absorbs more calls.
+- \"recommended\" is README's stack for overload: budgeted retries over a breaker that
+  throttles adaptively (it sheds calls locally once fewer than half succeed, 429s included),
+  opens only when nearly every call fails, and looks for the recovery every 50 ms.";
 
 // ---------------------------------------------------------------------------------------------
 // The service.
@@ -441,8 +448,31 @@ async fn get_quote(client: &reqwest::Client, url: &str) -> Result<String, CallEr
     response.text().await.map_err(CallError::Transport)
 }
 
+/// What adaptive throttling counts as refused: everything `is_service_failure` counts, and
+/// the service's 429s, since a throttle is about the calls the service does not accept.
+fn is_refused(error: &CallError) -> bool {
+    matches!(error, CallError::Status { status: 429, .. }) || is_service_failure(error)
+}
+
+/// The same GET under `#[retry]` alone, as retries were before budgets: every attempt the
+/// policy allows.
+#[retry(
+    max_attempts = 4,
+    initial_delay = "50ms",
+    max_delay = "1.5s",
+    max_elapsed = "3s",
+    when = is_transient,
+    budget = none
+)]
+async fn get_quote_retrying_unbudgeted(
+    client: &reqwest::Client,
+    url: &str,
+) -> Result<String, CallError> {
+    get_quote(client, url).await
+}
+
 /// The same GET under `#[retry]` alone, for comparison: the same schedule as below, without
-/// a breaker or a timeout.
+/// a breaker or a timeout, its retries drawn from the site's own budget.
 #[retry(
     max_attempts = 4,
     initial_delay = "50ms",
@@ -451,6 +481,31 @@ async fn get_quote(client: &reqwest::Client, url: &str) -> Result<String, CallEr
     when = is_transient
 )]
 async fn get_quote_retrying(client: &reqwest::Client, url: &str) -> Result<String, CallError> {
+    get_quote(client, url).await
+}
+
+/// README's recommended stack for a dependency that can be overloaded or go down: budgeted
+/// retries; a breaker that throttles adaptively (`adaptive = 2.0`), opens only when nearly
+/// every call fails, and looks for the recovery every 50 ms with a few trials at once; each
+/// attempt bounded.
+#[retry(
+    max_attempts = 4,
+    initial_delay = "50ms",
+    max_delay = "1.5s",
+    max_elapsed = "3s",
+    when = is_transient
+)]
+#[resilience::circuit_breaker(
+    name = "quotes.recommended",
+    adaptive = 2.0,
+    failure_rate = 0.9,
+    recovery_timeout = "50ms",
+    half_open_max_calls = 10,
+    max_trial_wait = "300ms",
+    when = is_refused
+)]
+#[resilience::timeout("300ms")]
+async fn get_quote_recommended(client: &reqwest::Client, url: &str) -> Result<String, CallError> {
     get_quote(client, url).await
 }
 
@@ -485,8 +540,10 @@ async fn get_quote_resilient(client: &reqwest::Client, url: &str) -> Result<Stri
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Bare,
+    RetryUnbudgeted,
     RetryOnly,
     Resilient,
+    Recommended,
 }
 
 /// One request as a caller saw it.
@@ -568,8 +625,12 @@ async fn run(mode: Mode, service: &Arc<Service>, listener: &mut Listener) -> Rep
                         let began = Instant::now();
                         let result = match mode {
                             Mode::Bare => get_quote(&client, &url).await,
+                            Mode::RetryUnbudgeted => {
+                                get_quote_retrying_unbudgeted(&client, &url).await
+                            }
                             Mode::RetryOnly => get_quote_retrying(&client, &url).await,
                             Mode::Resilient => get_quote_resilient(&client, &url).await,
+                            Mode::Recommended => get_quote_recommended(&client, &url).await,
                         };
                         let (ok, failed) = &in_phase[phase];
                         match &result {
@@ -727,6 +788,15 @@ async fn main() -> ExitCode {
     // Print the breaker's state changes as they happen, timed from the start of the run.
     let run_start = Arc::clone(&service);
     breakers::on_state_change(move |change| {
+        // The recommended breaker looks for the recovery every 50 ms while the service is
+        // down: only its openings and closings are printed.
+        let probing = matches!(
+            change.reason,
+            Reason::RecoveryTimeoutElapsed | Reason::TrialFailed
+        );
+        if &*change.breaker == "quotes.recommended" && probing {
+            return;
+        }
         let at = change
             .at
             .saturating_duration_since(*lock(&run_start.run_start));
@@ -751,15 +821,21 @@ async fn main() -> ExitCode {
 
     println!("bare: no retry, no breaker, no timeout");
     let bare = run(Mode::Bare, &service, &mut listener).await;
-    println!("\nretry: #[retry] alone");
+    println!("\nretry, no budget: #[retry(budget = none)] alone");
+    let unbudgeted = run(Mode::RetryUnbudgeted, &service, &mut listener).await;
+    println!("\nretry: #[retry] alone, with its retry budget");
     let retry_only = run(Mode::RetryOnly, &service, &mut listener).await;
     println!("\nresilient: #[retry] > #[circuit_breaker] > #[timeout]");
     let resilient = run(Mode::Resilient, &service, &mut listener).await;
+    println!("\nrecommended: #[retry] > #[circuit_breaker(adaptive = 2.0, ..)] > #[timeout]");
+    let recommended = run(Mode::Recommended, &service, &mut listener).await;
 
     print_table(&[
         ("bare", bare),
+        ("no budget", unbudgeted),
         ("retry", retry_only),
         ("resilient", resilient),
+        ("recommended", recommended),
     ]);
     ExitCode::SUCCESS
 }

@@ -1,6 +1,8 @@
 //! The cost of retrying when nothing fails, and of computing a schedule:
 //! - `#[retry]` and the plain API against a bare call of the same body, and against `backon`
 //!   and `tokio-retry` doing the same work, sync and async;
+//! - the retry budget's deposit: the site's own budget (the default), a shared named one, and
+//!   none (`budget = none`), which counts the call for the statistics alone;
 //! - the backoff engine's delay computation, with and without jitter.
 //!
 //! `cargo bench -p resilience-benches --bench retry`
@@ -36,6 +38,26 @@ async fn attribute_async() -> Result<u64, Failure> {
     work_async().await
 }
 
+#[retry(max_attempts = 3, initial_delay = "100ms", budget = none)]
+fn attribute_no_budget() -> Result<u64, Failure> {
+    work()
+}
+
+#[retry(max_attempts = 3, initial_delay = "100ms", budget = "bench.shared")]
+fn attribute_shared_budget() -> Result<u64, Failure> {
+    work()
+}
+
+#[retry(max_attempts = 3, initial_delay = "100ms", budget = none)]
+async fn attribute_async_no_budget() -> Result<u64, Failure> {
+    work_async().await
+}
+
+#[retry(max_attempts = 3, initial_delay = "100ms", budget = "bench.shared")]
+async fn attribute_async_shared_budget() -> Result<u64, Failure> {
+    work_async().await
+}
+
 const POLICY: RetryPolicy = RetryPolicy::new();
 
 fn backon_policy() -> ExponentialBuilder {
@@ -49,8 +71,18 @@ fn sync_success(c: &mut Criterion) {
     let mut group = c.benchmark_group("retry sync success");
     group.bench_function("bare call", |b| b.iter(|| work().unwrap_or(0)));
     group.bench_function("#[retry] fn", |b| b.iter(|| attribute().unwrap_or(0)));
+    group.bench_function("#[retry(budget = none)] fn", |b| {
+        b.iter(|| attribute_no_budget().unwrap_or(0))
+    });
+    group.bench_function("#[retry(budget = \"shared\")] fn", |b| {
+        b.iter(|| attribute_shared_budget().unwrap_or(0))
+    });
     group.bench_function("RetryPolicy::call", |b| {
         b.iter(|| POLICY.call(work).unwrap_or(0))
+    });
+    let unbudgeted = POLICY.retrying().without_budget();
+    group.bench_function("RetryPolicy::call, without_budget", |b| {
+        b.iter(|| unbudgeted.call(work).unwrap_or(0))
     });
     group.bench_function("backon (blocking)", |b| {
         b.iter(|| {
@@ -68,6 +100,18 @@ fn async_success(c: &mut Criterion) {
     let mut group = c.benchmark_group("retry async success");
     support::bench_awaits(&mut group, &runtime, "bare await", work_async);
     support::bench_awaits(&mut group, &runtime, "#[retry] async fn", attribute_async);
+    support::bench_awaits(
+        &mut group,
+        &runtime,
+        "#[retry(budget = none)] async fn",
+        attribute_async_no_budget,
+    );
+    support::bench_awaits(
+        &mut group,
+        &runtime,
+        "#[retry(budget = \"shared\")] async fn",
+        attribute_async_shared_budget,
+    );
     support::bench_awaits(&mut group, &runtime, "RetryPolicy::call_async", || {
         POLICY.call_async(work_async)
     });

@@ -527,9 +527,25 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     /// Runs a sync closure until it succeeds or the policy gives up, sleeping on the calling
     /// thread between attempts. The last error is returned unchanged.
     ///
+    /// Retries are drawn from the retry's budget (see [`RetryBudget`]). An attempt during
+    /// which a [`CircuitBreaker`](crate::CircuitBreaker) rejected a call on this thread is a
+    /// rejection, whatever its error type: it is returned at once, unless the breaker lets a
+    /// trial through before the next delay would end (see the attribute's "Above a circuit
+    /// breaker").
+    ///
     /// ```
     /// let result: Result<&str, ()> = resilience::RetryPolicy::new().retrying().call(|| Ok("done"));
     /// assert_eq!(result, Ok("done"));
+    ///
+    /// // A breaker inside the closure: its rejection is not retried blindly.
+    /// use resilience::{BreakerConfig, CircuitBreaker};
+    /// let breaker = CircuitBreaker::new("doc.plain", BreakerConfig::new().with_failure_threshold(1));
+    /// let mut runs = 0;
+    /// let result: Result<(), std::io::Error> = resilience::RetryPolicy::new()
+    ///     .with_initial_delay(std::time::Duration::from_millis(1))
+    ///     .call(|| breaker.call(|| { runs += 1; Err(std::io::Error::other("down")) }));
+    /// assert_eq!(result.unwrap_err().kind(), std::io::ErrorKind::ConnectionRefused);
+    /// assert_eq!(runs, 1, "the second attempt was rejected, and returned at once");
     /// ```
     pub fn call<T, E>(&self, mut op: impl FnMut() -> Result<T, E>) -> Result<T, E>
     where
@@ -554,7 +570,9 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     }
 
     /// Runs an async closure until it succeeds or the policy gives up, sleeping with tokio's
-    /// timer between attempts. The last error is returned unchanged.
+    /// timer between attempts. The last error is returned unchanged. Budgets and rejections
+    /// as in [`call`](Self::call); an attempt is a rejection if a breaker rejected a call in
+    /// the poll that finished it, on the thread that polled it.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]

@@ -158,3 +158,55 @@ fn a_late_failure_does_not_steer_a_trial() {
         assert_counts_add_up(&breaker);
     });
 }
+
+/// The throttle's flag, read without the lock on every closed-state acquisition, is set and
+/// cleared with the lock held as outcomes change the window: whatever the interleaving, once
+/// the window holds no reason to reject, every call goes through, and the counts add up.
+#[test]
+fn the_throttle_flag_follows_its_window() {
+    use resilience::Window;
+    loom::model(|| {
+        let breaker = Arc::new(CircuitBreaker::new(
+            "loom",
+            BreakerConfig::new().with_adaptive(2.0, Window::Calls(2)),
+        ));
+        // One failure in the window: half the calls are rejected from now on.
+        breaker.try_acquire().unwrap().failure();
+        assert_eq!(breaker.stats().adaptive.unwrap().rejection_probability, 0.5);
+        let handles: Vec<_> = [false, true]
+            .into_iter()
+            .map(|success| {
+                let breaker = Arc::clone(&breaker);
+                thread::spawn(move || match breaker.try_acquire() {
+                    Ok(permit) if success => permit.success(),
+                    Ok(permit) => permit.failure(),
+                    Err(e) => assert!(e.is_circuit_open()),
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        let stats = breaker.stats();
+        assert_counts_add_up(&breaker);
+        assert_eq!(stats.calls + stats.rejections, 3);
+        assert_eq!(stats.state, State::Closed, "throttling never opens it");
+        if stats.adaptive.unwrap().rejection_probability == 0.0 {
+            breaker
+                .try_acquire()
+                .expect("no reason to reject")
+                .success();
+        }
+        // Successes bring the probability back to zero, and the flag with it.
+        for _ in 0..4 {
+            if let Ok(permit) = breaker.try_acquire() {
+                permit.success();
+            }
+        }
+        assert_eq!(breaker.stats().adaptive.unwrap().rejection_probability, 0.0);
+        breaker
+            .try_acquire()
+            .expect("the flag was cleared")
+            .success();
+    });
+}

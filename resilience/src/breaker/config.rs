@@ -286,8 +286,11 @@ impl Adaptive {
 ///   share of successes falls below `1 / k` (see [`Adaptive`]). Setting it turns the
 ///   consecutive policy off too, unless a failure threshold is written; with a failure
 ///   rate or a failure threshold beside it, those open the breaker as usual and the
-///   throttle works while it is closed. Its rejections are not failures: they never count
-///   toward the other policies.
+///   throttle works while it is closed. Its rejections are not failures of the
+///   dependency: they never count toward the consecutive policy. A failure rate beside it
+///   counts them as calls that did not succeed, so that the two open the breaker when the
+///   dependency accepts less than `1 - rate` of the calls (a dependency that is down),
+///   which the throttle alone would only trickle on; closing starts both afresh.
 ///
 /// # Clamping
 ///

@@ -956,22 +956,37 @@ impl CircuitBreaker {
     /// through, `Some(Err)` to reject it, `None` if the breaker moved on meanwhile.
     fn throttle(&self, word: u64) -> Option<Result<(), Error>> {
         let now = self.now_nanos();
-        let rejected = {
+        let (rejected, change) = {
             let mut inner = lock(&self.inner);
             if self.word.load(Relaxed) != word {
                 return None;
             }
             let probability = self.rejection_probability(&inner, now);
             let rejected = probability > 0.0 && inner.draw() < probability;
+            let mut change = None;
             if rejected {
                 // A request that was not accepted.
                 if let Some(window) = &mut inner.throttle {
                     window.record(true, now);
                 }
+                // Beside a failure rate, a rejected call is a call that did not succeed:
+                // otherwise the throttle, shedding nearly every call of a dependency that is
+                // down, would starve the failure rate's window of the failures that open the
+                // breaker.
+                let policy = inner.config.failure_rate;
+                if let Some(window) = &mut inner.window {
+                    window.record(true, now);
+                    let trips = policy.and_then(|policy| window.trips(&policy, now));
+                    if let Some(rate) = trips {
+                        change =
+                            self.transition(&mut inner, State::Open, Reason::FailureRate { rate });
+                    }
+                }
             }
             self.update_throttle(&inner, now);
-            rejected
+            (rejected, change)
         };
+        self.emit(change);
         Some(if rejected {
             Err(self.reject(None))
         } else {

@@ -683,3 +683,28 @@ fn reconfiguring_the_throttle_away_stops_it() {
     assert!(b.stats().adaptive.is_none());
     assert_eq!(drive(&b, 100, |_| false), 100);
 }
+
+#[tokio::test(start_paused = true)]
+async fn beside_a_failure_rate_the_throttle_s_rejections_open_a_breaker_that_is_down() {
+    let b = CircuitBreaker::new(
+        "t",
+        BreakerConfig::new()
+            .with_adaptive(2.0, Window::Calls(100))
+            .with_failure_rate(0.9, Window::Calls(100), 10)
+            .with_recovery_timeout(Duration::from_millis(50)),
+    );
+    // Half of the calls succeed: neither the throttle nor the rate does anything.
+    drive(&b, 1_000, |i| i % 2 == 0);
+    assert_eq!(b.stats().rejections, 0);
+    // Down: the throttle soon sheds nearly every call, and its rejections fill the rate's
+    // window with calls that did not succeed, so the breaker opens within the window.
+    let ran = drive(&b, 100, |_| false);
+    assert_eq!(b.state(), State::Open);
+    assert!(ran < 100, "{ran}");
+    assert_eq!(b.stats().generation, 1, "opened once");
+    // Back: the first trial closes it, and both windows start afresh.
+    advance(Duration::from_millis(50)).await;
+    assert_eq!(drive(&b, 100, |_| true), 100);
+    assert_eq!(b.state(), State::Closed);
+    assert_eq!(b.stats().adaptive.unwrap().requests, 99);
+}
