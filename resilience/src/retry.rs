@@ -547,6 +547,7 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     /// assert_eq!(result.unwrap_err().kind(), std::io::ErrorKind::ConnectionRefused);
     /// assert_eq!(runs, 1, "the second attempt was rejected, and returned at once");
     /// ```
+    #[inline]
     pub fn call<T, E>(&self, mut op: impl FnMut() -> Result<T, E>) -> Result<T, E>
     where
         When: RetryIf<E>,
@@ -624,7 +625,9 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     /// at once pays for nothing but reading the clock when a time budget is set. The success
     /// check stays in each loop: returning a success through [`Step`] measured slower. An
     /// attempt during which a breaker rejected a call on this thread is a rejection (see
-    /// `crate::rejection`).
+    /// `crate::rejection`). Out of line, so that the loops around it stay small enough to be
+    /// inlined into their callers.
+    #[inline(never)]
     fn failed<'r, T, E>(
         &'r self,
         attempts: &mut Option<Attempts<'r, When, Hook, Hint>>,
