@@ -68,7 +68,7 @@
 
 mod backoff;
 mod budget;
-pub mod budgets;
+mod budget_config;
 pub mod classify;
 pub mod deadline;
 mod error;
@@ -86,8 +86,9 @@ pub use breaker::{
     Adaptive, AdaptiveStats, BreakerConfig, BreakerStats, CircuitBreaker, FailureRate, Permit,
     Reason, State, StateChange, When, Window,
 };
-pub use budget::{BudgetConfig, BudgetStats, RetryBudget};
-pub use registry::breakers;
+pub use budget::{BudgetStats, RetryBudget};
+pub use budget_config::BudgetConfig;
+pub use registry::{breakers, budgets};
 
 pub use backoff::{Backoff, Jitter, RetryPolicy};
 pub use error::Error;
@@ -147,7 +148,7 @@ pub mod __private {
     ) -> &'static crate::RetryBudget {
         match cell.get() {
             Some(budget) => budget,
-            None => crate::budgets::site_budget(cell, name),
+            None => crate::registry::budgets::site_budget(cell, name),
         }
     }
 
