@@ -67,7 +67,7 @@
 //!
 //! # Retry budgets
 //!
-//! A retry budget's settings (see [`BudgetConfig`](crate::BudgetConfig)) come from four
+//! A retry budget's settings (see [`BudgetConfig`]) come from four
 //! places; the first that sets a setting wins:
 //!
 //! 1. **Per-budget environment**: `RESILIENCE_BUDGET__<NAME>__<SETTING>`, `<NAME>` written
