@@ -37,7 +37,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use resilience::{Reason, RetryAfter, breakers, classify, retry};
+use resilience::{Reason, RetryAfter, RetryPolicy, breakers, classify, retry};
 use tokio::{
     net::TcpListener,
     sync::oneshot,
@@ -454,16 +454,17 @@ fn is_refused(error: &CallError) -> bool {
     matches!(error, CallError::Status { status: 429, .. }) || is_service_failure(error)
 }
 
+/// The schedule of every retrying client below: up to 4 attempts within 3 s, from 50 ms,
+/// doubling up to 1.5 s, with full jitter.
+const QUOTE_RETRIES: RetryPolicy = RetryPolicy::new()
+    .with_max_attempts(4)
+    .with_initial_delay(Duration::from_millis(50))
+    .with_max_delay(Duration::from_millis(1500))
+    .with_max_elapsed(Duration::from_secs(3));
+
 /// The same GET under `#[retry]` alone, as retries were before budgets: every attempt the
 /// policy allows.
-#[retry(
-    max_attempts = 4,
-    initial_delay = "50ms",
-    max_delay = "1.5s",
-    max_elapsed = "3s",
-    when = is_transient,
-    budget = none
-)]
+#[retry(policy = QUOTE_RETRIES, when = is_transient, budget = none)]
 async fn get_quote_retrying_unbudgeted(
     client: &reqwest::Client,
     url: &str,
@@ -473,13 +474,7 @@ async fn get_quote_retrying_unbudgeted(
 
 /// The same GET under `#[retry]` alone, for comparison: the same schedule as below, without
 /// a breaker or a timeout, its retries drawn from the site's own budget.
-#[retry(
-    max_attempts = 4,
-    initial_delay = "50ms",
-    max_delay = "1.5s",
-    max_elapsed = "3s",
-    when = is_transient
-)]
+#[retry(policy = QUOTE_RETRIES, when = is_transient)]
 async fn get_quote_retrying(client: &reqwest::Client, url: &str) -> Result<String, CallError> {
     get_quote(client, url).await
 }
@@ -488,13 +483,7 @@ async fn get_quote_retrying(client: &reqwest::Client, url: &str) -> Result<Strin
 /// retries; a breaker that throttles adaptively (`adaptive = 2.0`), opens only when nearly
 /// every call fails, and looks for the recovery every 50 ms with a few trials at once; each
 /// attempt bounded.
-#[retry(
-    max_attempts = 4,
-    initial_delay = "50ms",
-    max_delay = "1.5s",
-    max_elapsed = "3s",
-    when = is_transient
-)]
+#[retry(policy = QUOTE_RETRIES, when = is_transient)]
 #[resilience::circuit_breaker(
     name = "quotes.recommended",
     adaptive = 2.0,
@@ -516,13 +505,7 @@ async fn get_quote_recommended(client: &reqwest::Client, url: &str) -> Result<St
 ///   (rare while the service merely struggles, at once when it is down) and lets a trial call
 ///   through every 500 ms;
 /// - each attempt gets 300 ms.
-#[retry(
-    max_attempts = 4,
-    initial_delay = "50ms",
-    max_delay = "1.5s",
-    max_elapsed = "3s",
-    when = is_transient
-)]
+#[retry(policy = QUOTE_RETRIES, when = is_transient)]
 #[resilience::circuit_breaker(
     name = "quotes",
     failure_threshold = 10,

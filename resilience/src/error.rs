@@ -41,7 +41,10 @@ pub enum Error {
     CircuitOpen {
         /// The breaker's name in the registry.
         name: Arc<str>,
-        /// How long until the breaker lets a trial call through, when known.
+        /// How long until the breaker may let a call through, when known: while open, the
+        /// time until its next trial call; while half-open with every trial slot taken, the
+        /// recovery timeout or the time until the first trial's time is up, whichever is
+        /// sooner; `None` for an operator's force-open and for adaptive throttling.
         retry_in: Option<Duration>,
     },
 }

@@ -744,13 +744,9 @@ impl<When, Hook, Hint> Attempts<'_, When, Hook, Hint> {
         When: RetryIf<E>,
         Hook: OnRetry<E>,
     {
-        match result {
-            Ok(value) => {
-                self.succeeded();
-                Step::Done(Ok(value))
-            }
-            Err(error) => self.after_error(error, hint, describe),
-        }
+        self.decide(result, |attempts, error| {
+            attempts.after_error(error, hint, describe)
+        })
     }
 
     /// Decides after an attempt that a circuit breaker rejected without running it (the
@@ -770,12 +766,24 @@ impl<When, Hook, Hint> Attempts<'_, When, Hook, Hint> {
         When: RetryIf<E>,
         Hook: OnRetry<E>,
     {
+        self.decide(result, |attempts, error| {
+            attempts.after_rejection(error, retry_in, describe)
+        })
+    }
+
+    /// A success ends the call; an error is decided by `failed`.
+    #[inline(always)]
+    fn decide<T, E>(
+        &mut self,
+        result: Result<T, E>,
+        failed: impl FnOnce(&mut Self, E) -> Step<T, E>,
+    ) -> Step<T, E> {
         match result {
             Ok(value) => {
                 self.succeeded();
                 Step::Done(Ok(value))
             }
-            Err(error) => self.after_rejection(error, retry_in, describe),
+            Err(error) => failed(self, error),
         }
     }
 
