@@ -8,7 +8,7 @@ use super::parse::{JitterArg, RetryArgs};
 use crate::stack::Context;
 
 impl RetryArgs {
-    /// The policy as a `const` initialiser: `policy = PATH`, or the inline arguments applied
+    /// The policy as a `const` expression: `policy = PATH`, or the inline arguments applied
     /// to the defaults with the runtime's `const` builders.
     fn policy(&self) -> TokenStream {
         if let Some(path) = &self.policy {
@@ -65,20 +65,26 @@ impl RetryArgs {
     /// Wraps `inner`, an expression giving one attempt's result, in the retry loop.
     pub(crate) fn wrap(&self, inner: TokenStream, cx: &Context<'_>) -> TokenStream {
         let policy = self.policy();
-        // The policy is a `const` in a block of its own: evaluated at compile time, typed at
-        // the user's `policy = PATH`, and out of the body's scope (items are not hygienic).
+        // The policy is an inline `const` block: evaluated at compile time, typed at the
+        // user's `policy = PATH`, and able to name `Self` and the function's generics (which a
+        // `const` item could not).
         // The call site's statistics, in a `static` of its own: counting a success at once
         // is one relaxed increment, and the site lists itself on its first call.
         let name = match &self.name {
             Some(name) => quote!(#name),
             None => cx.default_name(),
         };
+        let policy_local = syn::Ident::new("__resilience_policy", Span::mixed_site());
         let mut retry = quote! {
             {
-                const __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = #policy;
                 static __RESILIENCE_SITE: ::resilience::__private::RetrySite =
                     ::resilience::__private::RetrySite::new(#name);
-                __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE)
+                const {
+                    let #policy_local: ::resilience::__private::RetryPolicy = #policy;
+                    #policy_local
+                }
+                .retrying()
+                .site(&__RESILIENCE_SITE)
             }
         };
         // Each path is pinned to the declared error type, spanned on the path, so that a

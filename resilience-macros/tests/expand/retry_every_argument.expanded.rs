@@ -21,17 +21,21 @@ fn fetch(id: u64) -> Result<Record, FetchError> {
     ::resilience::__private::returns_result::<Result<Record, FetchError>>();
     {
         let __resilience_retry = {
-            const __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
-                .with_max_attempts(5u32)
-                .with_multiplier(3f64)
-                .with_initial_delay(::core::time::Duration::from_nanos(50000000u64))
-                .with_max_delay(::core::time::Duration::from_nanos(2000000000u64))
-                .with_max_elapsed(::core::time::Duration::from_nanos(10000000000u64))
-                .with_jitter(::resilience::__private::Jitter::Equal);
             static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                 "records.fetch",
             );
-            __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE)
+            const {
+                let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
+                    .with_max_attempts(5u32)
+                    .with_multiplier(3f64)
+                    .with_initial_delay(::core::time::Duration::from_nanos(50000000u64))
+                    .with_max_delay(::core::time::Duration::from_nanos(2000000000u64))
+                    .with_max_elapsed(::core::time::Duration::from_nanos(10000000000u64))
+                    .with_jitter(::resilience::__private::Jitter::Equal);
+                __resilience_policy
+            }
+                .retrying()
+                .site(&__RESILIENCE_SITE)
         }
             .when(
                 ::resilience::__private::when::<

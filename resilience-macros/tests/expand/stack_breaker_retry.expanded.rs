@@ -27,13 +27,17 @@ fn reserve(sku: &Sku, count: u32) -> Result<Reservation, InventoryError> {
             ::core::result::Result::Ok(__resilience_permit) => {
                 let __resilience_result = {
                     let __resilience_retry = {
-                        const __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
-                            .with_max_attempts(2u32)
-                            .with_backoff(::resilience::__private::Backoff::Constant);
                         static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                             ::core::concat!(::core::module_path!(), "::", "reserve"),
                         );
-                        __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE)
+                        const {
+                            let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
+                                .with_max_attempts(2u32)
+                                .with_backoff(::resilience::__private::Backoff::Constant);
+                            __resilience_policy
+                        }
+                            .retrying()
+                            .site(&__RESILIENCE_SITE)
                     };
                     let __resilience_started = __resilience_retry
                         .started(::resilience::__private::Clock::Thread);
