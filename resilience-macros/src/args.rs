@@ -9,7 +9,7 @@ use syn::{
     spanned::Spanned,
 };
 
-use crate::duration::DurationLit;
+use crate::duration::{CONST_EXPRESSION, DurationArg};
 
 /// One argument as written: `key = value`, or a bare `value`.
 pub(crate) enum Arg {
@@ -230,15 +230,9 @@ fn literal(value: &Expr) -> Option<&Lit> {
     }
 }
 
-/// A string literal holding a duration.
-pub(crate) fn duration(key: &str, value: &Expr) -> syn::Result<DurationLit> {
-    match literal(value) {
-        Some(Lit::Str(lit)) => DurationLit::parse(lit),
-        _ => Err(syn::Error::new(
-            value.span(),
-            format!("`{key}` takes a duration string such as \"100ms\" or \"1.5s\""),
-        )),
-    }
+/// A duration: a string with a unit, or a `const` expression of type `Duration`.
+pub(crate) fn duration(key: &str, value: &Expr) -> syn::Result<DurationArg> {
+    DurationArg::parse(&format!("`{key}`"), CONST_EXPRESSION, value)
 }
 
 /// An integer literal at least `min`, fitting in `u32`.

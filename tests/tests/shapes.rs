@@ -1,9 +1,9 @@
 //! Function shapes users write, each compiled under the attributes and run: a policy named
-//! through `Self` or a type parameter.
+//! through `Self` or a type parameter, and a duration passed through `macro_rules!`.
 
 use std::{cell::Cell, io, time::Duration};
 
-use resilience::{Jitter, RetryPolicy, retry};
+use resilience::{Error, Jitter, RetryPolicy, retry, timeout};
 
 fn transient() -> io::Error {
     io::ErrorKind::Interrupted.into()
@@ -73,4 +73,51 @@ fn a_generic_function_names_its_policy_through_a_type_parameter() {
     calls.set(0);
     assert!(call::<Hasty>(&calls).is_err());
     assert_eq!(calls.get(), 1);
+}
+
+// `#[timeout($limit)]` inside a `macro_rules!`, the limit a `literal` or an `expr` fragment.
+
+macro_rules! bounded_by_literal {
+    ($name:ident, $limit:literal) => {
+        #[timeout($limit)]
+        async fn $name() -> Result<(), Error> {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            Ok(())
+        }
+    };
+}
+
+macro_rules! bounded_by_expr {
+    ($name:ident, $limit:expr) => {
+        #[timeout($limit)]
+        async fn $name() -> Result<(), Error> {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            Ok(())
+        }
+    };
+}
+
+bounded_by_literal!(literal_limit, "250ms");
+bounded_by_expr!(expr_limit, "300ms");
+bounded_by_expr!(expr_duration_limit, Duration::from_millis(350));
+
+#[tokio::test(start_paused = true)]
+async fn a_timeout_takes_its_limit_from_a_macro_fragment() {
+    for (call, expected) in [
+        (
+            Box::pin(literal_limit()) as std::pin::Pin<Box<dyn Future<Output = _>>>,
+            250,
+        ),
+        (Box::pin(expr_limit()), 300),
+        (Box::pin(expr_duration_limit()), 350),
+    ] {
+        let start = tokio::time::Instant::now();
+        match call.await {
+            Err(Error::Timeout { limit, .. }) => {
+                assert_eq!(limit, Duration::from_millis(expected))
+            }
+            other => panic!("expected a timeout after {expected}ms, got {other:?}"),
+        }
+        assert_eq!(start.elapsed(), Duration::from_millis(expected));
+    }
 }

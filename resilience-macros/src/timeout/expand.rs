@@ -2,24 +2,11 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
-use syn::spanned::Spanned;
 
-use super::parse::{Limit, TimeoutArgs};
+use super::parse::TimeoutArgs;
 use crate::stack::Context;
 
 impl TimeoutArgs {
-    fn limit(&self) -> TokenStream {
-        match &self.limit {
-            Limit::Literal(d) => d.to_tokens(),
-            Limit::Expr(expr) => quote_spanned! {expr.span()=>
-                {
-                    let __resilience_limit: ::core::time::Duration = #expr;
-                    __resilience_limit
-                }
-            },
-        }
-    }
-
     /// Wraps `inner`, an expression giving one call's result, in the time limit.
     pub(crate) fn wrap(&self, inner: TokenStream, cx: &Context<'_>) -> TokenStream {
         let mixed = Span::mixed_site();
@@ -27,7 +14,7 @@ impl TimeoutArgs {
             Some(name) => quote!(#name),
             None => cx.default_name(),
         };
-        let limit = self.limit();
+        let limit = self.limit.to_tokens();
         let ty = &cx.return_type;
         let check = quote_spanned! {cx.return_type_span=>
             ::resilience::__private::can_reject::<#ty>();

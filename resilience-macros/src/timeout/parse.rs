@@ -1,26 +1,21 @@
 //! Reading and checking `#[timeout]`'s arguments: one duration, a string literal or any
 //! expression of type `Duration`, and an optional `name`.
 
-use proc_macro2::TokenStream;
-use syn::{Expr, ExprLit, Lit, LitStr};
+use proc_macro2::{Span, TokenStream};
+use syn::{Expr, LitStr};
 
 use crate::{
     args::{self, ArgList, Errors},
-    duration::DurationLit,
+    duration::DurationArg,
 };
 
 const KEYS: &[&str] = &["name"];
 
-/// The time limit as written.
-pub(crate) enum Limit {
-    /// `"250ms"`: checked now.
-    Literal(DurationLit),
-    /// `LIMIT` or `Duration::from_millis(250)`: checked by the type checker.
-    Expr(Expr),
-}
+/// What a timeout's limit may be besides a string: evaluated on each call, so any expression.
+const EXPRESSION: &str = "an expression of type `Duration`";
 
 pub(crate) struct TimeoutArgs {
-    pub(crate) limit: Limit,
+    pub(crate) limit: DurationArg,
     pub(crate) name: Option<LitStr>,
 }
 
@@ -28,13 +23,13 @@ impl TimeoutArgs {
     pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Self> {
         if tokens.is_empty() {
             return Err(syn::Error::new(
-                proc_macro2::Span::call_site(),
+                Span::call_site(),
                 "`#[timeout]` needs a duration: write `#[timeout(\"250ms\")]`",
             ));
         }
         let ArgList(list) = syn::parse2(tokens)?;
         let mut errors = Errors::default();
-        let mut limit = None::<Limit>;
+        let mut limit = None::<Option<DurationArg>>;
         let mut name = None;
         args::for_each_key(
             "timeout",
@@ -46,66 +41,42 @@ impl TimeoutArgs {
                     errors.at(&value, "`#[timeout]` takes one duration: remove this one");
                     return;
                 }
-                limit = errors.ok(parse_limit(value));
-                if limit.is_none() {
-                    // Keep the first duration's place so that a second one is not reported.
-                    limit = Some(Limit::Literal(DurationLit::placeholder()));
-                }
+                // A duration that failed to parse still takes the first place, so that a
+                // second one is reported as a second one.
+                limit = Some(errors.ok(parse_limit(&value)));
             },
             |key, _, value, errors| match key {
                 "name" => name = errors.ok(args::string(key, &value)),
                 _ => unreachable!("`{key}` is in KEYS but has no reader"),
             },
         );
-        let Some(limit) = limit else {
-            errors.push(syn::Error::new(
-                proc_macro2::Span::call_site(),
+        let missing = || {
+            syn::Error::new(
+                Span::call_site(),
                 "`#[timeout]` needs a duration: write `#[timeout(\"250ms\")]` first",
-            ));
-            errors.finish()?;
-            unreachable!("an error was pushed");
+            )
+        };
+        let limit = match limit {
+            Some(limit) => limit,
+            None => {
+                errors.push(missing());
+                None
+            }
         };
         errors.finish()?;
+        // Without a limit an error was reported above; this only keeps the macro panic-free.
+        let limit = limit.ok_or_else(missing)?;
         Ok(TimeoutArgs { limit, name })
     }
 }
 
-fn parse_limit(value: Expr) -> syn::Result<Limit> {
-    match &value {
-        Expr::Lit(ExprLit {
-            lit: Lit::Str(lit), ..
-        }) => {
-            let d = DurationLit::parse(lit)?;
-            if d.is_zero() {
-                return Err(syn::Error::new(
-                    lit.span(),
-                    "a zero timeout would fail every call: give a positive duration",
-                ));
-            }
-            Ok(Limit::Literal(d))
-        }
-        Expr::Lit(ExprLit {
-            lit: Lit::Int(int), ..
-        }) => Err(syn::Error::new(
-            int.span(),
-            format!(
-                "a timeout needs a unit: write `\"{0}ms\"` or `\"{0}s\"` (a string with a unit), or a `Duration`",
-                int.base10_digits()
-            ),
-        )),
-        Expr::Lit(ExprLit {
-            lit: Lit::Float(f), ..
-        }) => Err(syn::Error::new(
-            f.span(),
-            format!(
-                "a timeout needs a unit: write `\"{}s\"` (a string with a unit), or a `Duration`",
-                f.base10_digits()
-            ),
-        )),
-        Expr::Lit(_) => Err(syn::Error::new_spanned(
-            &value,
-            "`#[timeout]` takes a duration string such as \"250ms\", or an expression of type `Duration`",
-        )),
-        _ => Ok(Limit::Expr(value)),
+fn parse_limit(value: &Expr) -> syn::Result<DurationArg> {
+    let limit = DurationArg::parse("a timeout", EXPRESSION, value)?;
+    if limit.is_zero() {
+        return Err(syn::Error::new(
+            limit.span(),
+            "a zero timeout would fail every call: give a positive duration",
+        ));
     }
+    Ok(limit)
 }

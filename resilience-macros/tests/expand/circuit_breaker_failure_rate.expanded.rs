@@ -10,18 +10,21 @@ async fn search(query: String) -> anyhow::Result<Vec<Hit>> {
     ::resilience::__private::returns_result::<anyhow::Result<Vec<Hit>>>();
     {
         let __resilience_breaker = {
-            static __RESILIENCE_BREAKER_CONFIG: ::resilience::__private::BreakerConfig = ::resilience::__private::BreakerConfig::new()
-                .with_failure_rate(
-                    0.5f64,
-                    ::resilience::__private::Window::Calls(50u32),
-                    20u32,
-                )
-                .with_slow_call(::core::time::Duration::from_nanos(2000000000u64));
             static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new();
             ::resilience::__private::site_breaker(
                 &__RESILIENCE_BREAKER,
                 ::core::concat!(::core::module_path!(), "::", "search"),
-                &__RESILIENCE_BREAKER_CONFIG,
+                &const {
+                    ::resilience::__private::BreakerConfig::new()
+                        .with_failure_rate(
+                            0.5f64,
+                            ::resilience::__private::Window::Calls(50u32),
+                            20u32,
+                        )
+                        .with_slow_call(
+                            ::core::time::Duration::from_nanos(2000000000u64),
+                        )
+                },
                 ::core::concat!(::core::file!(), ":", ::core::line!()),
             )
         };

@@ -10,12 +10,11 @@ fn price(&self, sku: Sku) -> Result<Price, Error> {
     ::resilience::__private::returns_result::<Result<Price, Error>>();
     {
         let __resilience_breaker = {
-            static __RESILIENCE_BREAKER_CONFIG: ::resilience::__private::BreakerConfig = ::resilience::__private::BreakerConfig::new();
             static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new();
             ::resilience::__private::site_breaker(
                 &__RESILIENCE_BREAKER,
                 ::core::concat!(::core::module_path!(), "::", "price"),
-                &__RESILIENCE_BREAKER_CONFIG,
+                &const { ::resilience::__private::BreakerConfig::new() },
                 ::core::concat!(::core::file!(), ":", ::core::line!()),
             )
         };

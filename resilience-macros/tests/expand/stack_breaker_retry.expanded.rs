@@ -13,12 +13,11 @@ fn reserve(sku: &Sku, count: u32) -> Result<Reservation, InventoryError> {
     ::resilience::__private::returns_result::<Result<Reservation, InventoryError>>();
     {
         let __resilience_breaker = {
-            static __RESILIENCE_BREAKER_CONFIG: ::resilience::__private::BreakerConfig = ::resilience::__private::BreakerConfig::new();
             static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new();
             ::resilience::__private::site_breaker(
                 &__RESILIENCE_BREAKER,
                 "inventory",
-                &__RESILIENCE_BREAKER_CONFIG,
+                &const { ::resilience::__private::BreakerConfig::new() },
                 ::core::concat!(::core::file!(), ":", ::core::line!()),
             )
         };

@@ -34,12 +34,11 @@ async fn charge(req: &Charge) -> Result<Receipt, PayError> {
             let __resilience_delay = {
                 let __resilience_result = {
                     let __resilience_breaker = {
-                        static __RESILIENCE_BREAKER_CONFIG: ::resilience::__private::BreakerConfig = ::resilience::__private::BreakerConfig::new();
                         static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new();
                         ::resilience::__private::site_breaker(
                             &__RESILIENCE_BREAKER,
                             "payments",
-                            &__RESILIENCE_BREAKER_CONFIG,
+                            &const { ::resilience::__private::BreakerConfig::new() },
                             ::core::concat!(::core::file!(), ":", ::core::line!()),
                         )
                     };

@@ -13,8 +13,8 @@ async fn lookup(host: &str) -> io::Result<IpAddr> {
         ::resilience::__private::timeout_async(
                 "dns",
                 {
-                    let __resilience_limit: ::core::time::Duration = LOOKUP_LIMIT;
-                    __resilience_limit
+                    let __resilience_duration: ::core::time::Duration = LOOKUP_LIMIT;
+                    __resilience_duration
                 },
                 ::resilience::__private::attempt_async::<
                     io::Result<IpAddr>,
