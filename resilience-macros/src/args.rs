@@ -360,8 +360,22 @@ pub(crate) fn path(key: &str, value: &Expr, what: &str) -> syn::Result<Path> {
     }
 }
 
+/// A name: a string literal that is not blank. `example` shows one, as in
+/// `` `name = "payments"` ``.
+pub(crate) fn name(key: &str, value: &Expr, example: &str) -> syn::Result<LitStr> {
+    let lit = string(key, value)?;
+    if lit.value().trim().is_empty() {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "`{key}` must not be empty: name what it stands for, as in {example}, or drop it to use the function's path"
+            ),
+        ));
+    }
+    Ok(lit)
+}
+
 /// A string literal.
-#[allow(dead_code)]
 pub(crate) fn string(key: &str, value: &Expr) -> syn::Result<LitStr> {
     match literal(value) {
         Some(Lit::Str(lit)) => Ok(lit.clone()),
