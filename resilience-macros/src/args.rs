@@ -2,6 +2,7 @@
 //! bare value), with repeated and unknown keys reported at their span, every error collected.
 
 use proc_macro2::Span;
+use quote::ToTokens;
 use syn::{
     Expr, ExprLit, Ident, Lit, LitStr, Path, Token,
     parse::{Parse, ParseStream},
@@ -19,6 +20,20 @@ pub(crate) enum Arg {
 
 impl Parse for Arg {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        // `max_attempts: 3`, as in a struct literal: one error at the `:`, with the spelling
+        // to use.
+        if input.peek(Ident) && input.peek2(Token![:]) && !input.peek2(Token![::]) {
+            let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
+            let colon = input.parse::<Token![:]>()?;
+            let value = input.parse::<Expr>().ok();
+            let shown = value
+                .as_ref()
+                .map_or_else(|| "..".to_string(), |v| v.to_token_stream().to_string());
+            return Err(syn::Error::new(
+                colon.span,
+                format!("arguments are written `key = value`: write `{key} = {shown}`"),
+            ));
+        }
         if input.peek(Ident) && input.peek2(Token![=]) {
             let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
             input.parse::<Token![=]>()?;
@@ -353,10 +368,44 @@ pub(crate) fn path(key: &str, value: &Expr, what: &str) -> syn::Result<Path> {
                 s.value()
             ),
         )),
+        // `when = is_transient()`: the function is called by the attribute, not here.
+        Expr::Call(call) if !what.contains("`const`") => {
+            let callee = match &*call.func {
+                Expr::Path(p) if p.qself.is_none() => path_text(&p.path),
+                _ => "my_module::name".to_string(),
+            };
+            Err(syn::Error::new(
+                call.paren_token.span.join(),
+                format!(
+                    "`{key}` takes a path to {what}, which the attribute calls: name the function without calling it, `{key} = {callee}`"
+                ),
+            ))
+        }
+        Expr::Call(_) | Expr::MethodCall(_) => Err(syn::Error::new(
+            value.span(),
+            format!(
+                "`{key}` takes a path to {what}: declare it as a constant (`const POLICY: RetryPolicy = RetryPolicy::new()...;`) and write `{key} = POLICY`"
+            ),
+        )),
         _ => Err(syn::Error::new(
             value.span(),
             format!("`{key}` takes a path to {what}, as in `{key} = my_module::name`"),
         )),
+    }
+}
+
+/// A path as written, without its generic arguments: `errors::is_transient`.
+fn path_text(path: &Path) -> String {
+    let segments = path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::");
+    if path.leading_colon.is_some() {
+        format!("::{segments}")
+    } else {
+        segments
     }
 }
 
