@@ -156,6 +156,15 @@ impl Function {
         ty
     }
 
+    /// The return type with each `impl Trait` in it replaced by `()`: a type that a body can
+    /// name and that has the declared error type, for checks that look at the error type only.
+    /// (An `impl Trait` error type cannot be named by a `when` function anyway.)
+    pub(crate) fn return_type_for_its_error(&self) -> Type {
+        let mut ty = self.return_type().clone();
+        UnitForImplTrait.visit_type_mut(&mut ty);
+        ty
+    }
+
     /// Removes the attributes of this crate still on the function (those written below the
     /// one being expanded) and returns them in order, so that one expansion applies the whole
     /// stack in the order the user wrote it.
@@ -213,6 +222,18 @@ pub(crate) fn attribute_args(attr: &Attribute) -> syn::Result<TokenStream> {
             nv.eq_token.span(),
             "write the arguments in parentheses, as in `#[retry(max_attempts = 3)]`",
         )),
+    }
+}
+
+struct UnitForImplTrait;
+
+impl VisitMut for UnitForImplTrait {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        if let Type::ImplTrait(it) = ty {
+            *ty = syn::parse_quote_spanned!(it.impl_token.span=> ());
+        } else {
+            syn::visit_mut::visit_type_mut(self, ty);
+        }
     }
 }
 

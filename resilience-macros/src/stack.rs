@@ -64,6 +64,43 @@ impl Context<'_> {
         quote!(::core::concat!(::core::module_path!(), "::", #ident))
     }
 
+    /// The function `path`, for `when = path`: a `fn(&E) -> bool` for the function's error
+    /// type `E`. It is typed as that function pointer, at `path`, so that a function of
+    /// another signature is one "mismatched types" error there that names the signature
+    /// expected (`fn(&std::io::Error) -> bool`).
+    pub(crate) fn predicate(&self, path: &Path) -> TokenStream {
+        self.error_fn(path, quote!(-> bool))
+    }
+
+    /// The function `path`, for `on_retry = path`: a `fn(&E, u32, Duration)`, typed as
+    /// [`Context::predicate`] is.
+    pub(crate) fn hook(&self, path: &Path) -> TokenStream {
+        self.error_fn(path, quote!(, u32, ::core::time::Duration))
+    }
+
+    /// `path` as a `fn(&E <rest>` pointer, `rest` completing the signature.
+    fn error_fn(&self, path: &Path, rest: TokenStream) -> TokenStream {
+        let ty = self.function.return_type_for_its_error();
+        let local = Ident::new("__resilience_fn", Span::mixed_site());
+        let span = path.span();
+        let (args, output) = match rest.to_string().starts_with("->") {
+            true => (TokenStream::new(), rest),
+            false => (rest, TokenStream::new()),
+        };
+        // All at `path`, the return type's tokens too, so that the error points at the path
+        // alone.
+        let fn_type = respan(
+            quote!(fn(&<#ty as ::resilience::__private::ReturnsResult>::Err #args) #output),
+            span,
+        );
+        quote_spanned! {span=>
+            {
+                let #local: #fn_type = #path;
+                #local
+            }
+        }
+    }
+
     /// A call of `path` with the function's own arguments: `self.path(a, b)` for a method and
     /// a bare name, `path(a, b)` otherwise; `.await`ed in an async function.
     pub(crate) fn call_alike(&self, path: &Path) -> TokenStream {
@@ -234,6 +271,24 @@ fn body(function: &Function, layers: &[Layer]) -> TokenStream {
         TokenStream::new()
     };
     quote!(#check #inner)
+}
+
+/// `tokens` with every token, those inside groups too, at `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tt| {
+            if let proc_macro2::TokenTree::Group(group) = &tt {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                tt = inner.into();
+            } else {
+                tt.set_span(span);
+            }
+            tt
+        })
+        .collect()
 }
 
 /// Whether an argument's type borrows from the caller: a reference or a lifetime anywhere in

@@ -98,9 +98,7 @@ pub use timeout::{timeout_async, timeout_async_named, timeout_sync, timeout_sync
 /// What the attributes' expansions call. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    use std::{marker::PhantomData, time::Duration};
-
-    use crate::{OnRetry, RetryIf};
+    use std::time::Duration;
 
     pub use crate::backoff::{Backoff, Jitter, RetryPolicy};
     pub use crate::retry::{Attempts, Clock, Retry, Step};
@@ -197,63 +195,6 @@ pub mod __private {
 
     impl<T, E> ReturnsResult for Result<T, E> {
         type Err = E;
-    }
-
-    /// A `when` or `on_retry` function pinned to the error type of the function it serves.
-    /// Pinning it makes rustc check the function against the declared error type (and say so
-    /// with the trait's message) instead of inferring the error type from the function.
-    pub struct ForErrors<F, E>(F, PhantomData<fn(&E)>);
-
-    impl<F: RetryIf<E>, E> RetryIf<E> for ForErrors<F, E> {
-        #[inline]
-        fn should_retry(&self, error: &E) -> bool {
-            self.0.should_retry(error)
-        }
-    }
-
-    impl<F: OnRetry<E>, E> OnRetry<E> for ForErrors<F, E> {
-        #[inline]
-        fn on_retry(&self, error: &E, attempt: u32, delay: Duration) {
-            self.0.on_retry(error, attempt, delay)
-        }
-    }
-
-    /// Decides which errors a breaker counts as failures: `when = path` on
-    /// `#[circuit_breaker]`, checked against the function's error type.
-    #[diagnostic::on_unimplemented(
-        message = "`{Self}` cannot decide which errors of type `{E}` count as failures",
-        label = "expected a function `fn(&{E}) -> bool`",
-        note = "`when = path` names a function that takes the function's error type by reference and returns `true` for the errors the breaker should count"
-    )]
-    pub trait CountsErrors<E> {
-        /// Whether `error` counts as a failure.
-        fn counts(&self, error: &E) -> bool;
-    }
-
-    impl<E, F: Fn(&E) -> bool> CountsErrors<E> for F {
-        #[inline]
-        fn counts(&self, error: &E) -> bool {
-            self(error)
-        }
-    }
-
-    /// Checks a breaker's `when = path` function against the return type `R`'s error type,
-    /// and gives it back as the closure a permit takes.
-    #[inline(always)]
-    pub fn counts<R: ReturnsResult, F: CountsErrors<R::Err>>(when: F) -> impl Fn(&R::Err) -> bool {
-        move |error| when.counts(error)
-    }
-
-    /// Checks a `when = path` function against the return type `R`'s error type.
-    #[inline(always)]
-    pub fn when<R: ReturnsResult, F: RetryIf<R::Err>>(when: F) -> ForErrors<F, R::Err> {
-        ForErrors(when, PhantomData)
-    }
-
-    /// Checks an `on_retry = path` function against the return type `R`'s error type.
-    #[inline(always)]
-    pub fn on_retry<R: ReturnsResult, F: OnRetry<R::Err>>(hook: F) -> ForErrors<F, R::Err> {
-        ForErrors(hook, PhantomData)
     }
 
     /// Fails to compile, at the return type, unless `R` is a `Result`.

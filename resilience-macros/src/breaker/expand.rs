@@ -2,7 +2,6 @@
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
-use syn::spanned::Spanned;
 
 use super::parse::{BreakerArgs, WindowArg};
 use crate::{duration::DurationArg, stack::Context};
@@ -81,9 +80,7 @@ impl BreakerArgs {
         };
         let config = self.config();
         let counts = match &self.when {
-            Some(when) => {
-                quote_spanned!(when.span()=> ::resilience::__private::counts::<#ty, _>(#when))
-            }
+            Some(when) => cx.predicate(when),
             None => quote!(::resilience::__private::any_error),
         };
         // Spanned on the return type, so that an error type without

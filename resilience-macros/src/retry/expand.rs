@@ -2,7 +2,6 @@
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
-use syn::spanned::Spanned;
 
 use super::parse::{JitterArg, RetryArgs};
 use crate::stack::Context;
@@ -87,18 +86,15 @@ impl RetryArgs {
                 .site(&__RESILIENCE_SITE)
             }
         };
-        // Each path is pinned to the declared error type, spanned on the path, so that a
-        // function of the wrong signature is reported there with the trait's message.
-        let ty = &cx.return_type;
+        // Each path is typed as a function of the declared error type, at the path, so that
+        // a function of the wrong signature is one error there naming the one expected.
         if let Some(when) = &self.when {
-            let pinned =
-                quote_spanned!(when.span()=> ::resilience::__private::when::<#ty, _>(#when));
-            retry.extend(quote!(.when(#pinned)));
+            let when = cx.predicate(when);
+            retry.extend(quote!(.when(#when)));
         }
         if let Some(hook) = &self.on_retry {
-            let pinned =
-                quote_spanned!(hook.span()=> ::resilience::__private::on_retry::<#ty, _>(#hook));
-            retry.extend(quote!(.on_retry(#pinned)));
+            let hook = cx.hook(hook);
+            retry.extend(quote!(.on_retry(#hook)));
         }
         let mixed = Span::mixed_site();
         let (clock, sleep) = if cx.is_async {

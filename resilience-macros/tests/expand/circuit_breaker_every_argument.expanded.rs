@@ -33,10 +33,15 @@ fn charge(req: &Charge) -> Result<Receipt, PayError> {
                 ::core::concat!(::core::file!(), ":", ::core::line!()),
             )
         };
-        let __resilience_counts = ::resilience::__private::counts::<
-            Result<Receipt, PayError>,
-            _,
-        >(counts_as_failure);
+        let __resilience_counts = {
+            let __resilience_fn: fn(
+                &<Result<
+                    Receipt,
+                    PayError,
+                > as ::resilience::__private::ReturnsResult>::Err,
+            ) -> bool = counts_as_failure;
+            __resilience_fn
+        };
         match __resilience_breaker.try_acquire() {
             ::core::result::Result::Ok(__resilience_permit) => {
                 let __resilience_result = ::resilience::__private::attempt::<

@@ -18,10 +18,12 @@ fn price(&self, sku: Sku) -> Result<Price, Error> {
                 ::core::concat!(::core::file!(), ":", ::core::line!()),
             )
         };
-        let __resilience_counts = ::resilience::__private::counts::<
-            Result<Price, Error>,
-            _,
-        >(is_outage);
+        let __resilience_counts = {
+            let __resilience_fn: fn(
+                &<Result<Price, Error> as ::resilience::__private::ReturnsResult>::Err,
+            ) -> bool = is_outage;
+            __resilience_fn
+        };
         match __resilience_breaker.try_acquire() {
             ::core::result::Result::Ok(__resilience_permit) => {
                 let __resilience_result = ::resilience::__private::attempt::<

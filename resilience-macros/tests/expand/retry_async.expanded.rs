@@ -24,12 +24,15 @@ pub async fn fetch_page(client: &Client, url: &str) -> Result<String, reqwest::E
                 .retrying()
                 .site(&__RESILIENCE_SITE)
         }
-            .when(
-                ::resilience::__private::when::<
-                    Result<String, reqwest::Error>,
-                    _,
-                >(is_timeout),
-            );
+            .when({
+                let __resilience_fn: fn(
+                    &<Result<
+                        String,
+                        reqwest::Error,
+                    > as ::resilience::__private::ReturnsResult>::Err,
+                ) -> bool = is_timeout;
+                __resilience_fn
+            });
         let __resilience_started = __resilience_retry
             .started(::resilience::__private::Clock::Tokio);
         let mut __resilience_attempts = ::core::option::Option::None;

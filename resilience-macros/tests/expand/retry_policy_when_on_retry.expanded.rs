@@ -20,18 +20,26 @@ fn fetch(id: u64) -> Result<Record, FetchError> {
                 .retrying()
                 .site(&__RESILIENCE_SITE)
         }
-            .when(
-                ::resilience::__private::when::<
-                    Result<Record, FetchError>,
-                    _,
-                >(errors::is_transient),
-            )
-            .on_retry(
-                ::resilience::__private::on_retry::<
-                    Result<Record, FetchError>,
-                    _,
-                >(log_retry),
-            );
+            .when({
+                let __resilience_fn: fn(
+                    &<Result<
+                        Record,
+                        FetchError,
+                    > as ::resilience::__private::ReturnsResult>::Err,
+                ) -> bool = errors::is_transient;
+                __resilience_fn
+            })
+            .on_retry({
+                let __resilience_fn: fn(
+                    &<Result<
+                        Record,
+                        FetchError,
+                    > as ::resilience::__private::ReturnsResult>::Err,
+                    u32,
+                    ::core::time::Duration,
+                ) = log_retry;
+                __resilience_fn
+            });
         let __resilience_started = __resilience_retry
             .started(::resilience::__private::Clock::Thread);
         let mut __resilience_attempts = ::core::option::Option::None;
