@@ -1,9 +1,18 @@
 //! Function shapes users write, each compiled under the attributes and run: a policy named
-//! through `Self` or a type parameter, and a duration passed through `macro_rules!`.
+//! through `Self` or a type parameter, a duration passed through `macro_rules!`, and `impl
+//! Trait` in the return type.
 
-use std::{cell::Cell, io, time::Duration};
+use std::{
+    cell::Cell,
+    io,
+    sync::{
+        Arc,
+        atomic::{AtomicU32, Ordering},
+    },
+    time::Duration,
+};
 
-use resilience::{Error, Jitter, RetryPolicy, retry, timeout};
+use resilience::{Error, Jitter, RetryPolicy, circuit_breaker, retry, timeout};
 
 fn transient() -> io::Error {
     io::ErrorKind::Interrupted.into()
@@ -120,4 +129,66 @@ async fn a_timeout_takes_its_limit_from_a_macro_fragment() {
         }
         assert_eq!(start.elapsed(), Duration::from_millis(expected));
     }
+}
+
+// `Result<impl Iterator<Item = u8>, E>` under `#[timeout]`: sync, async and stacked.
+
+#[timeout("5s")]
+fn digits_sync(n: u8) -> Result<impl Iterator<Item = u8>, Error> {
+    Ok(0..n)
+}
+
+#[timeout("5s")]
+async fn digits_async(n: u8) -> Result<impl Iterator<Item = u8>, Error> {
+    Ok(0..n)
+}
+
+#[timeout("100ms")]
+async fn digits_late(n: u8) -> Result<impl Iterator<Item = u8>, Error> {
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    Ok(0..n)
+}
+
+#[retry(max_attempts = 3, initial_delay = "1ms")]
+#[circuit_breaker(name = "shapes.digits")]
+#[timeout("5s")]
+async fn digits_stacked(n: u8, calls: &AtomicU32) -> io::Result<impl Iterator<Item = u8>> {
+    if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+        return Err(transient());
+    }
+    Ok(0..n)
+}
+
+#[retry(max_attempts = 3, initial_delay = "1ms")]
+#[timeout("5s")]
+fn digits_stacked_sync(n: u8, calls: Arc<AtomicU32>) -> io::Result<impl Iterator<Item = u8>> {
+    if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+        return Err(transient());
+    }
+    Ok(0..n)
+}
+
+#[test]
+fn an_impl_trait_result_under_a_sync_timeout() {
+    assert_eq!(digits_sync(3).unwrap().collect::<Vec<_>>(), [0, 1, 2]);
+    let calls = Arc::new(AtomicU32::new(0));
+    let digits = digits_stacked_sync(2, Arc::clone(&calls)).unwrap();
+    assert_eq!(digits.collect::<Vec<_>>(), [0, 1]);
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "retried once");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_impl_trait_result_under_an_async_timeout() {
+    assert_eq!(
+        digits_async(3).await.unwrap().collect::<Vec<_>>(),
+        [0, 1, 2]
+    );
+    assert!(matches!(
+        digits_late(3).await.map(|d| d.count()),
+        Err(Error::Timeout { .. })
+    ));
+    let calls = AtomicU32::new(0);
+    let digits = digits_stacked(4, &calls).await.unwrap();
+    assert_eq!(digits.collect::<Vec<_>>(), [0, 1, 2, 3]);
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "retried once");
 }

@@ -15,7 +15,9 @@ impl TimeoutArgs {
             None => cx.default_name(),
         };
         let limit = self.limit.to_tokens();
-        let ty = &cx.return_type;
+        // The error type is all the check needs: an `impl Trait` elsewhere in the return type,
+        // which a body can only write as `_` and nothing here would infer, is written `()`.
+        let ty = cx.function.return_type_for_its_error();
         let check = quote_spanned! {cx.return_type_span=>
             ::resilience::__private::can_reject::<#ty>();
         };
