@@ -101,6 +101,60 @@ impl Context<'_> {
         }
     }
 
+    /// The error type of the return type, `<R as ReturnsResult>::Err`, written so that the
+    /// compiler locates it exactly where the return type is written: a runtime function
+    /// given it explicitly then reports an error type without `From<resilience::Error>` at
+    /// the same place as the check at the top of the body, which it thereby repeats silently.
+    pub(crate) fn error_type(&self) -> TokenStream {
+        let ty = self.function.return_type_for_its_error();
+        let (first, last) = self.return_type_ends();
+        let open = respan(quote!(<), first);
+        let rest = respan(
+            quote!(as ::resilience::__private::ReturnsResult>::Err),
+            last,
+        );
+        quote!(#open #ty #rest)
+    }
+
+    /// `path(args)`, located exactly where the return type is written: a call whose bounds
+    /// are on the return type then reports a return type that is not a `Result` where the
+    /// check at the top of the body does, which it thereby repeats silently.
+    pub(crate) fn call_at_return_type(
+        &self,
+        function: &str,
+        generics: TokenStream,
+        args: TokenStream,
+    ) -> TokenStream {
+        let (first, last) = self.return_type_ends();
+        let function = Ident::new(function, first);
+        let path = respan(quote!(::resilience::__private::#function), first);
+        let mut args = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, args);
+        args.set_span(last);
+        quote!(#path::<#generics> #args)
+    }
+
+    /// The spans of the first and last tokens of the return type: an expression whose tokens
+    /// begin at the one and end at the other is located where the return type is written.
+    pub(crate) fn return_type_ends(&self) -> (Span, Span) {
+        let tokens: Vec<proc_macro2::TokenTree> = self
+            .function
+            .return_type()
+            .to_token_stream()
+            .into_iter()
+            .collect();
+        let first = match tokens.first() {
+            Some(proc_macro2::TokenTree::Group(g)) => g.span_open(),
+            Some(other) => other.span(),
+            None => Span::call_site(),
+        };
+        let last = match tokens.last() {
+            Some(proc_macro2::TokenTree::Group(g)) => g.span_close(),
+            Some(other) => other.span(),
+            None => Span::call_site(),
+        };
+        (first, last)
+    }
+
     /// A call of `path` with the function's own arguments: `self.path(a, b)` for a method and
     /// a bare name, `path(a, b)` otherwise; `.await`ed in an async function.
     pub(crate) fn call_alike(&self, path: &Path) -> TokenStream {
@@ -249,9 +303,13 @@ fn body(function: &Function, layers: &[Layer]) -> TokenStream {
     let body_future =
         quote_spanned!(mixed=> ::resilience::__private::attempt_async::<#ty, _>(async #block));
     let mut inner = if cx.is_async {
-        quote_spanned!(mixed=> #body_future.await)
+        cx.call_at_return_type(
+            "into_result",
+            quote!(#ty),
+            quote_spanned!(mixed=> #body_future.await),
+        )
     } else {
-        quote_spanned!(mixed=> ::resilience::__private::attempt::<#ty, _>(|| #block))
+        cx.call_at_return_type("attempt", quote!(#ty, _), quote_spanned!(mixed=> || #block))
     };
     for (index, layer) in layers.iter().enumerate().rev() {
         cx.retried_outside = layers[..index].iter().any(|l| matches!(l, Layer::Retry(_)));
@@ -259,18 +317,25 @@ fn body(function: &Function, layers: &[Layer]) -> TokenStream {
         cx.body_future = (cx.is_async && innermost).then(|| body_future.clone());
         inner = layer.wrap(inner, &cx);
     }
-    // A return type that is not a `Result` fails here, at the user's return type, with a
-    // message that says so. (`impl Trait` inside it cannot be named in a body; such a type is
-    // spelled as a `Result` anyway.)
-    let declared = function.return_type();
-    let check = if declared.to_token_stream().to_string() == ty.to_token_stream().to_string() {
-        quote_spanned! {cx.return_type_span=>
-            ::resilience::__private::returns_result::<#ty>();
-        }
-    } else {
-        TokenStream::new()
+    // A return type that is not a `Result`, or whose error type cannot carry the errors of a
+    // breaker or a timeout, fails here, at the user's return type, with a message that says
+    // so. The type is checked for its error type only, so an `impl Trait` in it is replaced
+    // by a type the body can name. The runtime's own bounds on the same type, met later at the
+    // same tokens, then add no second error.
+    let checked = function.return_type_for_its_error();
+    let mut check = quote_spanned! {cx.return_type_span=>
+        ::resilience::__private::returns_result::<#checked>();
     };
-    quote!(#check #inner)
+    if layers
+        .iter()
+        .any(|l| matches!(l, Layer::Breaker(_) | Layer::Timeout(_)))
+    {
+        check.extend(quote_spanned! {cx.return_type_span=>
+            ::resilience::__private::can_reject::<#checked>();
+        });
+    }
+    let whole = cx.call_at_return_type("from_result", quote!(#ty), inner);
+    quote!(#check #whole)
 }
 
 /// `tokens` with every token, those inside groups too, at `span`.

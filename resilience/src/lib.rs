@@ -30,6 +30,8 @@
 //! - [`classify`]: ready answers for `when =`, which errors are transient.
 //! - [`RetryAfter`]: let an error ask for its own delay (HTTP `Retry-After`).
 //! - [`Error`]: what the attributes themselves produce.
+//! - [`bounds`]: what the attributes require of the functions they wrap, named in their
+//!   compile errors.
 //! - [`macro@timeout`]: bound a call in time; [`timeout_async`] and [`timeout_sync`] beside
 //!   it, and [`deadline`] for the budget nested code can see.
 //! - [`CircuitBreaker`]: stop calling a dependency that keeps failing ([`BreakerConfig`],
@@ -64,6 +66,7 @@
 #![forbid(unsafe_code)]
 
 mod backoff;
+pub mod bounds;
 pub mod classify;
 pub mod deadline;
 mod error;
@@ -100,9 +103,10 @@ pub use timeout::{timeout_async, timeout_async_named, timeout_sync, timeout_sync
 pub mod __private {
     use std::time::Duration;
 
+    pub use crate::Error;
     pub use crate::backoff::{Backoff, Jitter, RetryPolicy};
     pub use crate::retry::{Attempts, Clock, Retry, Step};
-    pub use crate::timeout::{timeout_async, timeout_sync};
+    pub use crate::timeout::{attribute::timeout_async_into, timeout_sync};
     pub use ::core;
 
     pub use crate::breaker::{BreakerConfig, CircuitBreaker, Permit, Window};
@@ -133,34 +137,15 @@ pub mod __private {
     /// A call site's cached breaker: filled on the site's first call.
     pub type BreakerSite = OnceLock<Arc<CircuitBreaker>>;
 
-    /// Implemented by the `Result`s whose error can carry a [`crate::Error`]: what a breaker's
-    /// rejection and a timeout need.
-    #[diagnostic::on_unimplemented(
-        message = "`{Self}` cannot carry a `resilience::Error`: its error type needs `From<resilience::Error>`",
-        label = "the error type of this `Result` must implement `From<resilience::Error>`",
-        note = "`#[circuit_breaker]` and `#[timeout]` return their own errors (`Error::CircuitOpen`, `Error::Timeout`) through your error type: add `impl From<resilience::Error> for YourError`, or use `std::io::Error`, `anyhow::Error` or `Box<dyn std::error::Error + Send + Sync>`"
-    )]
-    pub trait CarriesError: ReturnsResult {
-        /// `Err(E::from(error))`.
-        fn from_error(error: crate::Error) -> Self;
-    }
-
-    impl<T, E: From<crate::Error>> CarriesError for Result<T, E> {
-        #[inline]
-        fn from_error(error: crate::Error) -> Self {
-            Err(E::from(error))
-        }
-    }
-
-    /// Fails to compile, at the return type, unless its error type can carry a
-    /// [`crate::Error`].
-    #[inline(always)]
-    pub const fn can_reject<R: CarriesError>() {}
+    pub use crate::bounds::{CarriesError, ReturnsResult, can_reject, returns_result};
 
     /// The rejection of an open breaker, as the function's return type.
     #[cold]
-    pub fn reject<R: CarriesError>(error: crate::Error) -> R {
-        R::from_error(error)
+    pub fn reject<R: ReturnsResult>(error: crate::Error) -> R
+    where
+        R::Err: CarriesError,
+    {
+        R::from_result(Err(R::Err::from(error)))
     }
 
     /// Whether a result is a failure that the breaker counts.
@@ -170,10 +155,24 @@ pub mod __private {
     }
 
     /// Runs one sync attempt. The turbofish on the return type gives the body's `?` its
-    /// target type, as the function's signature would.
+    /// target type, as the function's signature would; the result is a `Result` even where
+    /// `R` failed to be one (which the check at the return type reports), so that the code
+    /// around it adds no errors of its own.
     #[inline(always)]
-    pub fn attempt<R, F: FnOnce() -> R>(body: F) -> R {
-        body()
+    pub fn attempt<R: ReturnsResult, F: FnOnce() -> R>(body: F) -> Result<R::Ok, R::Err> {
+        body().into_result()
+    }
+
+    /// The result of an async attempt, as [`attempt`] gives it.
+    #[inline(always)]
+    pub fn into_result<R: ReturnsResult>(result: R) -> Result<R::Ok, R::Err> {
+        result.into_result()
+    }
+
+    /// The result of the whole call as the declared return type (the identity).
+    #[inline(always)]
+    pub fn from_result<R: ReturnsResult>(result: Result<R::Ok, R::Err>) -> R {
+        R::from_result(result)
     }
 
     /// Types one async attempt, as [`attempt`] does for sync bodies.
@@ -181,25 +180,6 @@ pub mod __private {
     pub fn attempt_async<R, F: Future<Output = R>>(body: F) -> F {
         body
     }
-
-    /// Implemented by `Result` only: the attributes wrap functions that return one.
-    #[diagnostic::on_unimplemented(
-        message = "`resilience` attributes wrap functions that return a `Result`, not `{Self}`",
-        label = "this must be a `Result<T, E>` (or an alias of one, such as `io::Result<T>`)",
-        note = "retries, breakers and timeouts decide by `Ok` and `Err`; return `Result<{Self}, E>` with the error type of your choice"
-    )]
-    pub trait ReturnsResult {
-        /// The error type, so that `when` and `on_retry` are checked against it.
-        type Err;
-    }
-
-    impl<T, E> ReturnsResult for Result<T, E> {
-        type Err = E;
-    }
-
-    /// Fails to compile, at the return type, unless `R` is a `Result`.
-    #[inline(always)]
-    pub const fn returns_result<R: ReturnsResult>() {}
 
     /// Sleeps the calling thread between sync attempts.
     #[inline]

@@ -1,6 +1,6 @@
 //! Writing `#[timeout]` as a deadline around the attempt.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
 
 use super::parse::TimeoutArgs;
@@ -15,21 +15,27 @@ impl TimeoutArgs {
             None => cx.default_name(),
         };
         let limit = self.limit.to_tokens();
-        // The error type is all the check needs: an `impl Trait` elsewhere in the return type,
-        // which a body can only write as `_` and nothing here would infer, is written `()`.
-        let ty = cx.function.return_type_for_its_error();
-        let check = quote_spanned! {cx.return_type_span=>
-            ::resilience::__private::can_reject::<#ty>();
-        };
+        // Explicit, so that an error type without `From<resilience::Error>` is reported once,
+        // at the return type, by the check there.
+        let error = cx.error_type();
         if cx.is_async {
             let future = match &cx.body_future {
                 Some(future) => future.clone(),
                 None => quote_spanned!(mixed=> async { #inner }),
             };
+            // The conversion of the timeout error is written where the return type is, so
+            // that an error type without `From<resilience::Error>` is reported there once, by
+            // the check at the top. A function pointer: a function item would bring its
+            // `From` bound along to the call, to be reported again there.
+            let (first, last) = cx.return_type_ends();
+            let from = Ident::new("from", last);
+            let convert = quote_spanned!(first=> ::core::convert::From::#from);
+            let into = Ident::new("__resilience_into", mixed);
             quote_spanned! {mixed=>
                 {
-                    #check
-                    ::resilience::__private::timeout_async(#name, #limit, #future).await
+                    let #into: fn(::resilience::__private::Error) -> #error = #convert;
+                    ::resilience::__private::timeout_async_into(#name, #limit, #future, #into)
+                        .await
                 }
             }
         } else {
@@ -42,9 +48,8 @@ impl TimeoutArgs {
             };
             quote_spanned! {mixed=>
                 {
-                    #check
                     #copies
-                    ::resilience::__private::timeout_sync(#name, #limit, move || #inner)
+                    ::resilience::__private::timeout_sync::<_, #error, _>(#name, #limit, move || #inner)
                 }
             }
         }

@@ -15,7 +15,10 @@
 
 fn charge(req: &Charge) -> Result<Receipt, PayError> {
     ::resilience::__private::returns_result::<Result<Receipt, PayError>>();
-    {
+    ::resilience::__private::can_reject::<Result<Receipt, PayError>>();
+    ::resilience::__private::from_result::<
+        Result<Receipt, PayError>,
+    >({
         let __resilience_breaker = {
             static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new();
             ::resilience::__private::site_breaker(
@@ -57,5 +60,5 @@ fn charge(req: &Charge) -> Result<Receipt, PayError> {
                 >(__resilience_error)
             }
         }
-    }
+    })
 }

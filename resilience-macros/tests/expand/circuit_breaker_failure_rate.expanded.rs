@@ -8,7 +8,10 @@
 
 async fn search(query: String) -> anyhow::Result<Vec<Hit>> {
     ::resilience::__private::returns_result::<anyhow::Result<Vec<Hit>>>();
-    {
+    ::resilience::__private::can_reject::<anyhow::Result<Vec<Hit>>>();
+    ::resilience::__private::from_result::<
+        anyhow::Result<Vec<Hit>>,
+    >({
         let __resilience_breaker = {
             static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new();
             ::resilience::__private::site_breaker(
@@ -31,11 +34,15 @@ async fn search(query: String) -> anyhow::Result<Vec<Hit>> {
         let __resilience_counts = ::resilience::__private::any_error;
         match __resilience_breaker.try_acquire() {
             ::core::result::Result::Ok(__resilience_permit) => {
-                let __resilience_result = ::resilience::__private::attempt_async::<
+                let __resilience_result = ::resilience::__private::into_result::<
                     anyhow::Result<Vec<Hit>>,
-                    _,
-                >(async { index::search(&query).await })
-                    .await;
+                >(
+                    ::resilience::__private::attempt_async::<
+                        anyhow::Result<Vec<Hit>>,
+                        _,
+                    >(async { index::search(&query).await })
+                        .await,
+                );
                 __resilience_permit.record(&__resilience_result, __resilience_counts);
                 __resilience_result
             }
@@ -45,5 +52,5 @@ async fn search(query: String) -> anyhow::Result<Vec<Hit>> {
                 >(__resilience_error)
             }
         }
-    }
+    })
 }

@@ -8,7 +8,10 @@
 
 async fn quote(&self, symbol: &str) -> Result<Quote, QuoteError> {
     ::resilience::__private::returns_result::<Result<Quote, QuoteError>>();
-    {
+    ::resilience::__private::can_reject::<Result<Quote, QuoteError>>();
+    ::resilience::__private::from_result::<
+        Result<Quote, QuoteError>,
+    >({
         let __resilience_breaker = {
             static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new();
             ::resilience::__private::site_breaker(
@@ -21,11 +24,15 @@ async fn quote(&self, symbol: &str) -> Result<Quote, QuoteError> {
         let __resilience_counts = ::resilience::__private::any_error;
         match __resilience_breaker.try_acquire() {
             ::core::result::Result::Ok(__resilience_permit) => {
-                let __resilience_result = ::resilience::__private::attempt_async::<
+                let __resilience_result = ::resilience::__private::into_result::<
                     Result<Quote, QuoteError>,
-                    _,
-                >(async { self.client.quote(symbol).await })
-                    .await;
+                >(
+                    ::resilience::__private::attempt_async::<
+                        Result<Quote, QuoteError>,
+                        _,
+                    >(async { self.client.quote(symbol).await })
+                        .await,
+                );
                 __resilience_permit.record(&__resilience_result, __resilience_counts);
                 __resilience_result
             }
@@ -34,5 +41,5 @@ async fn quote(&self, symbol: &str) -> Result<Quote, QuoteError> {
                 self.cached_quote(symbol).await
             }
         }
-    }
+    })
 }

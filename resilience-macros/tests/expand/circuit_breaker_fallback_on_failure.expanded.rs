@@ -8,7 +8,10 @@
 
 fn price(&self, sku: Sku) -> Result<Price, Error> {
     ::resilience::__private::returns_result::<Result<Price, Error>>();
-    {
+    ::resilience::__private::can_reject::<Result<Price, Error>>();
+    ::resilience::__private::from_result::<
+        Result<Price, Error>,
+    >({
         let __resilience_breaker = {
             static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new();
             ::resilience::__private::site_breaker(
@@ -47,5 +50,5 @@ fn price(&self, sku: Sku) -> Result<Price, Error> {
                 Self::cached(self, sku)
             }
         }
-    }
+    })
 }

@@ -14,7 +14,10 @@
 
 fn send(message: Message) -> Result<(), SendError> {
     ::resilience::__private::returns_result::<Result<(), SendError>>();
-    {
+    ::resilience::__private::can_reject::<Result<(), SendError>>();
+    ::resilience::__private::from_result::<
+        Result<(), SendError>,
+    >({
         let __resilience_breaker = {
             static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new();
             ::resilience::__private::site_breaker(
@@ -56,5 +59,5 @@ fn send(message: Message) -> Result<(), SendError> {
                 >(__resilience_error)
             }
         }
-    }
+    })
 }

@@ -11,7 +11,9 @@
 /// Fetches the page, retrying timeouts.
 pub async fn fetch_page(client: &Client, url: &str) -> Result<String, reqwest::Error> {
     ::resilience::__private::returns_result::<Result<String, reqwest::Error>>();
-    {
+    ::resilience::__private::from_result::<
+        Result<String, reqwest::Error>,
+    >({
         let __resilience_retry = {
             static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                 ::core::concat!(::core::module_path!(), "::", "fetch_page"),
@@ -38,14 +40,18 @@ pub async fn fetch_page(client: &Client, url: &str) -> Result<String, reqwest::E
         let mut __resilience_attempts = ::core::option::Option::None;
         loop {
             let __resilience_delay = {
-                let __resilience_result = ::resilience::__private::attempt_async::<
+                let __resilience_result = ::resilience::__private::into_result::<
                     Result<String, reqwest::Error>,
-                    _,
-                >(async {
-                        let response = client.get(url).send().await?;
-                        response.text().await
-                    })
-                    .await;
+                >(
+                    ::resilience::__private::attempt_async::<
+                        Result<String, reqwest::Error>,
+                        _,
+                    >(async {
+                            let response = client.get(url).send().await?;
+                            response.text().await
+                        })
+                        .await,
+                );
                 if ::core::result::Result::is_ok(&__resilience_result) {
                     __resilience_retry.record_ok(&__resilience_attempts);
                     break __resilience_result;
@@ -81,5 +87,5 @@ pub async fn fetch_page(client: &Client, url: &str) -> Result<String, reqwest::E
             };
             ::resilience::__private::sleep_task(__resilience_delay).await;
         }
-    }
+    })
 }

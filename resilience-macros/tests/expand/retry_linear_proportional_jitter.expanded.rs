@@ -8,7 +8,9 @@
 
 fn fetch(id: u64) -> Result<Record, FetchError> {
     ::resilience::__private::returns_result::<Result<Record, FetchError>>();
-    {
+    ::resilience::__private::from_result::<
+        Result<Record, FetchError>,
+    >({
         let __resilience_retry = {
             static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                 ::core::concat!(::core::module_path!(), "::", "fetch"),
@@ -70,5 +72,5 @@ fn fetch(id: u64) -> Result<Record, FetchError> {
             };
             ::resilience::__private::sleep_thread(__resilience_delay);
         }
-    }
+    })
 }

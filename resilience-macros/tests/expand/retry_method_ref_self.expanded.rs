@@ -11,7 +11,9 @@
 
 fn refresh(&self, key: &str) -> io::Result<Token> {
     ::resilience::__private::returns_result::<io::Result<Token>>();
-    {
+    ::resilience::__private::from_result::<
+        io::Result<Token>,
+    >({
         let __resilience_retry = {
             static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                 ::core::concat!(::core::module_path!(), "::", "refresh"),
@@ -75,5 +77,5 @@ fn refresh(&self, key: &str) -> io::Result<Token> {
             };
             ::resilience::__private::sleep_thread(__resilience_delay);
         }
-    }
+    })
 }

@@ -11,7 +11,10 @@ fn reserve(sku: &Sku, count: u32) -> Result<Reservation, InventoryError> {
     #[allow(unused_imports)]
     use retry as _;
     ::resilience::__private::returns_result::<Result<Reservation, InventoryError>>();
-    {
+    ::resilience::__private::can_reject::<Result<Reservation, InventoryError>>();
+    ::resilience::__private::from_result::<
+        Result<Reservation, InventoryError>,
+    >({
         let __resilience_breaker = {
             static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new();
             ::resilience::__private::site_breaker(
@@ -94,5 +97,5 @@ fn reserve(sku: &Sku, count: u32) -> Result<Reservation, InventoryError> {
                 >(__resilience_error)
             }
         }
-    }
+    })
 }

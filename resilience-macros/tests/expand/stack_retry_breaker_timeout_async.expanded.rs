@@ -14,7 +14,10 @@ async fn charge(req: &Charge) -> Result<Receipt, PayError> {
     #[allow(unused_imports)]
     use timeout as _;
     ::resilience::__private::returns_result::<Result<Receipt, PayError>>();
-    {
+    ::resilience::__private::can_reject::<Result<Receipt, PayError>>();
+    ::resilience::__private::from_result::<
+        Result<Receipt, PayError>,
+    >({
         let __resilience_retry = {
             static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                 ::core::concat!(::core::module_path!(), "::", "charge"),
@@ -46,16 +49,20 @@ async fn charge(req: &Charge) -> Result<Receipt, PayError> {
                     match __resilience_breaker.try_acquire() {
                         ::core::result::Result::Ok(__resilience_permit) => {
                             let __resilience_result = {
-                                ::resilience::__private::can_reject::<
-                                    Result<Receipt, PayError>,
-                                >();
-                                ::resilience::__private::timeout_async(
+                                let __resilience_into: fn(
+                                    ::resilience::__private::Error,
+                                ) -> <Result<
+                                    Receipt,
+                                    PayError,
+                                > as ::resilience::__private::ReturnsResult>::Err = ::core::convert::From::from;
+                                ::resilience::__private::timeout_async_into(
                                         ::core::concat!(::core::module_path!(), "::", "charge"),
                                         ::core::time::Duration::from_nanos(2000000000u64),
                                         ::resilience::__private::attempt_async::<
                                             Result<Receipt, PayError>,
                                             _,
                                         >(async { gateway::charge(req).await }),
+                                        __resilience_into,
                                     )
                                     .await
                             };
@@ -105,5 +112,5 @@ async fn charge(req: &Charge) -> Result<Receipt, PayError> {
             };
             ::resilience::__private::sleep_task(__resilience_delay).await;
         }
-    }
+    })
 }

@@ -12,7 +12,10 @@ fn upload(path: PathBuf, mut data: Vec<u8>) -> io::Result<()> {
     #[allow(unused_imports)]
     use timeout as _;
     ::resilience::__private::returns_result::<io::Result<()>>();
-    {
+    ::resilience::__private::can_reject::<io::Result<()>>();
+    ::resilience::__private::from_result::<
+        io::Result<()>,
+    >({
         let __resilience_retry = {
             static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                 ::core::concat!(::core::module_path!(), "::", "upload"),
@@ -31,13 +34,16 @@ fn upload(path: PathBuf, mut data: Vec<u8>) -> io::Result<()> {
         loop {
             let __resilience_delay = {
                 let __resilience_result = {
-                    ::resilience::__private::can_reject::<io::Result<()>>();
                     let path: PathBuf = ::core::clone::Clone::clone(&path);
                     #[allow(unused_mut)]
                     let mut data: Vec<u8> = <Vec<
                         u8,
                     > as ::core::clone::Clone>::clone(&mut data);
-                    ::resilience::__private::timeout_sync(
+                    ::resilience::__private::timeout_sync::<
+                        _,
+                        <io::Result<()> as ::resilience::__private::ReturnsResult>::Err,
+                        _,
+                    >(
                         ::core::concat!(::core::module_path!(), "::", "upload"),
                         ::core::time::Duration::from_nanos(1000000000u64),
                         move || ::resilience::__private::attempt::<
@@ -84,5 +90,5 @@ fn upload(path: PathBuf, mut data: Vec<u8>) -> io::Result<()> {
             };
             ::resilience::__private::sleep_thread(__resilience_delay);
         }
-    }
+    })
 }

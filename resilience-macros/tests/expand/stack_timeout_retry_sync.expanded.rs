@@ -11,9 +11,15 @@ fn sync_inventory(store: StoreId) -> Result<usize, SyncError> {
     #[allow(unused_imports)]
     use retry as _;
     ::resilience::__private::returns_result::<Result<usize, SyncError>>();
-    {
-        ::resilience::__private::can_reject::<Result<usize, SyncError>>();
-        ::resilience::__private::timeout_sync(
+    ::resilience::__private::can_reject::<Result<usize, SyncError>>();
+    ::resilience::__private::from_result::<
+        Result<usize, SyncError>,
+    >({
+        ::resilience::__private::timeout_sync::<
+            _,
+            <Result<usize, SyncError> as ::resilience::__private::ReturnsResult>::Err,
+            _,
+        >(
             ::core::concat!(::core::module_path!(), "::", "sync_inventory"),
             ::core::time::Duration::from_nanos(5000000000u64),
             move || {
@@ -78,5 +84,5 @@ fn sync_inventory(store: StoreId) -> Result<usize, SyncError> {
                 }
             },
         )
-    }
+    })
 }
