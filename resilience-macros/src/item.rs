@@ -136,6 +136,23 @@ impl Function {
         errors.finish()
     }
 
+    /// Every name the arguments bind, `self` aside: `a` of `a: T`, and `name` and `n` of
+    /// `(name, n): (String, u32)`, each with the span of the type it was declared with (its
+    /// own for a name inside a pattern).
+    pub(crate) fn bindings(&self) -> Vec<Binding<'_>> {
+        let mut out = Vec::new();
+        for input in &self.sig.inputs {
+            if let syn::FnArg::Typed(typed) = input {
+                let ty = match &*typed.pat {
+                    syn::Pat::Ident(_) => Some(&*typed.ty),
+                    _ => None,
+                };
+                collect_bindings(&typed.pat, ty, &mut out);
+            }
+        }
+        out
+    }
+
     pub(crate) fn is_async(&self) -> bool {
         self.sig.asyncness.is_some()
     }
@@ -197,6 +214,45 @@ impl ToTokens for Function {
     fn to_tokens(&self, tokens: &mut TokenStream) {
         let block = &self.block;
         tokens.extend(self.with_body(quote!(#block)));
+    }
+}
+
+/// A name bound by an argument's pattern.
+pub(crate) struct Binding<'f> {
+    pub(crate) pat: &'f syn::PatIdent,
+    /// Where to report a type error about the value: its type when known, else the name.
+    pub(crate) span: proc_macro2::Span,
+}
+
+fn collect_bindings<'f>(pat: &'f syn::Pat, ty: Option<&'f Type>, out: &mut Vec<Binding<'f>>) {
+    use syn::Pat;
+    match pat {
+        Pat::Ident(p) => {
+            out.push(Binding {
+                pat: p,
+                span: ty.map_or_else(|| p.ident.span(), |ty| ty.span()),
+            });
+            if let Some((_, sub)) = &p.subpat {
+                collect_bindings(sub, None, out);
+            }
+        }
+        Pat::Tuple(t) => t.elems.iter().for_each(|p| collect_bindings(p, None, out)),
+        Pat::TupleStruct(t) => t.elems.iter().for_each(|p| collect_bindings(p, None, out)),
+        Pat::Struct(s) => s
+            .fields
+            .iter()
+            .for_each(|f| collect_bindings(&f.pat, None, out)),
+        Pat::Slice(s) => s.elems.iter().for_each(|p| collect_bindings(p, None, out)),
+        Pat::Reference(r) => collect_bindings(&r.pat, None, out),
+        Pat::Paren(p) => collect_bindings(&p.pat, ty, out),
+        Pat::Type(t) => collect_bindings(&t.pat, Some(&t.ty), out),
+        // Every alternative binds the same names.
+        Pat::Or(or) => {
+            if let Some(first) = or.cases.first() {
+                collect_bindings(first, None, out);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -187,41 +187,47 @@ impl Context<'_> {
         }
     }
 
-    /// `let a = a.clone();` for each argument, so that a body moved to another thread takes
-    /// its own copy.
+    /// `let a = a.clone();` for each name the arguments bind, so that a body moved to another
+    /// thread takes its own copy. ([`check_copied_per_attempt`] refused `self` and `mut`.)
     pub(crate) fn clone_arguments(&self) -> TokenStream {
         let mut copies = TokenStream::new();
-        for input in &self.function.sig.inputs {
-            match input {
-                FnArg::Receiver(r) => copies.extend(
-                    syn::Error::new(
-                        r.span(),
-                        "a sync `#[timeout]` under `#[retry]` runs each attempt on a worker thread with its own copy of the arguments, and `self` cannot be copied per attempt: make the function `async`, put `#[timeout]` above `#[retry]` (one deadline for the whole loop), or pass the value as a named argument",
-                    )
-                    .to_compile_error(),
-                ),
-                FnArg::Typed(typed) => {
-                    if let Pat::Ident(p) = &*typed.pat {
-                        let ident = &p.ident;
-                        let ty = &typed.ty;
-                        // A `mut` argument is borrowed mutably for its clone, so that the
-                        // user's `mut` counts as used (the body mutates the copy).
-                        let copy = match &p.mutability {
-                            Some(mutability) => quote_spanned! {ty.span()=>
-                                #[allow(unused_mut)]
-                                let #mutability #ident: #ty = <#ty as ::core::clone::Clone>::clone(&mut #ident);
-                            },
-                            None => quote_spanned! {ty.span()=>
-                                let #ident: #ty = ::core::clone::Clone::clone(&#ident);
-                            },
-                        };
-                        copies.extend(copy);
-                    }
-                }
-            }
+        for binding in self.function.bindings() {
+            let ident = &binding.pat.ident;
+            // Spanned on the argument's type, where a missing `Clone` is reported; without
+            // writing the type, which may be an `impl Trait` that a `let` cannot name.
+            copies.extend(quote_spanned! {binding.span=>
+                let #ident = ::core::clone::Clone::clone(&#ident);
+            });
         }
         copies
     }
+}
+
+/// Under a `#[retry]` above a sync `#[timeout]`, each attempt runs on a worker thread with its
+/// own copy of the arguments: `self` cannot be copied, and a `mut` argument would lose the
+/// changes that elsewhere carry from one attempt to the next.
+fn check_copied_per_attempt(function: &Function) -> syn::Result<()> {
+    let mut errors = Errors::default();
+    for input in &function.sig.inputs {
+        if let FnArg::Receiver(r) = input {
+            errors.at(
+                r,
+                "a sync `#[timeout]` under `#[retry]` runs each attempt on a worker thread with its own copy of the arguments, and `self` cannot be copied per attempt: make the function `async`, put `#[timeout]` above `#[retry]` (one deadline for the whole loop), or pass the value as a named argument",
+            );
+        }
+    }
+    for binding in function.bindings() {
+        if let Some(mutability) = &binding.pat.mutability {
+            let name = &binding.pat.ident;
+            errors.at(
+                mutability,
+                format!(
+                    "under `#[retry]` a `mut` argument is one variable for the whole call, each attempt seeing the changes of the one before, but a sync `#[timeout]` below the `#[retry]` gives each attempt its own copy on a worker thread: drop `mut` and begin the body with `let mut {name} = {name};` (each attempt then changes its own copy), put `#[timeout]` above `#[retry]`, or make the function `async`"
+                ),
+            );
+        }
+    }
+    errors.finish()
 }
 
 /// The whole expansion of `#[attribute(args)]` on `item`.
@@ -265,23 +271,35 @@ pub(crate) fn expand(attribute: &str, args: TokenStream, item: TokenStream) -> T
             ));
         }
     }
-    if !function.is_async() && layers.iter().any(|l| matches!(l, Layer::Timeout(_))) {
-        errors.ok(function.check_owned_arguments());
+    if !function.is_async() {
+        let timeout = layers.iter().position(|l| matches!(l, Layer::Timeout(_)));
+        if timeout.is_some() {
+            errors.ok(function.check_owned_arguments());
+        }
+        let retry = layers.iter().position(|l| matches!(l, Layer::Retry(_)));
+        if matches!((retry, timeout), (Some(retry), Some(timeout)) if retry < timeout) {
+            errors.ok(check_copied_per_attempt(&function));
+        }
     }
+    // The attributes applied here are never expanded by rustc, so their imports would look
+    // unused: name each one once, inside the body, where it changes nothing.
+    let uses: TokenStream = stacked
+        .iter()
+        .map(|(_, attr)| {
+            let path = attr.path();
+            quote!(#[allow(unused_imports)] use #path as _;)
+        })
+        .collect();
     if let Err(error) = errors.finish() {
         // The function as written (without this crate's attributes), so that its callers
         // still type-check and only the attribute's mistakes are reported.
         let error = error.to_compile_error();
+        let block = &function.block;
+        let function = function.with_body(quote!(#uses #block));
         return quote!(#error #function);
     }
-    // The attributes applied here are never expanded by rustc, so their imports would look
-    // unused: name each one once, inside the body, where it changes nothing.
-    let uses = stacked.iter().map(|(_, attr)| {
-        let path = attr.path();
-        quote!(#[allow(unused_imports)] use #path as _;)
-    });
     let body = body(&function, &layers);
-    function.with_body(quote!(#(#uses)* #body))
+    function.with_body(quote!(#uses #body))
 }
 
 /// The new body: the user's block as the innermost attempt, each layer around it.

@@ -1,6 +1,6 @@
 //! Function shapes users write, each compiled under the attributes and run: a policy named
-//! through `Self` or a type parameter, a duration passed through `macro_rules!`, and `impl
-//! Trait` in the return type.
+//! through `Self` or a type parameter, a duration passed through `macro_rules!`, `impl Trait`
+//! in the return type and in arguments, and destructured arguments.
 
 use std::{
     cell::Cell,
@@ -191,4 +191,64 @@ async fn an_impl_trait_result_under_an_async_timeout() {
     let digits = digits_stacked(4, &calls).await.unwrap();
     assert_eq!(digits.collect::<Vec<_>>(), [0, 1, 2, 3]);
     assert_eq!(calls.load(Ordering::SeqCst), 2, "retried once");
+}
+
+// `#[retry] #[timeout]` on a sync function: each attempt runs on a worker thread with its own
+// copy of the arguments, `impl Trait` and destructured ones included.
+
+#[retry(max_attempts = 3, initial_delay = "1ms")]
+#[timeout("5s")]
+fn measure(
+    label: impl AsRef<str> + Clone + Send + 'static,
+    attempts: Arc<AtomicU32>,
+) -> io::Result<usize> {
+    if attempts.fetch_add(1, Ordering::SeqCst) < 2 {
+        return Err(transient());
+    }
+    Ok(label.as_ref().len())
+}
+
+#[test]
+fn an_impl_trait_argument_under_retry_and_a_sync_timeout() {
+    let attempts = Arc::new(AtomicU32::new(0));
+    assert_eq!(measure("four", Arc::clone(&attempts)).unwrap(), 4);
+    assert_eq!(attempts.load(Ordering::SeqCst), 3);
+}
+
+#[derive(Clone)]
+struct Job {
+    id: u32,
+    payload: Vec<u8>,
+}
+
+#[retry(max_attempts = 3, initial_delay = "1ms")]
+#[timeout("5s")]
+fn greet(
+    (name, times): (String, u32),
+    Job { id, payload }: Job,
+    attempts: Arc<AtomicU32>,
+) -> io::Result<String> {
+    // Each attempt owns its copies: moving `name` and `payload` is fine.
+    let greeting = name + &"!".repeat(times as usize);
+    let size = payload.len();
+    if attempts.fetch_add(1, Ordering::SeqCst) < 2 {
+        return Err(transient());
+    }
+    Ok(format!("{greeting} #{id} ({size} bytes)"))
+}
+
+#[test]
+fn destructured_arguments_under_retry_and_a_sync_timeout() {
+    let attempts = Arc::new(AtomicU32::new(0));
+    let job = Job {
+        id: 7,
+        payload: vec![1, 2, 3],
+    };
+    let greeting = greet(("hi".to_string(), 2), job, Arc::clone(&attempts)).unwrap();
+    assert_eq!(greeting, "hi!! #7 (3 bytes)");
+    assert_eq!(
+        attempts.load(Ordering::SeqCst),
+        3,
+        "every attempt had the values"
+    );
 }

@@ -3,12 +3,13 @@
 //
 //     #[retry(max_attempts = 3)]
 //     #[timeout("1s")]
-//     fn upload(path: PathBuf, mut data: Vec<u8>) -> io::Result<()> {
+//     fn upload(path: PathBuf, data: Vec<u8>) -> io::Result<()> {
+//         let mut data = data;
 //         data.push(b'\n');
 //         storage::put(&path, &data)
 //     }
 
-fn upload(path: PathBuf, mut data: Vec<u8>) -> io::Result<()> {
+fn upload(path: PathBuf, data: Vec<u8>) -> io::Result<()> {
     #[allow(unused_imports)]
     use timeout as _;
     ::resilience::__private::returns_result::<io::Result<()>>();
@@ -34,11 +35,8 @@ fn upload(path: PathBuf, mut data: Vec<u8>) -> io::Result<()> {
         loop {
             let __resilience_delay = {
                 let __resilience_result = {
-                    let path: PathBuf = ::core::clone::Clone::clone(&path);
-                    #[allow(unused_mut)]
-                    let mut data: Vec<u8> = <Vec<
-                        u8,
-                    > as ::core::clone::Clone>::clone(&mut data);
+                    let path = ::core::clone::Clone::clone(&path);
+                    let data = ::core::clone::Clone::clone(&data);
                     ::resilience::__private::timeout_sync::<
                         _,
                         <io::Result<()> as ::resilience::__private::ReturnsResult>::Err,
@@ -50,6 +48,7 @@ fn upload(path: PathBuf, mut data: Vec<u8>) -> io::Result<()> {
                             io::Result<()>,
                             _,
                         >(|| {
+                            let mut data = data;
                             data.push(b'\n');
                             storage::put(&path, &data)
                         }),
