@@ -220,8 +220,31 @@ impl ToTokens for Function {
 /// A name bound by an argument's pattern.
 pub(crate) struct Binding<'f> {
     pub(crate) pat: &'f syn::PatIdent,
+    /// Its type, when the argument (or a `name: Type` inside a pattern) gives it.
+    pub(crate) ty: Option<&'f Type>,
     /// Where to report a type error about the value: its type when known, else the name.
     pub(crate) span: proc_macro2::Span,
+}
+
+impl Binding<'_> {
+    /// Its type, as a body can write it: `_` (at the type or the name) where it is not known
+    /// or is an `impl Trait`.
+    pub(crate) fn nameable_type(&self) -> TokenStream {
+        match self.ty {
+            Some(ty) if !crate::item::has_impl_trait(ty) => quote!(#ty),
+            _ => {
+                let underscore = syn::Token![_](self.span);
+                quote!(#underscore)
+            }
+        }
+    }
+}
+
+/// Whether `ty` holds an `impl Trait`, which a body cannot name.
+pub(crate) fn has_impl_trait(ty: &Type) -> bool {
+    let mut erased = ty.clone();
+    EraseImplTrait.visit_type_mut(&mut erased);
+    erased.to_token_stream().to_string() != ty.to_token_stream().to_string()
 }
 
 fn collect_bindings<'f>(pat: &'f syn::Pat, ty: Option<&'f Type>, out: &mut Vec<Binding<'f>>) {
@@ -230,6 +253,7 @@ fn collect_bindings<'f>(pat: &'f syn::Pat, ty: Option<&'f Type>, out: &mut Vec<B
         Pat::Ident(p) => {
             out.push(Binding {
                 pat: p,
+                ty,
                 span: ty.map_or_else(|| p.ident.span(), |ty| ty.span()),
             });
             if let Some((_, sub)) = &p.subpat {

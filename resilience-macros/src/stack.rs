@@ -187,6 +187,32 @@ impl Context<'_> {
         }
     }
 
+    /// `let a = <A as WorkerArgument>::to_worker(a);` for each name the arguments bind, before
+    /// the body moves to a worker thread: the identity, whose bound reports an argument that
+    /// is not `Send + 'static` at the argument, with why and what to do, instead of at the
+    /// attribute, inside a closure.
+    pub(crate) fn move_arguments_to_worker(&self) -> TokenStream {
+        let mut moves = TokenStream::new();
+        for binding in self.function.bindings() {
+            // A `ref` binding borrows from the argument: the compiler's own error says so.
+            if binding.pat.by_ref.is_some() {
+                continue;
+            }
+            let ident = &binding.pat.ident;
+            let ty = binding.nameable_type();
+            // A `mut` argument stays mutable; borrowing it once keeps the user's `mut` used.
+            let mutability = &binding.pat.mutability;
+            if mutability.is_some() {
+                moves.extend(quote_spanned!(binding.span=> let _ = &mut #ident;));
+            }
+            moves.extend(quote_spanned! {binding.span=>
+                let #mutability #ident =
+                    <#ty as ::resilience::__private::WorkerArgument>::to_worker(#ident);
+            });
+        }
+        moves
+    }
+
     /// `let a = a.clone();` for each name the arguments bind, so that a body moved to another
     /// thread takes its own copy. ([`check_copied_per_attempt`] refused `self` and `mut`.)
     pub(crate) fn clone_arguments(&self) -> TokenStream {

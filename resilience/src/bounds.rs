@@ -5,14 +5,18 @@
 //!   way: `io::Result<T>`, a crate's own alias).
 //! - [`CarriesError`]: `#[circuit_breaker]` and `#[timeout]` return their own errors through
 //!   the function's error type, which must implement `From<resilience::Error>`.
+//! - [`WorkerArgument`]: a sync function under `#[timeout]` runs its body on a worker thread,
+//!   so each argument moves there and must be `Send + 'static`.
 //!
 //! Nothing here needs implementing: each trait is implemented for every type that meets it.
 //!
 //! ```
-//! use resilience::bounds;
+//! use resilience::bounds::{self, CarriesError, ReturnsResult, WorkerArgument};
 //!
 //! bounds::returns_result::<std::io::Result<u8>>();
 //! bounds::can_reject::<Result<u8, resilience::Error>>();
+//! fn is_worker_argument<T: WorkerArgument>() {}
+//! is_worker_argument::<std::sync::Arc<String>>();
 //! ```
 
 mod sealed {
@@ -82,6 +86,35 @@ impl<T, E> ReturnsResult for Result<T, E> {
 pub trait CarriesError: From<crate::Error> {}
 
 impl<E: From<crate::Error>> CarriesError for E {}
+
+/// What a sync function under `#[timeout]` takes: its body runs on a worker thread that may
+/// outlive the call, so each argument moves there, and must be `Send` (to cross threads) and
+/// `'static` (to outlive the call). Implemented for every such type.
+///
+/// ```compile_fail
+/// use std::rc::Rc;
+///
+/// #[resilience::timeout("1s")]
+/// fn load(config: Rc<String>) -> std::io::Result<usize> { // error: `Rc<String>` ...
+///     Ok(config.len())
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot move to the worker thread of a sync `#[timeout]`: an argument must be `Send + 'static`",
+    label = "this argument moves to a worker thread, which needs `Send`",
+    note = "a sync function under `#[timeout]` runs its body on a worker thread, which may outlive the call: take a type that can be sent there instead (`Arc` for `Rc`, an owned value for a borrow), or make the function `async`, where the body stays on the caller's task"
+)]
+pub trait WorkerArgument: Sized {
+    /// The argument, unchanged, checked to be able to move to a worker thread.
+    fn to_worker(self) -> Self;
+}
+
+impl<T: Send + 'static> WorkerArgument for T {
+    #[inline(always)]
+    fn to_worker(self) -> Self {
+        self
+    }
+}
 
 /// Compiles only where `R` is a `Result`: the check every attribute makes at the return type.
 #[inline(always)]

@@ -137,7 +137,9 @@ pub mod __private {
     /// A call site's cached breaker: filled on the site's first call.
     pub type BreakerSite = OnceLock<Arc<CircuitBreaker>>;
 
-    pub use crate::bounds::{CarriesError, ReturnsResult, can_reject, returns_result};
+    pub use crate::bounds::{
+        CarriesError, ReturnsResult, WorkerArgument, can_reject, returns_result,
+    };
 
     /// The rejection of an open breaker, as the function's return type.
     #[cold]

@@ -39,16 +39,18 @@ impl TimeoutArgs {
                 }
             }
         } else {
-            // The body moves to a worker thread; under a retry each attempt takes its own
-            // copy of the arguments.
+            // The body moves to a worker thread, and each argument with it: under a retry
+            // each attempt takes its own copy of them.
             let copies = if cx.retried_outside {
                 cx.clone_arguments()
             } else {
                 TokenStream::new()
             };
+            let moves = cx.move_arguments_to_worker();
             quote_spanned! {mixed=>
                 {
                     #copies
+                    #moves
                     ::resilience::__private::timeout_sync::<_, #error, _>(#name, #limit, move || #inner)
                 }
             }

@@ -37,6 +37,12 @@ fn upload(path: PathBuf, data: Vec<u8>) -> io::Result<()> {
                 let __resilience_result = {
                     let path = ::core::clone::Clone::clone(&path);
                     let data = ::core::clone::Clone::clone(&data);
+                    let path = <PathBuf as ::resilience::__private::WorkerArgument>::to_worker(
+                        path,
+                    );
+                    let data = <Vec<
+                        u8,
+                    > as ::resilience::__private::WorkerArgument>::to_worker(data);
                     ::resilience::__private::timeout_sync::<
                         _,
                         <io::Result<()> as ::resilience::__private::ReturnsResult>::Err,

@@ -15,6 +15,9 @@ fn sync_inventory(store: StoreId) -> Result<usize, SyncError> {
     ::resilience::__private::from_result::<
         Result<usize, SyncError>,
     >({
+        let store = <StoreId as ::resilience::__private::WorkerArgument>::to_worker(
+            store,
+        );
         ::resilience::__private::timeout_sync::<
             _,
             <Result<usize, SyncError> as ::resilience::__private::ReturnsResult>::Err,

@@ -12,6 +12,7 @@ fn render(page: Page) -> Result<Html, Error> {
     ::resilience::__private::from_result::<
         Result<Html, Error>,
     >({
+        let page = <Page as ::resilience::__private::WorkerArgument>::to_worker(page);
         ::resilience::__private::timeout_sync::<
             _,
             <Result<Html, Error> as ::resilience::__private::ReturnsResult>::Err,
