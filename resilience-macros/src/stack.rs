@@ -297,6 +297,9 @@ pub(crate) fn expand(attribute: &str, args: TokenStream, item: TokenStream) -> T
             ));
         }
     }
+    if layers.iter().any(|l| matches!(l, Layer::Retry(_))) {
+        errors.ok(crate::loop_borrow::check(&function.sig));
+    }
     if !function.is_async() {
         let timeout = layers.iter().position(|l| matches!(l, Layer::Timeout(_)));
         if timeout.is_some() {

@@ -1,6 +1,7 @@
 //! Function shapes users write, each compiled under the attributes and run: a policy named
 //! through `Self` or a type parameter, a duration passed through `macro_rules!`, `impl Trait`
-//! in the return type and in arguments, and destructured arguments.
+//! in the return type and in arguments, destructured arguments, and the way to retry a method
+//! whose result borrows `&mut self`.
 
 use std::{
     cell::Cell,
@@ -250,5 +251,46 @@ fn destructured_arguments_under_retry_and_a_sync_timeout() {
         attempts.load(Ordering::SeqCst),
         3,
         "every attempt had the values"
+    );
+}
+
+// A method whose result borrows `&mut self` cannot be retried itself (the borrow checker's
+// limit on returning a borrow from a loop; `tests/ui/retry/returns_mut_borrow.rs`): retry the
+// part that can fail, in a method that returns no borrow, and borrow after it.
+
+struct Cache {
+    value: Option<String>,
+    loads: u32,
+}
+
+impl Cache {
+    #[retry(max_attempts = 3, initial_delay = "1ms")]
+    fn load(&mut self) -> io::Result<()> {
+        self.loads += 1;
+        if self.loads < 2 {
+            return Err(transient());
+        }
+        self.value = Some(format!("loaded by attempt {}", self.loads));
+        Ok(())
+    }
+
+    fn value_mut(&mut self) -> io::Result<&mut String> {
+        self.load()?;
+        self.value
+            .as_mut()
+            .ok_or_else(|| io::Error::other("nothing loaded"))
+    }
+}
+
+#[test]
+fn a_mut_borrow_is_returned_after_the_retried_part() {
+    let mut cache = Cache {
+        value: None,
+        loads: 0,
+    };
+    cache.value_mut().unwrap().push_str(", then changed");
+    assert_eq!(
+        cache.value.as_deref(),
+        Some("loaded by attempt 2, then changed")
     );
 }
