@@ -153,6 +153,23 @@ impl Function {
         out
     }
 
+    /// Whether the function is certainly inside an `impl` or a trait, where `Self` is a type:
+    /// it takes `self`, or names `Self` in its signature or its body (outside the items and
+    /// `macro_rules!` it defines, where `Self` could be theirs). A function in an `impl` that
+    /// does neither cannot be told from a free function.
+    pub(crate) fn is_method(&self) -> bool {
+        let has_receiver = self
+            .sig
+            .inputs
+            .iter()
+            .any(|input| matches!(input, syn::FnArg::Receiver(_)));
+        has_receiver || names_self(self.sig.to_token_stream()) || {
+            let mut finder = SelfFinder(false);
+            finder.visit_block_mut(&mut self.block.as_ref().clone());
+            finder.0
+        }
+    }
+
     pub(crate) fn is_async(&self) -> bool {
         self.sig.asyncness.is_some()
     }
@@ -302,6 +319,33 @@ pub(crate) fn attribute_args(attr: &Attribute) -> syn::Result<TokenStream> {
             nv.eq_token.span(),
             "write the arguments in parentheses, as in `#[retry(max_attempts = 3)]`",
         )),
+    }
+}
+
+/// Whether `Self` appears anywhere in `tokens`.
+fn names_self(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|tt| match tt {
+        proc_macro2::TokenTree::Ident(ident) => ident == "Self",
+        proc_macro2::TokenTree::Group(group) => names_self(group.stream()),
+        _ => false,
+    })
+}
+
+/// Looks for `Self` in a body, outside the items it defines. (A `VisitMut` that changes
+/// nothing: the crate enables syn's `visit-mut` only.)
+struct SelfFinder(bool);
+
+impl VisitMut for SelfFinder {
+    fn visit_ident_mut(&mut self, ident: &mut proc_macro2::Ident) {
+        self.0 |= ident == "Self";
+    }
+
+    fn visit_item_mut(&mut self, _: &mut Item) {}
+
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        if !mac.path.is_ident("macro_rules") {
+            self.0 |= names_self(mac.tokens.clone());
+        }
     }
 }
 

@@ -64,6 +64,27 @@ impl Context<'_> {
         quote!(::core::concat!(::core::module_path!(), "::", #ident))
     }
 
+    /// How a breaker's call site finds its breaker: the runtime function to call, and the
+    /// name to pass it. A method without a `name` is named after its `Self` type as well,
+    /// `module::Type::method`, so that two types' methods never share a breaker by accident;
+    /// a free function keeps `module::function`.
+    pub(crate) fn breaker_site(&self, name: Option<&syn::LitStr>) -> (TokenStream, TokenStream) {
+        match name {
+            Some(name) => (quote!(::resilience::__private::site_breaker), quote!(#name)),
+            None if self.function.is_method() => {
+                let ident = syn::ext::IdentExt::unraw(&self.name).to_string();
+                (
+                    quote!(::resilience::__private::method_site_breaker::<Self>),
+                    quote!(::core::module_path!(), #ident),
+                )
+            }
+            None => (
+                quote!(::resilience::__private::site_breaker),
+                self.default_name(),
+            ),
+        }
+    }
+
     /// The function `path`, for `when = path`: a `fn(&E) -> bool` for the function's error
     /// type `E`. It is typed as that function pointer, at `path`, so that a function of
     /// another signature is one "mismatched types" error there that names the signature

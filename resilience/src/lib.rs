@@ -70,6 +70,7 @@ pub mod bounds;
 pub mod classify;
 pub mod deadline;
 mod error;
+mod names;
 pub mod observe;
 pub mod retries;
 mod retry;
@@ -110,6 +111,7 @@ pub mod __private {
     pub use ::core;
 
     pub use crate::breaker::{BreakerConfig, CircuitBreaker, Permit, Window};
+    pub use crate::names::method_site_breaker;
     use std::sync::{Arc, OnceLock};
 
     /// Called by each `#[circuit_breaker]` call site with its own `static SITE:

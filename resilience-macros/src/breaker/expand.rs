@@ -74,10 +74,7 @@ impl BreakerArgs {
     pub(crate) fn wrap(&self, inner: TokenStream, cx: &Context<'_>) -> TokenStream {
         let mixed = Span::mixed_site();
         let ty = &cx.return_type;
-        let name = match &self.name {
-            Some(name) => quote!(#name),
-            None => cx.default_name(),
-        };
+        let (site_breaker, name) = cx.breaker_site(self.name.as_ref());
         let config = self.config();
         let counts = match &self.when {
             Some(when) => cx.predicate(when),
@@ -112,7 +109,7 @@ impl BreakerArgs {
                 let __resilience_breaker = {
                     static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
                         ::resilience::__private::BreakerSite::new();
-                    ::resilience::__private::site_breaker(
+                    #site_breaker(
                         &__RESILIENCE_BREAKER,
                         #name,
                         // An inline `const` (promoted to a `'static`) rather than a `static`

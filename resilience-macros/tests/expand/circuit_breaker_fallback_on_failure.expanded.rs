@@ -14,9 +14,12 @@ fn price(&self, sku: Sku) -> Result<Price, Error> {
     >({
         let __resilience_breaker = {
             static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new();
-            ::resilience::__private::site_breaker(
+            ::resilience::__private::method_site_breaker::<
+                Self,
+            >(
                 &__RESILIENCE_BREAKER,
-                ::core::concat!(::core::module_path!(), "::", "price"),
+                ::core::module_path!(),
+                "price",
                 &const { ::resilience::__private::BreakerConfig::new() },
                 ::core::concat!(::core::file!(), ":", ::core::line!()),
             )
