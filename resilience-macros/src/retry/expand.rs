@@ -2,6 +2,7 @@
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 
 use super::parse::{JitterArg, RetryArgs};
 use crate::stack::Context;
@@ -74,12 +75,17 @@ impl RetryArgs {
             None => cx.default_name(),
         };
         let policy_local = syn::Ident::new("__resilience_policy", Span::mixed_site());
+        // At the user's path, so that a constant of another type is one error there.
+        let policy_type = match &self.policy {
+            Some(path) => quote_spanned!(path.span()=> ::resilience::__private::RetryPolicy),
+            None => quote!(::resilience::__private::RetryPolicy),
+        };
         let mut retry = quote! {
             {
                 static __RESILIENCE_SITE: ::resilience::__private::RetrySite =
                     ::resilience::__private::RetrySite::new(#name);
                 const {
-                    let #policy_local: ::resilience::__private::RetryPolicy = #policy;
+                    let #policy_local: #policy_type = #policy;
                     #policy_local
                 }
                 .retrying()
