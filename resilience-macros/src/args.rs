@@ -2,6 +2,7 @@
 //! bare value), with repeated and unknown keys reported at their span, every error collected.
 
 use proc_macro2::Span;
+use quote::ToTokens;
 use syn::{
     Expr, ExprLit, Ident, Lit, LitStr, Path, Token,
     parse::{Parse, ParseStream},
@@ -9,7 +10,7 @@ use syn::{
     spanned::Spanned,
 };
 
-use crate::duration::DurationLit;
+use crate::duration::{CONST_EXPRESSION, DurationArg};
 
 /// One argument as written: `key = value`, or a bare `value`.
 pub(crate) enum Arg {
@@ -19,6 +20,20 @@ pub(crate) enum Arg {
 
 impl Parse for Arg {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        // `max_attempts: 3`, as in a struct literal: one error at the `:`, with the spelling
+        // to use.
+        if input.peek(Ident) && input.peek2(Token![:]) && !input.peek2(Token![::]) {
+            let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
+            let colon = input.parse::<Token![:]>()?;
+            let value = input.parse::<Expr>().ok();
+            let shown = value
+                .as_ref()
+                .map_or_else(|| "..".to_string(), |v| v.to_token_stream().to_string());
+            return Err(syn::Error::new(
+                colon.span,
+                format!("arguments are written `key = value`: write `{key} = {shown}`"),
+            ));
+        }
         if input.peek(Ident) && input.peek2(Token![=]) {
             let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
             input.parse::<Token![=]>()?;
@@ -230,15 +245,9 @@ fn literal(value: &Expr) -> Option<&Lit> {
     }
 }
 
-/// A string literal holding a duration.
-pub(crate) fn duration(key: &str, value: &Expr) -> syn::Result<DurationLit> {
-    match literal(value) {
-        Some(Lit::Str(lit)) => DurationLit::parse(lit),
-        _ => Err(syn::Error::new(
-            value.span(),
-            format!("`{key}` takes a duration string such as \"100ms\" or \"1.5s\""),
-        )),
-    }
+/// A duration: a string with a unit, or a `const` expression of type `Duration`.
+pub(crate) fn duration(key: &str, value: &Expr) -> syn::Result<DurationArg> {
+    DurationArg::parse(&format!("`{key}`"), CONST_EXPRESSION, value)
 }
 
 /// An integer literal at least `min`, fitting in `u32`.
@@ -359,11 +368,60 @@ pub(crate) fn path(key: &str, value: &Expr, what: &str) -> syn::Result<Path> {
                 s.value()
             ),
         )),
+        // `when = is_transient()`: the function is called by the attribute, not here.
+        Expr::Call(call) if !what.contains("`const`") => {
+            let callee = match &*call.func {
+                Expr::Path(p) if p.qself.is_none() => path_text(&p.path),
+                _ => "my_module::name".to_string(),
+            };
+            Err(syn::Error::new(
+                call.paren_token.span.join(),
+                format!(
+                    "`{key}` takes a path to {what}, which the attribute calls: name the function without calling it, `{key} = {callee}`"
+                ),
+            ))
+        }
+        Expr::Call(_) | Expr::MethodCall(_) => Err(syn::Error::new(
+            value.span(),
+            format!(
+                "`{key}` takes a path to {what}: declare it as a constant (`const POLICY: RetryPolicy = RetryPolicy::new()...;`) and write `{key} = POLICY`"
+            ),
+        )),
         _ => Err(syn::Error::new(
             value.span(),
             format!("`{key}` takes a path to {what}, as in `{key} = my_module::name`"),
         )),
     }
+}
+
+/// A path as written, without its generic arguments: `errors::is_transient`.
+fn path_text(path: &Path) -> String {
+    let segments = path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::");
+    if path.leading_colon.is_some() {
+        format!("::{segments}")
+    } else {
+        segments
+    }
+}
+
+/// A name: a string literal that is not blank. `example` shows one, as in
+/// `` `name = "payments"` ``.
+pub(crate) fn name(key: &str, value: &Expr, example: &str) -> syn::Result<LitStr> {
+    let lit = string(key, value)?;
+    if lit.value().trim().is_empty() {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "`{key}` must not be empty: name what it stands for, as in {example}, or drop it to use the function's path"
+            ),
+        ));
+    }
+    Ok(lit)
 }
 
 /// A string literal.

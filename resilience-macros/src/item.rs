@@ -136,6 +136,40 @@ impl Function {
         errors.finish()
     }
 
+    /// Every name the arguments bind, `self` aside: `a` of `a: T`, and `name` and `n` of
+    /// `(name, n): (String, u32)`, each with the span of the type it was declared with (its
+    /// own for a name inside a pattern).
+    pub(crate) fn bindings(&self) -> Vec<Binding<'_>> {
+        let mut out = Vec::new();
+        for input in &self.sig.inputs {
+            if let syn::FnArg::Typed(typed) = input {
+                let ty = match &*typed.pat {
+                    syn::Pat::Ident(_) => Some(&*typed.ty),
+                    _ => None,
+                };
+                collect_bindings(&typed.pat, ty, &mut out);
+            }
+        }
+        out
+    }
+
+    /// Whether the function is certainly inside an `impl` or a trait, where `Self` is a type:
+    /// it takes `self`, or names `Self` in its signature or its body (outside the items and
+    /// `macro_rules!` it defines, where `Self` could be theirs). A function in an `impl` that
+    /// does neither cannot be told from a free function.
+    pub(crate) fn is_method(&self) -> bool {
+        let has_receiver = self
+            .sig
+            .inputs
+            .iter()
+            .any(|input| matches!(input, syn::FnArg::Receiver(_)));
+        has_receiver || names_self(self.sig.to_token_stream()) || {
+            let mut finder = SelfFinder(false);
+            finder.visit_block_mut(&mut self.block.as_ref().clone());
+            finder.0
+        }
+    }
+
     pub(crate) fn is_async(&self) -> bool {
         self.sig.asyncness.is_some()
     }
@@ -153,6 +187,15 @@ impl Function {
     pub(crate) fn body_return_type(&self) -> Type {
         let mut ty = self.return_type().clone();
         EraseImplTrait.visit_type_mut(&mut ty);
+        ty
+    }
+
+    /// The return type with each `impl Trait` in it replaced by `()`: a type that a body can
+    /// name and that has the declared error type, for checks that look at the error type only.
+    /// (An `impl Trait` error type cannot be named by a `when` function anyway.)
+    pub(crate) fn return_type_for_its_error(&self) -> Type {
+        let mut ty = self.return_type().clone();
+        UnitForImplTrait.visit_type_mut(&mut ty);
         ty
     }
 
@@ -191,6 +234,69 @@ impl ToTokens for Function {
     }
 }
 
+/// A name bound by an argument's pattern.
+pub(crate) struct Binding<'f> {
+    pub(crate) pat: &'f syn::PatIdent,
+    /// Its type, when the argument (or a `name: Type` inside a pattern) gives it.
+    pub(crate) ty: Option<&'f Type>,
+    /// Where to report a type error about the value: its type when known, else the name.
+    pub(crate) span: proc_macro2::Span,
+}
+
+impl Binding<'_> {
+    /// Its type, as a body can write it: `_` (at the type or the name) where it is not known
+    /// or is an `impl Trait`.
+    pub(crate) fn nameable_type(&self) -> TokenStream {
+        match self.ty {
+            Some(ty) if !crate::item::has_impl_trait(ty) => quote!(#ty),
+            _ => {
+                let underscore = syn::Token![_](self.span);
+                quote!(#underscore)
+            }
+        }
+    }
+}
+
+/// Whether `ty` holds an `impl Trait`, which a body cannot name.
+pub(crate) fn has_impl_trait(ty: &Type) -> bool {
+    let mut erased = ty.clone();
+    EraseImplTrait.visit_type_mut(&mut erased);
+    erased.to_token_stream().to_string() != ty.to_token_stream().to_string()
+}
+
+fn collect_bindings<'f>(pat: &'f syn::Pat, ty: Option<&'f Type>, out: &mut Vec<Binding<'f>>) {
+    use syn::Pat;
+    match pat {
+        Pat::Ident(p) => {
+            out.push(Binding {
+                pat: p,
+                ty,
+                span: ty.map_or_else(|| p.ident.span(), |ty| ty.span()),
+            });
+            if let Some((_, sub)) = &p.subpat {
+                collect_bindings(sub, None, out);
+            }
+        }
+        Pat::Tuple(t) => t.elems.iter().for_each(|p| collect_bindings(p, None, out)),
+        Pat::TupleStruct(t) => t.elems.iter().for_each(|p| collect_bindings(p, None, out)),
+        Pat::Struct(s) => s
+            .fields
+            .iter()
+            .for_each(|f| collect_bindings(&f.pat, None, out)),
+        Pat::Slice(s) => s.elems.iter().for_each(|p| collect_bindings(p, None, out)),
+        Pat::Reference(r) => collect_bindings(&r.pat, None, out),
+        Pat::Paren(p) => collect_bindings(&p.pat, ty, out),
+        Pat::Type(t) => collect_bindings(&t.pat, Some(&t.ty), out),
+        // Every alternative binds the same names.
+        Pat::Or(or) => {
+            if let Some(first) = or.cases.first() {
+                collect_bindings(first, None, out);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// `retry`, `circuit_breaker` or `timeout` when `attr` is one of this crate's attributes,
 /// written bare or as `resilience::name`.
 fn stacked_name(attr: &Attribute) -> Option<String> {
@@ -213,6 +319,45 @@ pub(crate) fn attribute_args(attr: &Attribute) -> syn::Result<TokenStream> {
             nv.eq_token.span(),
             "write the arguments in parentheses, as in `#[retry(max_attempts = 3)]`",
         )),
+    }
+}
+
+/// Whether `Self` appears anywhere in `tokens`.
+fn names_self(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|tt| match tt {
+        proc_macro2::TokenTree::Ident(ident) => ident == "Self",
+        proc_macro2::TokenTree::Group(group) => names_self(group.stream()),
+        _ => false,
+    })
+}
+
+/// Looks for `Self` in a body, outside the items it defines. (A `VisitMut` that changes
+/// nothing: the crate enables syn's `visit-mut` only.)
+struct SelfFinder(bool);
+
+impl VisitMut for SelfFinder {
+    fn visit_ident_mut(&mut self, ident: &mut proc_macro2::Ident) {
+        self.0 |= ident == "Self";
+    }
+
+    fn visit_item_mut(&mut self, _: &mut Item) {}
+
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        if !mac.path.is_ident("macro_rules") {
+            self.0 |= names_self(mac.tokens.clone());
+        }
+    }
+}
+
+struct UnitForImplTrait;
+
+impl VisitMut for UnitForImplTrait {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        if let Type::ImplTrait(it) = ty {
+            *ty = syn::parse_quote_spanned!(it.impl_token.span=> ());
+        } else {
+            syn::visit_mut::visit_type_mut(self, ty);
+        }
     }
 }
 

@@ -12,6 +12,7 @@ mod args;
 mod breaker;
 mod duration;
 mod item;
+mod loop_borrow;
 mod retry;
 mod stack;
 mod timeout;

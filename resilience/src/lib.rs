@@ -30,6 +30,8 @@
 //! - [`classify`]: ready answers for `when =`, which errors are transient.
 //! - [`RetryAfter`]: let an error ask for its own delay (HTTP `Retry-After`).
 //! - [`Error`]: what the attributes themselves produce.
+//! - [`bounds`]: what the attributes require of the functions they wrap, named in their
+//!   compile errors.
 //! - [`macro@timeout`]: bound a call in time; [`timeout_async`] and [`timeout_sync`] beside
 //!   it, and [`deadline`] for the budget nested code can see.
 //! - [`CircuitBreaker`]: stop calling a dependency that keeps failing ([`BreakerConfig`],
@@ -67,11 +69,13 @@
 #![forbid(unsafe_code)]
 
 mod backoff;
+pub mod bounds;
 mod budget;
 mod budget_config;
 pub mod classify;
 pub mod deadline;
 mod error;
+mod names;
 pub mod observe;
 mod rejection;
 pub mod retries;
@@ -106,17 +110,16 @@ pub use timeout::{timeout_async, timeout_async_named, timeout_sync, timeout_sync
 /// What the attributes' expansions call. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    use std::{marker::PhantomData, time::Duration};
-
-    use crate::{OnRetry, RetryIf};
-
-    pub use crate::backoff::{Backoff, Jitter, RetryPolicy};
-    pub use crate::retry::{Attempts, Clock, Retry, Step};
-    pub use crate::timeout::{timeout_async, timeout_sync};
-    pub use ::core;
+    use std::time::Duration;
 
     pub use crate::Error;
+    pub use crate::backoff::{Backoff, Jitter, RetryPolicy};
+    pub use crate::retry::{Attempts, Clock, Retry, Step};
+    pub use crate::timeout::{attribute::timeout_async_into, timeout_sync};
+    pub use ::core;
+
     pub use crate::breaker::{BreakerConfig, CircuitBreaker, Permit, Window};
+    pub use crate::names::method_site_breaker;
     use std::sync::{Arc, OnceLock};
 
     /// Called by each `#[circuit_breaker]` call site with its own `static SITE:
@@ -161,34 +164,17 @@ pub mod __private {
     /// A call site's cached breaker: filled on the site's first call.
     pub type BreakerSite = OnceLock<Arc<CircuitBreaker>>;
 
-    /// Implemented by the `Result`s whose error can carry a [`crate::Error`]: what a breaker's
-    /// rejection and a timeout need.
-    #[diagnostic::on_unimplemented(
-        message = "`{Self}` cannot carry a `resilience::Error`: its error type needs `From<resilience::Error>`",
-        label = "the error type of this `Result` must implement `From<resilience::Error>`",
-        note = "`#[circuit_breaker]` and `#[timeout]` return their own errors (`Error::CircuitOpen`, `Error::Timeout`) through your error type: add `impl From<resilience::Error> for YourError`, or use `std::io::Error`, `anyhow::Error` or `Box<dyn std::error::Error + Send + Sync>`"
-    )]
-    pub trait CarriesError: ReturnsResult {
-        /// `Err(E::from(error))`.
-        fn from_error(error: crate::Error) -> Self;
-    }
-
-    impl<T, E: From<crate::Error>> CarriesError for Result<T, E> {
-        #[inline]
-        fn from_error(error: crate::Error) -> Self {
-            Err(E::from(error))
-        }
-    }
-
-    /// Fails to compile, at the return type, unless its error type can carry a
-    /// [`crate::Error`].
-    #[inline(always)]
-    pub const fn can_reject<R: CarriesError>() {}
+    pub use crate::bounds::{
+        CarriesError, ReturnsResult, WorkerArgument, can_reject, returns_result,
+    };
 
     /// The rejection of an open breaker, as the function's return type.
     #[cold]
-    pub fn reject<R: CarriesError>(error: crate::Error) -> R {
-        R::from_error(error)
+    pub fn reject<R: ReturnsResult>(error: crate::Error) -> R
+    where
+        R::Err: CarriesError,
+    {
+        R::from_result(Err(R::Err::from(error)))
     }
 
     /// Whether a result is a failure that the breaker counts.
@@ -198,10 +184,24 @@ pub mod __private {
     }
 
     /// Runs one sync attempt. The turbofish on the return type gives the body's `?` its
-    /// target type, as the function's signature would.
+    /// target type, as the function's signature would; the result is a `Result` even where
+    /// `R` failed to be one (which the check at the return type reports), so that the code
+    /// around it adds no errors of its own.
     #[inline(always)]
-    pub fn attempt<R, F: FnOnce() -> R>(body: F) -> R {
-        body()
+    pub fn attempt<R: ReturnsResult, F: FnOnce() -> R>(body: F) -> Result<R::Ok, R::Err> {
+        body().into_result()
+    }
+
+    /// The result of an async attempt, as [`attempt`] gives it.
+    #[inline(always)]
+    pub fn into_result<R: ReturnsResult>(result: R) -> Result<R::Ok, R::Err> {
+        result.into_result()
+    }
+
+    /// The result of the whole call as the declared return type (the identity).
+    #[inline(always)]
+    pub fn from_result<R: ReturnsResult>(result: Result<R::Ok, R::Err>) -> R {
+        R::from_result(result)
     }
 
     /// Types one async attempt, as [`attempt`] does for sync bodies.
@@ -209,82 +209,6 @@ pub mod __private {
     pub fn attempt_async<R, F: Future<Output = R>>(body: F) -> F {
         body
     }
-
-    /// Implemented by `Result` only: the attributes wrap functions that return one.
-    #[diagnostic::on_unimplemented(
-        message = "`resilience` attributes wrap functions that return a `Result`, not `{Self}`",
-        label = "this must be a `Result<T, E>` (or an alias of one, such as `io::Result<T>`)",
-        note = "retries, breakers and timeouts decide by `Ok` and `Err`; return `Result<{Self}, E>` with the error type of your choice"
-    )]
-    pub trait ReturnsResult {
-        /// The error type, so that `when` and `on_retry` are checked against it.
-        type Err;
-    }
-
-    impl<T, E> ReturnsResult for Result<T, E> {
-        type Err = E;
-    }
-
-    /// A `when` or `on_retry` function pinned to the error type of the function it serves.
-    /// Pinning it makes rustc check the function against the declared error type (and say so
-    /// with the trait's message) instead of inferring the error type from the function.
-    pub struct ForErrors<F, E>(F, PhantomData<fn(&E)>);
-
-    impl<F: RetryIf<E>, E> RetryIf<E> for ForErrors<F, E> {
-        #[inline]
-        fn should_retry(&self, error: &E) -> bool {
-            self.0.should_retry(error)
-        }
-    }
-
-    impl<F: OnRetry<E>, E> OnRetry<E> for ForErrors<F, E> {
-        #[inline]
-        fn on_retry(&self, error: &E, attempt: u32, delay: Duration) {
-            self.0.on_retry(error, attempt, delay)
-        }
-    }
-
-    /// Decides which errors a breaker counts as failures: `when = path` on
-    /// `#[circuit_breaker]`, checked against the function's error type.
-    #[diagnostic::on_unimplemented(
-        message = "`{Self}` cannot decide which errors of type `{E}` count as failures",
-        label = "expected a function `fn(&{E}) -> bool`",
-        note = "`when = path` names a function that takes the function's error type by reference and returns `true` for the errors the breaker should count"
-    )]
-    pub trait CountsErrors<E> {
-        /// Whether `error` counts as a failure.
-        fn counts(&self, error: &E) -> bool;
-    }
-
-    impl<E, F: Fn(&E) -> bool> CountsErrors<E> for F {
-        #[inline]
-        fn counts(&self, error: &E) -> bool {
-            self(error)
-        }
-    }
-
-    /// Checks a breaker's `when = path` function against the return type `R`'s error type,
-    /// and gives it back as the closure a permit takes.
-    #[inline(always)]
-    pub fn counts<R: ReturnsResult, F: CountsErrors<R::Err>>(when: F) -> impl Fn(&R::Err) -> bool {
-        move |error| when.counts(error)
-    }
-
-    /// Checks a `when = path` function against the return type `R`'s error type.
-    #[inline(always)]
-    pub fn when<R: ReturnsResult, F: RetryIf<R::Err>>(when: F) -> ForErrors<F, R::Err> {
-        ForErrors(when, PhantomData)
-    }
-
-    /// Checks an `on_retry = path` function against the return type `R`'s error type.
-    #[inline(always)]
-    pub fn on_retry<R: ReturnsResult, F: OnRetry<R::Err>>(hook: F) -> ForErrors<F, R::Err> {
-        ForErrors(hook, PhantomData)
-    }
-
-    /// Fails to compile, at the return type, unless `R` is a `Result`.
-    #[inline(always)]
-    pub const fn returns_result<R: ReturnsResult>() {}
 
     /// Sleeps the calling thread between sync attempts.
     #[inline]

@@ -133,21 +133,40 @@ pub fn timeout_async_named<T, E: From<Error>>(
     limit: Duration,
     body: impl Future<Output = Result<T, E>>,
 ) -> impl Future<Output = Result<T, E>> {
-    let at = Instant::now().checked_add(limit);
-    async move {
-        let mut body = pin!(body);
-        // The deadline scope is inlined here rather than taken from `deadline::within`: the
-        // extra async layer would cost as much as the timer itself.
-        let scoped = poll_fn(|cx| {
-            let _enter = deadline::Enter::new(at);
-            body.as_mut().poll(cx)
-        });
-        match at {
-            Some(at) => match tokio::time::timeout_at(at, scoped).await {
-                Ok(result) => result,
-                Err(_elapsed) => Err(timed_out(name, limit)),
-            },
-            None => scoped.await,
+    attribute::timeout_async_into(name, limit, body, E::from)
+}
+
+/// What the `#[timeout]` attribute calls, reached through `__private`.
+pub(crate) mod attribute {
+    use super::*;
+
+    /// [`timeout_async_named`] with the conversion of the timeout error passed in, rather
+    /// than required of `E` by a bound: the attribute writes the conversion where the
+    /// function's return type is, so that an error type without `From<resilience::Error>` is
+    /// reported there, once, and the returned future carries no bound of its own to report
+    /// it again.
+    pub fn timeout_async_into<T, E>(
+        name: impl Into<Arc<str>>,
+        limit: Duration,
+        body: impl Future<Output = Result<T, E>>,
+        into: impl FnOnce(Error) -> E,
+    ) -> impl Future<Output = Result<T, E>> {
+        let at = Instant::now().checked_add(limit);
+        async move {
+            let mut body = pin!(body);
+            // The deadline scope is inlined here rather than taken from `deadline::within`: the
+            // extra async layer would cost as much as the timer itself.
+            let scoped = poll_fn(|cx| {
+                let _enter = deadline::Enter::new(at);
+                body.as_mut().poll(cx)
+            });
+            match at {
+                Some(at) => match tokio::time::timeout_at(at, scoped).await {
+                    Ok(result) => result,
+                    Err(_elapsed) => Err(into(timed_out::<Error>(name, limit))),
+                },
+                None => scoped.await,
+            }
         }
     }
 }

@@ -499,3 +499,79 @@ fn adaptive_throttling_sheds_calls_to_a_dependency_that_is_down_and_never_opens(
         (2.0, resilience::Window::Calls(100))
     );
 }
+
+// A method's default name includes the type it is implemented on, `module::Type::method`, so
+// that `impl A { fn get }` and `impl B { fn get }` in one module never share a breaker by
+// accident. Sharing stays one `name = ".."` away.
+
+struct Inventory;
+struct Pricing;
+
+impl Inventory {
+    #[circuit_breaker(failure_threshold = 1)]
+    fn get(&self, outcome: Result<(), ApiError>) -> Result<(), ApiError> {
+        outcome
+    }
+
+    // No `self`, but `Self` in the signature: still a method of `Inventory`.
+    #[circuit_breaker]
+    fn open() -> Result<Self, ApiError> {
+        Ok(Inventory)
+    }
+}
+
+impl Pricing {
+    #[circuit_breaker(failure_threshold = 1)]
+    fn get(&self, outcome: Result<(), ApiError>) -> Result<(), ApiError> {
+        outcome
+    }
+}
+
+#[test]
+fn methods_of_two_types_have_a_breaker_each() {
+    let inventory = concat!(module_path!(), "::Inventory::get");
+    let pricing = concat!(module_path!(), "::Pricing::get");
+    assert_eq!(Inventory.get(Err(ApiError::Down)), Err(ApiError::Down));
+    assert_eq!(state(inventory), State::Open);
+    assert!(matches!(
+        Inventory.get(Ok(())),
+        Err(ApiError::Rejected(Error::CircuitOpen { .. }))
+    ));
+    // Inventory's failures do not reject Pricing's calls.
+    assert_eq!(Pricing.get(Ok(())), Ok(()));
+    assert_eq!(state(pricing), State::Closed);
+    assert!(matches!(Inventory::open(), Ok(Inventory)));
+    assert_eq!(
+        state(concat!(module_path!(), "::Inventory::open")),
+        State::Closed
+    );
+    assert!(
+        breakers::get(concat!(module_path!(), "::get")).is_none(),
+        "no breaker under the function's name alone"
+    );
+}
+
+// The generic arguments are not part of the name: a call site makes one breaker, whatever the
+// type it was first called for.
+
+struct Store<T>(std::marker::PhantomData<T>);
+
+impl<T> Store<T> {
+    #[circuit_breaker(failure_threshold = 1)]
+    fn load(&self, outcome: Result<(), ApiError>) -> Result<(), ApiError> {
+        outcome
+    }
+}
+
+#[test]
+fn a_generic_type_shares_one_breaker_named_without_its_arguments() {
+    let name = concat!(module_path!(), "::Store::load");
+    let bytes = Store::<u8>(std::marker::PhantomData);
+    let text = Store::<String>(std::marker::PhantomData);
+    assert_eq!(bytes.load(Err(ApiError::Down)), Err(ApiError::Down));
+    assert_eq!(state(name), State::Open);
+    assert!(matches!(
+        text.load(Ok(())),
+        Err(ApiError::Rejected(Error::CircuitOpen { .. }))
+    ));
+}

@@ -214,3 +214,62 @@ fn sync_retry_over_timeout() {
     );
     assert_eq!(sync_retry_timeout("fast".into(), 0).unwrap(), "fast");
 }
+
+// A `mut` argument is one variable for the whole call under every stack that retries: each
+// attempt sees what the attempts before it changed. (A sync `#[timeout]` below the `#[retry]`
+// gives each attempt its own copy on a worker thread, so there a `mut` argument is refused at
+// compile time: `tests/ui/timeout/mut_argument_under_retry.rs`.)
+
+/// Records the attempt in `seen`; succeeds once three attempts are recorded, with what it saw.
+fn record(seen: &mut Vec<u32>) -> Result<Vec<u32>, CallError> {
+    seen.push(seen.len() as u32 + 1);
+    if seen.len() < 3 {
+        Err(CallError::Failed)
+    } else {
+        Ok(seen.clone())
+    }
+}
+
+#[retry(max_attempts = 3, initial_delay = "1ms")]
+fn retried(mut seen: Vec<u32>) -> Result<Vec<u32>, CallError> {
+    record(&mut seen)
+}
+
+#[retry(max_attempts = 3, initial_delay = "1ms")]
+#[circuit_breaker(name = "mut.retry_breaker", failure_threshold = 10)]
+fn retried_through_a_breaker(mut seen: Vec<u32>) -> Result<Vec<u32>, CallError> {
+    record(&mut seen)
+}
+
+#[timeout("5s")]
+#[retry(max_attempts = 3, initial_delay = "1ms")]
+fn retried_under_a_sync_timeout(mut seen: Vec<u32>) -> Result<Vec<u32>, CallError> {
+    record(&mut seen)
+}
+
+#[retry(max_attempts = 3, initial_delay = "1ms")]
+async fn retried_async(mut seen: Vec<u32>) -> Result<Vec<u32>, CallError> {
+    record(&mut seen)
+}
+
+#[retry(max_attempts = 3, initial_delay = "1ms")]
+#[circuit_breaker(name = "mut.retry_breaker_timeout", failure_threshold = 10)]
+#[timeout("1s")]
+async fn retried_async_with_a_timeout(mut seen: Vec<u32>) -> Result<Vec<u32>, CallError> {
+    record(&mut seen)
+}
+
+#[test]
+fn a_mut_argument_carries_changes_across_attempts_sync() {
+    let expected = Ok(vec![1, 2, 3]);
+    assert_eq!(retried(Vec::new()), expected);
+    assert_eq!(retried_through_a_breaker(Vec::new()), expected);
+    assert_eq!(retried_under_a_sync_timeout(Vec::new()), expected);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_mut_argument_carries_changes_across_attempts_async() {
+    let expected = Ok(vec![1, 2, 3]);
+    assert_eq!(retried_async(Vec::new()).await, expected);
+    assert_eq!(retried_async_with_a_timeout(Vec::new()).await, expected);
+}

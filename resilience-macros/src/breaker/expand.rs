@@ -2,10 +2,9 @@
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
-use syn::spanned::Spanned;
 
 use super::parse::{BreakerArgs, WindowArg};
-use crate::stack::Context;
+use crate::{duration::DurationArg, stack::Context};
 
 impl BreakerArgs {
     /// The configuration as a `const` expression built with the runtime's `const` builders.
@@ -54,15 +53,18 @@ impl BreakerArgs {
             let factor = Literal::f64_suffixed(factor);
             let max = match &self.max_recovery_timeout {
                 Some((d, _)) => d.to_tokens(),
-                None => {
-                    // Ten times the first open period unless set.
-                    let base = self
-                        .recovery_timeout
-                        .as_ref()
-                        .map_or(60_000_000_000u64, |d| d.nanos);
-                    let max = base.saturating_mul(10);
-                    quote!(::core::time::Duration::from_nanos(#max))
-                }
+                // Ten times the first open period unless set.
+                None => match &self.recovery_timeout {
+                    Some(d @ DurationArg::Expr(_)) => {
+                        let d = d.to_tokens();
+                        quote!(::core::time::Duration::saturating_mul(#d, 10))
+                    }
+                    known => {
+                        let base = known.as_ref().and_then(|d| d.nanos());
+                        let max = base.unwrap_or(60_000_000_000u64).saturating_mul(10);
+                        quote!(::core::time::Duration::from_nanos(#max))
+                    }
+                },
             };
             config.extend(quote!(.with_recovery_backoff(#factor, #max)));
         }
@@ -81,15 +83,10 @@ impl BreakerArgs {
     pub(crate) fn wrap(&self, inner: TokenStream, cx: &Context<'_>) -> TokenStream {
         let mixed = Span::mixed_site();
         let ty = &cx.return_type;
-        let name = match &self.name {
-            Some(name) => quote!(#name),
-            None => cx.default_name(),
-        };
+        let (site_breaker, name) = cx.breaker_site(self.name.as_ref());
         let config = self.config();
         let counts = match &self.when {
-            Some(when) => {
-                quote_spanned!(when.span()=> ::resilience::__private::counts::<#ty, _>(#when))
-            }
+            Some(when) => cx.predicate(when),
             None => quote!(::resilience::__private::any_error),
         };
         // Spanned on the return type, so that an error type without
@@ -132,13 +129,14 @@ impl BreakerArgs {
         quote_spanned! {mixed=>
             {
                 let __resilience_breaker = {
-                    static __RESILIENCE_BREAKER_CONFIG: ::resilience::__private::BreakerConfig = #config;
                     static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
                         ::resilience::__private::BreakerSite::new();
-                    ::resilience::__private::site_breaker(
+                    #site_breaker(
                         &__RESILIENCE_BREAKER,
                         #name,
-                        &__RESILIENCE_BREAKER_CONFIG,
+                        // An inline `const` (promoted to a `'static`) rather than a `static`
+                        // item, so that its durations may name `Self` and generics.
+                        &const { #config },
                         ::core::concat!(::core::file!(), ":", ::core::line!()),
                     )
                 };

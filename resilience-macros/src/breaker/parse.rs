@@ -5,7 +5,7 @@ use syn::{Expr, ExprLit, Ident, Lit, LitStr, Path};
 
 use crate::{
     args::{self, Errors},
-    duration::DurationLit,
+    duration::DurationArg,
 };
 
 const KEYS: &[&str] = &[
@@ -27,10 +27,11 @@ const KEYS: &[&str] = &[
     "max_trial_wait",
 ];
 
-/// `window = 100` (the last 100 calls) or `window = "30s"` (the calls of the last 30 s).
+/// `window = 100` (the last 100 calls) or `window = "30s"` (the calls of the last 30 s; a
+/// `const` `Duration` too).
 pub(crate) enum WindowArg {
     Calls(u32),
-    Time(DurationLit),
+    Time(DurationArg),
 }
 
 /// `#[circuit_breaker]`'s arguments, each checked on its own and against each other.
@@ -38,21 +39,21 @@ pub(crate) enum WindowArg {
 pub(crate) struct BreakerArgs {
     pub(crate) name: Option<LitStr>,
     pub(crate) failure_threshold: Option<u32>,
-    pub(crate) recovery_timeout: Option<DurationLit>,
+    pub(crate) recovery_timeout: Option<DurationArg>,
     pub(crate) half_open_max_calls: Option<u32>,
     pub(crate) success_threshold: Option<u32>,
     pub(crate) when: Option<Path>,
     pub(crate) failure_rate: Option<(f64, Span)>,
     pub(crate) window: Option<(WindowArg, Ident)>,
     pub(crate) minimum_calls: Option<(u32, Ident)>,
-    pub(crate) slow_call: Option<DurationLit>,
+    pub(crate) slow_call: Option<DurationArg>,
     pub(crate) recovery_backoff: Option<(f64, Span)>,
-    pub(crate) max_recovery_timeout: Option<(DurationLit, Ident)>,
+    pub(crate) max_recovery_timeout: Option<(DurationArg, Ident)>,
     pub(crate) fallback: Option<Path>,
     pub(crate) fallback_on_failure: Option<(bool, Ident)>,
     /// Adaptive throttling's multiplier `K`.
     pub(crate) adaptive: Option<(f64, Span)>,
-    pub(crate) max_trial_wait: Option<DurationLit>,
+    pub(crate) max_trial_wait: Option<DurationArg>,
 }
 
 impl args::KeyValueArgs for BreakerArgs {
@@ -200,11 +201,13 @@ impl args::KeyValueArgs for BreakerArgs {
             }
         }
         if let Some((max, key)) = &self.max_recovery_timeout {
+            // Known only when both are written as strings (or `recovery_timeout` is left at
+            // 60s).
             let recovery = self
                 .recovery_timeout
                 .as_ref()
-                .map_or(60_000_000_000, |d| d.nanos);
-            if max.nanos < recovery {
+                .map_or(Some(60_000_000_000), |d| d.nanos());
+            if matches!((max.nanos(), recovery), (Some(max), Some(recovery)) if max < recovery) {
                 errors.at(
                     key,
                     "`max_recovery_timeout` is shorter than `recovery_timeout` (60s unless set): raise it",
@@ -222,11 +225,11 @@ impl args::KeyValueArgs for BreakerArgs {
     }
 }
 
-fn positive_duration(key: &str, value: &Expr) -> syn::Result<DurationLit> {
+fn positive_duration(key: &str, value: &Expr) -> syn::Result<DurationArg> {
     let d = args::duration(key, value)?;
     if d.is_zero() {
         return Err(syn::Error::new(
-            d.lit.span(),
+            d.span(),
             format!("`{key}` must be longer than zero"),
         ));
     }
@@ -235,15 +238,21 @@ fn positive_duration(key: &str, value: &Expr) -> syn::Result<DurationLit> {
 
 fn parse_window(value: &Expr) -> syn::Result<WindowArg> {
     match value {
-        Expr::Lit(ExprLit {
-            lit: Lit::Str(_), ..
-        }) => positive_duration("window", value).map(WindowArg::Time),
+        Expr::Group(group) => parse_window(&group.expr),
         Expr::Lit(ExprLit {
             lit: Lit::Int(_), ..
         }) => args::integer("window", value, 1).map(WindowArg::Calls),
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(_) | Lit::Float(_),
+            ..
+        })
+        | Expr::Path(_)
+        | Expr::Call(_)
+        | Expr::MethodCall(_)
+        | Expr::Block(_) => positive_duration("window", value).map(WindowArg::Time),
         _ => Err(syn::Error::new_spanned(
             value,
-            "`window` takes a number of calls (`window = 100`) or a duration string (`window = \"30s\"`)",
+            "`window` takes a number of calls (`window = 100`), or a duration: a string (`window = \"30s\"`) or a `const` of type `Duration`",
         )),
     }
 }

@@ -8,7 +8,7 @@ use super::parse::{BudgetArg, JitterArg, RetryArgs};
 use crate::stack::Context;
 
 impl RetryArgs {
-    /// The policy as a `const` initialiser: `policy = PATH`, or the inline arguments applied
+    /// The policy as a `const` expression: `policy = PATH`, or the inline arguments applied
     /// to the defaults with the runtime's `const` builders.
     fn policy(&self) -> TokenStream {
         if let Some(path) = &self.policy {
@@ -65,8 +65,9 @@ impl RetryArgs {
     /// Wraps `inner`, an expression giving one attempt's result, in the retry loop.
     pub(crate) fn wrap(&self, inner: TokenStream, cx: &Context<'_>) -> TokenStream {
         let policy = self.policy();
-        // The policy is a `const` in a block of its own: evaluated at compile time, typed at
-        // the user's `policy = PATH`, and out of the body's scope (items are not hygienic).
+        // The policy is an inline `const` block: evaluated at compile time, typed at the
+        // user's `policy = PATH`, and able to name `Self` and the function's generics (which a
+        // `const` item could not).
         // The call site's statistics, in a `static` of its own: counting a success at once
         // is one relaxed increment, and the site lists itself on its first call.
         let name = match &self.name {
@@ -86,26 +87,34 @@ impl RetryArgs {
                 })
             },
         };
+        let policy_local = syn::Ident::new("__resilience_policy", Span::mixed_site());
+        // At the user's path, so that a constant of another type is one error there.
+        let policy_type = match &self.policy {
+            Some(path) => quote_spanned!(path.span()=> ::resilience::__private::RetryPolicy),
+            None => quote!(::resilience::__private::RetryPolicy),
+        };
         let mut retry = quote! {
             {
-                const __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = #policy;
                 static __RESILIENCE_SITE: ::resilience::__private::RetrySite =
                     ::resilience::__private::RetrySite::new(#name);
-                __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE) #budget
+                const {
+                    let #policy_local: #policy_type = #policy;
+                    #policy_local
+                }
+                .retrying()
+                .site(&__RESILIENCE_SITE)
+                #budget
             }
         };
-        // Each path is pinned to the declared error type, spanned on the path, so that a
-        // function of the wrong signature is reported there with the trait's message.
-        let ty = &cx.return_type;
+        // Each path is typed as a function of the declared error type, at the path, so that
+        // a function of the wrong signature is one error there naming the one expected.
         if let Some(when) = &self.when {
-            let pinned =
-                quote_spanned!(when.span()=> ::resilience::__private::when::<#ty, _>(#when));
-            retry.extend(quote!(.when(#pinned)));
+            let when = cx.predicate(when);
+            retry.extend(quote!(.when(#when)));
         }
         if let Some(hook) = &self.on_retry {
-            let pinned =
-                quote_spanned!(hook.span()=> ::resilience::__private::on_retry::<#ty, _>(#hook));
-            retry.extend(quote!(.on_retry(#pinned)));
+            let hook = cx.hook(hook);
+            retry.extend(quote!(.on_retry(#hook)));
         }
         let mixed = Span::mixed_site();
         let (clock, sleep) = if cx.is_async {

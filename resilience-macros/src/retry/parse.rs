@@ -5,7 +5,7 @@ use syn::{Expr, Ident, LitStr, Path};
 
 use crate::{
     args::{self, Errors},
-    duration::DurationLit,
+    duration::DurationArg,
 };
 
 const KEYS: &[&str] = &[
@@ -55,11 +55,11 @@ pub(crate) enum JitterArg {
 pub(crate) struct RetryArgs {
     pub(crate) max_attempts: Option<u32>,
     pub(crate) backoff: Option<Ident>,
-    pub(crate) initial_delay: Option<DurationLit>,
+    pub(crate) initial_delay: Option<DurationArg>,
     pub(crate) multiplier: Option<(f64, Span)>,
-    pub(crate) max_delay: Option<DurationLit>,
+    pub(crate) max_delay: Option<DurationArg>,
     pub(crate) jitter: Option<JitterArg>,
-    pub(crate) max_elapsed: Option<DurationLit>,
+    pub(crate) max_elapsed: Option<DurationArg>,
     pub(crate) when: Option<Path>,
     pub(crate) on_retry: Option<Path>,
     pub(crate) policy: Option<Path>,
@@ -99,7 +99,7 @@ impl args::KeyValueArgs for RetryArgs {
                 self.max_elapsed = errors.ok(args::duration(name, value).and_then(|d| {
                     if d.is_zero() {
                         Err(syn::Error::new(
-                            d.lit.span(),
+                            d.span(),
                             "`max_elapsed` of zero would never retry: use `max_attempts = 1` instead, or a positive budget",
                         ))
                     } else {
@@ -156,11 +156,15 @@ impl args::KeyValueArgs for RetryArgs {
                 );
             }
         }
-        let max_delay = self.max_delay.as_ref().map_or(30_000_000_000, |d| d.nanos);
-        if let Some(initial) = &self.initial_delay {
-            if initial.nanos > max_delay {
+        // Known only when both are written as strings (or `max_delay` is left at 30s).
+        let max_delay = self
+            .max_delay
+            .as_ref()
+            .map_or(Some(30_000_000_000), |d| d.nanos());
+        if let (Some(initial), Some(max_delay)) = (&self.initial_delay, max_delay) {
+            if initial.nanos().is_some_and(|nanos| nanos > max_delay) {
                 errors.at(
-                    &initial.lit,
+                    initial.span(),
                     "`initial_delay` is longer than `max_delay` (30s unless set), so every delay would be cut to `max_delay`: raise `max_delay` or lower `initial_delay`",
                 );
             }

@@ -313,6 +313,8 @@ fn valid_arguments(attribute: &str) -> &'static [&'static str] {
             "backoff = constant, jitter = 0.1",
             "backoff = linear, initial_delay = \"1.5s\", jitter = decorrelated",
             "backoff = fibonacci, max_attempts = 4294967295",
+            "policy = Self::RETRY",
+            "initial_delay = DELAY, max_delay = Duration::from_secs(1), max_elapsed = Self::BUDGET",
         ],
         "circuit_breaker" => &[
             "",
@@ -322,6 +324,7 @@ fn valid_arguments(attribute: &str) -> &'static [&'static str] {
             "slow_call = \"1s\", recovery_backoff = 2.0, max_recovery_timeout = \"10m\"",
             "fallback = cached, fallback_on_failure = true",
             "fallback = Self::cached",
+            "recovery_timeout = RECOVERY, failure_rate = 0.5, window = Duration::from_secs(30)",
         ],
         _ => &[
             "\"250ms\"",
@@ -329,6 +332,7 @@ fn valid_arguments(attribute: &str) -> &'static [&'static str] {
             "LIMIT",
             "Duration::from_millis(250)",
             "\"2h\"",
+            "Self::LIMIT, name = \"db\"",
         ],
     }
 }
@@ -367,6 +371,10 @@ const FUNCTIONS: &[&str] = &[
     "async fn f(x: &mut Vec<u8>) -> Result<(), E> { let y = async move { 1 }.await; x.push(y); Ok(()) }",
     "fn f() -> Result<(), E> { let c = || -> Result<(), E> { Err(e())? }; c() }",
     "fn f() -> Result<(), E> { macro_rules! m { () => {} } m!(); Ok(()) }",
+    "fn f((name, n): (String, u32), Job { id, .. }: Job, label: impl AsRef<str> + Clone) -> Result<usize, E> { Ok(n as usize) }",
+    "fn m(&mut self, key: &str) -> Result<&mut u8, E> { Ok(&mut self.v) }",
+    "fn f(mut log: Vec<u8>, (mut a, ref b): (u8, u8)) -> io::Result<impl Iterator<Item = u8>> { Ok(log.into_iter()) }",
+    "fn new() -> Result<Self, E> { Ok(Self { inner: Self::make() }) }",
 ];
 
 /// Attributes put above a function, so that stacks are expanded with generated arguments
@@ -639,6 +647,14 @@ fn check(case: &Case, output: &TokenStream) -> Result<(), String> {
     if output.is_empty() {
         return Err("the expansion is empty: the item vanished without an error".into());
     }
+    if let Some(message) = error_messages(output)
+        .into_iter()
+        .find(|m| m.contains("__private"))
+    {
+        return Err(format!(
+            "a message names the hidden support module, which users never write: {message}"
+        ));
+    }
     let Ok(function) = syn::parse2::<syn::ItemFn>(case.item.clone()) else {
         return Ok(());
     };
@@ -685,6 +701,24 @@ fn check(case: &Case, output: &TokenStream) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The messages of the `compile_error!`s in `output`.
+fn error_messages(output: &TokenStream) -> Vec<String> {
+    let mut messages = Vec::new();
+    let tokens: Vec<TokenTree> = output.clone().into_iter().collect();
+    for (i, tt) in tokens.iter().enumerate() {
+        match tt {
+            TokenTree::Ident(ident) if ident == "compile_error" => {
+                if let Some(TokenTree::Group(group)) = tokens.get(i + 2) {
+                    messages.extend(group.stream().into_iter().map(|t| t.to_string()));
+                }
+            }
+            TokenTree::Group(group) => messages.extend(error_messages(&group.stream())),
+            _ => {}
+        }
+    }
+    messages
 }
 
 fn env_number(name: &str) -> Option<u64> {
@@ -770,6 +804,20 @@ fn the_checker_sees_a_broken_expansion() {
         item: lex("#[inline] fn f(x: u8) -> Result<u8, E> { Ok(x) }"),
     };
     assert!(check(&case, &TokenStream::new()).is_err());
+    assert!(
+        check(
+            &case,
+            &lex("::core::compile_error! { \"use ::resilience::__private::x\" }")
+        )
+        .is_err()
+    );
+    assert!(
+        check(
+            &case,
+            &lex("::core::compile_error! { \"write `when = f`\" }")
+        )
+        .is_ok()
+    );
     assert!(check(&case, &lex("fn f(x: u8) -> Result<u8, E> { Ok(x) } +")).is_err());
     assert!(
         check(

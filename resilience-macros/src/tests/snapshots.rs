@@ -234,7 +234,8 @@ fn sync_inventory(store: StoreId) -> Result<usize, SyncError> {
         r#"
 #[retry(max_attempts = 3)]
 #[timeout("1s")]
-fn upload(path: PathBuf, mut data: Vec<u8>) -> io::Result<()> {
+fn upload(path: PathBuf, data: Vec<u8>) -> io::Result<()> {
+    let mut data = data;
     data.push(b'\n');
     storage::put(&path, &data)
 }

@@ -1,26 +1,28 @@
-//! Reading and checking `#[timeout]`'s arguments: one duration, a string literal or any
-//! expression of type `Duration`, and an optional `name`.
+//! Reading and checking `#[timeout]`'s arguments: one duration first, a string literal or any
+//! expression of type `Duration`, then an optional `name`.
 
-use proc_macro2::TokenStream;
-use syn::{Expr, ExprLit, Lit, LitStr};
+use proc_macro2::{Span, TokenStream};
+use syn::{Expr, ExprLit, Ident, LitStr};
 
 use crate::{
-    args::{self, ArgList, Errors},
-    duration::DurationLit,
+    args::{self, Arg, ArgList, Errors},
+    duration::DurationArg,
 };
 
 const KEYS: &[&str] = &["name"];
 
-/// The time limit as written.
-pub(crate) enum Limit {
-    /// `"250ms"`: checked now.
-    Literal(DurationLit),
-    /// `LIMIT` or `Duration::from_millis(250)`: checked by the type checker.
-    Expr(Expr),
-}
+/// Keys a user may reach for to give the duration itself, which `#[timeout]` takes without a
+/// key.
+const DURATION_KEYS: &[&str] = &[
+    "duration", "limit", "timeout", "after", "deadline", "time", "within", "secs", "seconds", "ms",
+    "millis", "value",
+];
+
+/// What a timeout's limit may be besides a string: evaluated on each call, so any expression.
+const EXPRESSION: &str = "an expression of type `Duration`";
 
 pub(crate) struct TimeoutArgs {
-    pub(crate) limit: Limit,
+    pub(crate) limit: DurationArg,
     pub(crate) name: Option<LitStr>,
 }
 
@@ -28,13 +30,31 @@ impl TimeoutArgs {
     pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Self> {
         if tokens.is_empty() {
             return Err(syn::Error::new(
-                proc_macro2::Span::call_site(),
+                Span::call_site(),
                 "`#[timeout]` needs a duration: write `#[timeout(\"250ms\")]`",
             ));
         }
         let ArgList(list) = syn::parse2(tokens)?;
         let mut errors = Errors::default();
-        let mut limit = None::<Limit>;
+        // `duration = "1s"`: reported once, with the spelling to use, and then read as the
+        // duration so that its absence is not reported too.
+        let list = list
+            .into_iter()
+            .map(|arg| match arg {
+                Arg::KeyValue { key, value } if is_duration_key(&key, &value) => {
+                    errors.at(
+                        &key,
+                        format!(
+                            "`#[timeout]` takes its duration first, without a key: `#[timeout({})]`",
+                            example(&value)
+                        ),
+                    );
+                    Arg::Bare(value)
+                }
+                other => other,
+            })
+            .collect();
+        let mut limit = None::<Option<DurationArg>>;
         let mut name = None;
         args::for_each_key(
             "timeout",
@@ -46,66 +66,73 @@ impl TimeoutArgs {
                     errors.at(&value, "`#[timeout]` takes one duration: remove this one");
                     return;
                 }
-                limit = errors.ok(parse_limit(value));
-                if limit.is_none() {
-                    // Keep the first duration's place so that a second one is not reported.
-                    limit = Some(Limit::Literal(DurationLit::placeholder()));
-                }
+                // A duration that failed to parse still takes the first place, so that a
+                // second one is reported as a second one.
+                limit = Some(errors.ok(parse_limit(&value)));
             },
             |key, _, value, errors| match key {
-                "name" => name = errors.ok(args::string(key, &value)),
+                "name" => name = errors.ok(args::name(key, &value, "`name = \"inventory\"`")),
                 _ => unreachable!("`{key}` is in KEYS but has no reader"),
             },
         );
-        let Some(limit) = limit else {
-            errors.push(syn::Error::new(
-                proc_macro2::Span::call_site(),
+        let missing = || {
+            syn::Error::new(
+                Span::call_site(),
                 "`#[timeout]` needs a duration: write `#[timeout(\"250ms\")]` first",
-            ));
-            errors.finish()?;
-            unreachable!("an error was pushed");
+            )
+        };
+        let limit = match limit {
+            Some(limit) => limit,
+            None => {
+                errors.push(missing());
+                None
+            }
         };
         errors.finish()?;
+        // Without a limit an error was reported above; this only keeps the macro panic-free.
+        let limit = limit.ok_or_else(missing)?;
         Ok(TimeoutArgs { limit, name })
     }
 }
 
-fn parse_limit(value: Expr) -> syn::Result<Limit> {
-    match &value {
-        Expr::Lit(ExprLit {
-            lit: Lit::Str(lit), ..
-        }) => {
-            let d = DurationLit::parse(lit)?;
-            if d.is_zero() {
-                return Err(syn::Error::new(
-                    lit.span(),
-                    "a zero timeout would fail every call: give a positive duration",
-                ));
-            }
-            Ok(Limit::Literal(d))
-        }
-        Expr::Lit(ExprLit {
-            lit: Lit::Int(int), ..
-        }) => Err(syn::Error::new(
-            int.span(),
-            format!(
-                "a timeout needs a unit: write `\"{0}ms\"` or `\"{0}s\"` (a string with a unit), or a `Duration`",
-                int.base10_digits()
-            ),
-        )),
-        Expr::Lit(ExprLit {
-            lit: Lit::Float(f), ..
-        }) => Err(syn::Error::new(
-            f.span(),
-            format!(
-                "a timeout needs a unit: write `\"{}s\"` (a string with a unit), or a `Duration`",
-                f.base10_digits()
-            ),
-        )),
-        Expr::Lit(_) => Err(syn::Error::new_spanned(
-            &value,
-            "`#[timeout]` takes a duration string such as \"250ms\", or an expression of type `Duration`",
-        )),
-        _ => Ok(Limit::Expr(value)),
+/// Whether `key = value` is the duration given a key: a key that names it, or a key that is
+/// no misspelling of `name` with a duration string as its value.
+fn is_duration_key(key: &Ident, value: &Expr) -> bool {
+    let key = key.to_string();
+    if KEYS.contains(&key.as_str()) || args::closest(&key, KEYS).is_some() {
+        return false;
     }
+    DURATION_KEYS.contains(&key.as_str())
+        || matches!(
+            DurationArg::parse("", EXPRESSION, value),
+            Ok(DurationArg::Literal(_))
+        )
+}
+
+/// The value as the user should write it in first place: the literal or constant itself, or
+/// a placeholder for a longer expression.
+fn example(value: &Expr) -> String {
+    match value {
+        Expr::Group(group) => example(&group.expr),
+        Expr::Lit(ExprLit { lit, .. }) => quote::ToTokens::to_token_stream(lit).to_string(),
+        Expr::Path(path) if path.qself.is_none() => path
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect::<Vec<_>>()
+            .join("::"),
+        _ => "\"250ms\"".into(),
+    }
+}
+
+fn parse_limit(value: &Expr) -> syn::Result<DurationArg> {
+    let limit = DurationArg::parse("a timeout", EXPRESSION, value)?;
+    if limit.is_zero() {
+        return Err(syn::Error::new(
+            limit.span(),
+            "a zero timeout would fail every call: give a positive duration",
+        ));
+    }
+    Ok(limit)
 }

@@ -8,32 +8,42 @@
 
 async fn search(query: &str) -> Result<Hits, SearchError> {
     ::resilience::__private::returns_result::<Result<Hits, SearchError>>();
-    {
+    ::resilience::__private::can_reject::<Result<Hits, SearchError>>();
+    ::resilience::__private::from_result::<
+        Result<Hits, SearchError>,
+    >({
         let __resilience_breaker = {
-            static __RESILIENCE_BREAKER_CONFIG: ::resilience::__private::BreakerConfig = ::resilience::__private::BreakerConfig::new()
-                .with_adaptive(
-                    2f64,
-                    ::resilience::__private::Window::Time(
-                        ::core::time::Duration::from_nanos(30000000000u64),
-                    ),
-                )
-                .with_max_trial_wait(::core::time::Duration::from_nanos(5000000000u64));
             static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new();
             ::resilience::__private::site_breaker(
                 &__RESILIENCE_BREAKER,
                 "search",
-                &__RESILIENCE_BREAKER_CONFIG,
+                &const {
+                    ::resilience::__private::BreakerConfig::new()
+                        .with_adaptive(
+                            2f64,
+                            ::resilience::__private::Window::Time(
+                                ::core::time::Duration::from_nanos(30000000000u64),
+                            ),
+                        )
+                        .with_max_trial_wait(
+                            ::core::time::Duration::from_nanos(5000000000u64),
+                        )
+                },
                 ::core::concat!(::core::file!(), ":", ::core::line!()),
             )
         };
         let __resilience_counts = ::resilience::__private::any_error;
         match __resilience_breaker.try_acquire() {
             ::core::result::Result::Ok(__resilience_permit) => {
-                let __resilience_result = ::resilience::__private::attempt_async::<
+                let __resilience_result = ::resilience::__private::into_result::<
                     Result<Hits, SearchError>,
-                    _,
-                >(async { index::search(query).await })
-                    .await;
+                >(
+                    ::resilience::__private::attempt_async::<
+                        Result<Hits, SearchError>,
+                        _,
+                    >(async { index::search(query).await })
+                        .await,
+                );
                 __resilience_permit.record(&__resilience_result, __resilience_counts);
                 __resilience_result
             }
@@ -43,5 +53,5 @@ async fn search(query: &str) -> Result<Hits, SearchError> {
                 >(__resilience_error)
             }
         }
-    }
+    })
 }

@@ -8,14 +8,16 @@
 
 fn charge(req: &Charge) -> Result<Receipt, PayError> {
     ::resilience::__private::returns_result::<Result<Receipt, PayError>>();
-    {
+    ::resilience::__private::can_reject::<Result<Receipt, PayError>>();
+    ::resilience::__private::from_result::<
+        Result<Receipt, PayError>,
+    >({
         let __resilience_breaker = {
-            static __RESILIENCE_BREAKER_CONFIG: ::resilience::__private::BreakerConfig = ::resilience::__private::BreakerConfig::new();
             static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new();
             ::resilience::__private::site_breaker(
                 &__RESILIENCE_BREAKER,
                 ::core::concat!(::core::module_path!(), "::", "charge"),
-                &__RESILIENCE_BREAKER_CONFIG,
+                &const { ::resilience::__private::BreakerConfig::new() },
                 ::core::concat!(::core::file!(), ":", ::core::line!()),
             )
         };
@@ -35,5 +37,5 @@ fn charge(req: &Charge) -> Result<Receipt, PayError> {
                 >(__resilience_error)
             }
         }
-    }
+    })
 }

@@ -15,27 +15,36 @@
 
 fn charge(req: &Charge) -> Result<Receipt, PayError> {
     ::resilience::__private::returns_result::<Result<Receipt, PayError>>();
-    {
+    ::resilience::__private::can_reject::<Result<Receipt, PayError>>();
+    ::resilience::__private::from_result::<
+        Result<Receipt, PayError>,
+    >({
         let __resilience_breaker = {
-            static __RESILIENCE_BREAKER_CONFIG: ::resilience::__private::BreakerConfig = ::resilience::__private::BreakerConfig::new()
-                .with_failure_threshold(3u32)
-                .with_recovery_timeout(
-                    ::core::time::Duration::from_nanos(30000000000u64),
-                )
-                .with_half_open_max_calls(2u32)
-                .with_success_threshold(2u32);
             static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new();
             ::resilience::__private::site_breaker(
                 &__RESILIENCE_BREAKER,
                 "payments",
-                &__RESILIENCE_BREAKER_CONFIG,
+                &const {
+                    ::resilience::__private::BreakerConfig::new()
+                        .with_failure_threshold(3u32)
+                        .with_recovery_timeout(
+                            ::core::time::Duration::from_nanos(30000000000u64),
+                        )
+                        .with_half_open_max_calls(2u32)
+                        .with_success_threshold(2u32)
+                },
                 ::core::concat!(::core::file!(), ":", ::core::line!()),
             )
         };
-        let __resilience_counts = ::resilience::__private::counts::<
-            Result<Receipt, PayError>,
-            _,
-        >(counts_as_failure);
+        let __resilience_counts = {
+            let __resilience_fn: fn(
+                &<Result<
+                    Receipt,
+                    PayError,
+                > as ::resilience::__private::ReturnsResult>::Err,
+            ) -> bool = counts_as_failure;
+            __resilience_fn
+        };
         match __resilience_breaker.try_acquire() {
             ::core::result::Result::Ok(__resilience_permit) => {
                 let __resilience_result = ::resilience::__private::attempt::<
@@ -51,5 +60,5 @@ fn charge(req: &Charge) -> Result<Receipt, PayError> {
                 >(__resilience_error)
             }
         }
-    }
+    })
 }

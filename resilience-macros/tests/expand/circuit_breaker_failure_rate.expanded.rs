@@ -8,31 +8,41 @@
 
 async fn search(query: String) -> anyhow::Result<Vec<Hit>> {
     ::resilience::__private::returns_result::<anyhow::Result<Vec<Hit>>>();
-    {
+    ::resilience::__private::can_reject::<anyhow::Result<Vec<Hit>>>();
+    ::resilience::__private::from_result::<
+        anyhow::Result<Vec<Hit>>,
+    >({
         let __resilience_breaker = {
-            static __RESILIENCE_BREAKER_CONFIG: ::resilience::__private::BreakerConfig = ::resilience::__private::BreakerConfig::new()
-                .with_failure_rate(
-                    0.5f64,
-                    ::resilience::__private::Window::Calls(50u32),
-                    20u32,
-                )
-                .with_slow_call(::core::time::Duration::from_nanos(2000000000u64));
             static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new();
             ::resilience::__private::site_breaker(
                 &__RESILIENCE_BREAKER,
                 ::core::concat!(::core::module_path!(), "::", "search"),
-                &__RESILIENCE_BREAKER_CONFIG,
+                &const {
+                    ::resilience::__private::BreakerConfig::new()
+                        .with_failure_rate(
+                            0.5f64,
+                            ::resilience::__private::Window::Calls(50u32),
+                            20u32,
+                        )
+                        .with_slow_call(
+                            ::core::time::Duration::from_nanos(2000000000u64),
+                        )
+                },
                 ::core::concat!(::core::file!(), ":", ::core::line!()),
             )
         };
         let __resilience_counts = ::resilience::__private::any_error;
         match __resilience_breaker.try_acquire() {
             ::core::result::Result::Ok(__resilience_permit) => {
-                let __resilience_result = ::resilience::__private::attempt_async::<
+                let __resilience_result = ::resilience::__private::into_result::<
                     anyhow::Result<Vec<Hit>>,
-                    _,
-                >(async { index::search(&query).await })
-                    .await;
+                >(
+                    ::resilience::__private::attempt_async::<
+                        anyhow::Result<Vec<Hit>>,
+                        _,
+                    >(async { index::search(&query).await })
+                        .await,
+                );
                 __resilience_permit.record(&__resilience_result, __resilience_counts);
                 __resilience_result
             }
@@ -42,5 +52,5 @@ async fn search(query: String) -> anyhow::Result<Vec<Hit>> {
                 >(__resilience_error)
             }
         }
-    }
+    })
 }

@@ -8,25 +8,31 @@
 
 async fn quote(&self, symbol: &str) -> Result<Quote, QuoteError> {
     ::resilience::__private::returns_result::<Result<Quote, QuoteError>>();
-    {
+    ::resilience::__private::can_reject::<Result<Quote, QuoteError>>();
+    ::resilience::__private::from_result::<
+        Result<Quote, QuoteError>,
+    >({
         let __resilience_breaker = {
-            static __RESILIENCE_BREAKER_CONFIG: ::resilience::__private::BreakerConfig = ::resilience::__private::BreakerConfig::new();
             static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new();
             ::resilience::__private::site_breaker(
                 &__RESILIENCE_BREAKER,
                 "quotes",
-                &__RESILIENCE_BREAKER_CONFIG,
+                &const { ::resilience::__private::BreakerConfig::new() },
                 ::core::concat!(::core::file!(), ":", ::core::line!()),
             )
         };
         let __resilience_counts = ::resilience::__private::any_error;
         match __resilience_breaker.try_acquire() {
             ::core::result::Result::Ok(__resilience_permit) => {
-                let __resilience_result = ::resilience::__private::attempt_async::<
+                let __resilience_result = ::resilience::__private::into_result::<
                     Result<Quote, QuoteError>,
-                    _,
-                >(async { self.client.quote(symbol).await })
-                    .await;
+                >(
+                    ::resilience::__private::attempt_async::<
+                        Result<Quote, QuoteError>,
+                        _,
+                    >(async { self.client.quote(symbol).await })
+                        .await,
+                );
                 __resilience_permit.record(&__resilience_result, __resilience_counts);
                 __resilience_result
             }
@@ -35,5 +41,5 @@ async fn quote(&self, symbol: &str) -> Result<Quote, QuoteError> {
                 self.cached_quote(symbol).await
             }
         }
-    }
+    })
 }

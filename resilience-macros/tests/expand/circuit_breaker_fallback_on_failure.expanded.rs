@@ -8,21 +8,28 @@
 
 fn price(&self, sku: Sku) -> Result<Price, Error> {
     ::resilience::__private::returns_result::<Result<Price, Error>>();
-    {
+    ::resilience::__private::can_reject::<Result<Price, Error>>();
+    ::resilience::__private::from_result::<
+        Result<Price, Error>,
+    >({
         let __resilience_breaker = {
-            static __RESILIENCE_BREAKER_CONFIG: ::resilience::__private::BreakerConfig = ::resilience::__private::BreakerConfig::new();
             static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new();
-            ::resilience::__private::site_breaker(
+            ::resilience::__private::method_site_breaker::<
+                Self,
+            >(
                 &__RESILIENCE_BREAKER,
-                ::core::concat!(::core::module_path!(), "::", "price"),
-                &__RESILIENCE_BREAKER_CONFIG,
+                ::core::module_path!(),
+                "price",
+                &const { ::resilience::__private::BreakerConfig::new() },
                 ::core::concat!(::core::file!(), ":", ::core::line!()),
             )
         };
-        let __resilience_counts = ::resilience::__private::counts::<
-            Result<Price, Error>,
-            _,
-        >(is_outage);
+        let __resilience_counts = {
+            let __resilience_fn: fn(
+                &<Result<Price, Error> as ::resilience::__private::ReturnsResult>::Err,
+            ) -> bool = is_outage;
+            __resilience_fn
+        };
         match __resilience_breaker.try_acquire() {
             ::core::result::Result::Ok(__resilience_permit) => {
                 let __resilience_result = ::resilience::__private::attempt::<
@@ -46,5 +53,5 @@ fn price(&self, sku: Sku) -> Result<Price, Error> {
                 Self::cached(self, sku)
             }
         }
-    }
+    })
 }

@@ -14,26 +14,32 @@
 
 fn send(message: Message) -> Result<(), SendError> {
     ::resilience::__private::returns_result::<Result<(), SendError>>();
-    {
+    ::resilience::__private::can_reject::<Result<(), SendError>>();
+    ::resilience::__private::from_result::<
+        Result<(), SendError>,
+    >({
         let __resilience_breaker = {
-            static __RESILIENCE_BREAKER_CONFIG: ::resilience::__private::BreakerConfig = ::resilience::__private::BreakerConfig::new()
-                .with_recovery_timeout(::core::time::Duration::from_nanos(5000000000u64))
-                .with_failure_rate(
-                    0.25f64,
-                    ::resilience::__private::Window::Time(
-                        ::core::time::Duration::from_nanos(30000000000u64),
-                    ),
-                    10u32,
-                )
-                .with_recovery_backoff(
-                    2f64,
-                    ::core::time::Duration::from_nanos(600000000000u64),
-                );
             static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new();
             ::resilience::__private::site_breaker(
                 &__RESILIENCE_BREAKER,
                 ::core::concat!(::core::module_path!(), "::", "send"),
-                &__RESILIENCE_BREAKER_CONFIG,
+                &const {
+                    ::resilience::__private::BreakerConfig::new()
+                        .with_recovery_timeout(
+                            ::core::time::Duration::from_nanos(5000000000u64),
+                        )
+                        .with_failure_rate(
+                            0.25f64,
+                            ::resilience::__private::Window::Time(
+                                ::core::time::Duration::from_nanos(30000000000u64),
+                            ),
+                            10u32,
+                        )
+                        .with_recovery_backoff(
+                            2f64,
+                            ::core::time::Duration::from_nanos(600000000000u64),
+                        )
+                },
                 ::core::concat!(::core::file!(), ":", ::core::line!()),
             )
         };
@@ -53,5 +59,5 @@ fn send(message: Message) -> Result<(), SendError> {
                 >(__resilience_error)
             }
         }
-    }
+    })
 }

@@ -11,34 +11,47 @@
 /// Fetches the page, retrying timeouts.
 pub async fn fetch_page(client: &Client, url: &str) -> Result<String, reqwest::Error> {
     ::resilience::__private::returns_result::<Result<String, reqwest::Error>>();
-    {
+    ::resilience::__private::from_result::<
+        Result<String, reqwest::Error>,
+    >({
         let __resilience_retry = {
-            const __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
-                .with_max_attempts(4u32);
             static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                 ::core::concat!(::core::module_path!(), "::", "fetch_page"),
             );
-            __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE)
+            const {
+                let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
+                    .with_max_attempts(4u32);
+                __resilience_policy
+            }
+                .retrying()
+                .site(&__RESILIENCE_SITE)
         }
-            .when(
-                ::resilience::__private::when::<
-                    Result<String, reqwest::Error>,
-                    _,
-                >(is_timeout),
-            );
+            .when({
+                let __resilience_fn: fn(
+                    &<Result<
+                        String,
+                        reqwest::Error,
+                    > as ::resilience::__private::ReturnsResult>::Err,
+                ) -> bool = is_timeout;
+                __resilience_fn
+            });
         let __resilience_started = __resilience_retry
             .started(::resilience::__private::Clock::Tokio);
         let mut __resilience_attempts = ::core::option::Option::None;
         loop {
             let __resilience_delay = {
-                let __resilience_result = ::resilience::__private::attempt_async::<
+                let __resilience_result = ::resilience::__private::into_result::<
                     Result<String, reqwest::Error>,
-                    _,
-                >(async {
-                        let response = client.get(url).send().await?;
-                        response.text().await
-                    })
-                    .await;
+                >(
+                    ::resilience::__private::attempt_async::<
+                        Result<String, reqwest::Error>,
+                        _,
+                    >(async {
+                            let response = client.get(url).send().await?;
+                            response.text().await
+                        })
+                        .await,
+                );
                 if ::core::result::Result::is_ok(&__resilience_result) {
                     __resilience_retry.record_ok(&__resilience_attempts);
                     break __resilience_result;
@@ -74,5 +87,5 @@ pub async fn fetch_page(client: &Client, url: &str) -> Result<String, reqwest::E
             };
             ::resilience::__private::sleep_task(__resilience_delay).await;
         }
-    }
+    })
 }

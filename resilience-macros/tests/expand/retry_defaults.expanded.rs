@@ -8,13 +8,19 @@
 
 fn fetch(id: u64) -> Result<Record, FetchError> {
     ::resilience::__private::returns_result::<Result<Record, FetchError>>();
-    {
+    ::resilience::__private::from_result::<
+        Result<Record, FetchError>,
+    >({
         let __resilience_retry = {
-            const __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new();
             static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                 ::core::concat!(::core::module_path!(), "::", "fetch"),
             );
-            __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE)
+            const {
+                let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new();
+                __resilience_policy
+            }
+                .retrying()
+                .site(&__RESILIENCE_SITE)
         };
         let __resilience_started = __resilience_retry
             .started(::resilience::__private::Clock::Thread);
@@ -60,5 +66,5 @@ fn fetch(id: u64) -> Result<Record, FetchError> {
             };
             ::resilience::__private::sleep_thread(__resilience_delay);
         }
-    }
+    })
 }

@@ -8,17 +8,25 @@
 
 fn fetch(id: u64) -> Result<Record, FetchError> {
     ::resilience::__private::returns_result::<Result<Record, FetchError>>();
-    {
+    ::resilience::__private::from_result::<
+        Result<Record, FetchError>,
+    >({
         let __resilience_retry = {
-            const __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
-                .with_max_attempts(4u32)
-                .with_backoff(::resilience::__private::Backoff::Linear)
-                .with_initial_delay(::core::time::Duration::from_nanos(1500000000u64))
-                .with_jitter(::resilience::__private::Jitter::Proportional(0.1f64));
             static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                 ::core::concat!(::core::module_path!(), "::", "fetch"),
             );
-            __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE)
+            const {
+                let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
+                    .with_max_attempts(4u32)
+                    .with_backoff(::resilience::__private::Backoff::Linear)
+                    .with_initial_delay(
+                        ::core::time::Duration::from_nanos(1500000000u64),
+                    )
+                    .with_jitter(::resilience::__private::Jitter::Proportional(0.1f64));
+                __resilience_policy
+            }
+                .retrying()
+                .site(&__RESILIENCE_SITE)
         };
         let __resilience_started = __resilience_retry
             .started(::resilience::__private::Clock::Thread);
@@ -64,5 +72,5 @@ fn fetch(id: u64) -> Result<Record, FetchError> {
             };
             ::resilience::__private::sleep_thread(__resilience_delay);
         }
-    }
+    })
 }

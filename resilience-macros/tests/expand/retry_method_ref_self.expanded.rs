@@ -11,16 +11,22 @@
 
 fn refresh(&self, key: &str) -> io::Result<Token> {
     ::resilience::__private::returns_result::<io::Result<Token>>();
-    {
+    ::resilience::__private::from_result::<
+        io::Result<Token>,
+    >({
         let __resilience_retry = {
-            const __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
-                .with_max_attempts(2u32)
-                .with_backoff(::resilience::__private::Backoff::Constant)
-                .with_initial_delay(::core::time::Duration::from_nanos(10000000u64));
             static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                 ::core::concat!(::core::module_path!(), "::", "refresh"),
             );
-            __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE)
+            const {
+                let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
+                    .with_max_attempts(2u32)
+                    .with_backoff(::resilience::__private::Backoff::Constant)
+                    .with_initial_delay(::core::time::Duration::from_nanos(10000000u64));
+                __resilience_policy
+            }
+                .retrying()
+                .site(&__RESILIENCE_SITE)
         };
         let __resilience_started = __resilience_retry
             .started(::resilience::__private::Clock::Thread);
@@ -71,5 +77,5 @@ fn refresh(&self, key: &str) -> io::Result<Token> {
             };
             ::resilience::__private::sleep_thread(__resilience_delay);
         }
-    }
+    })
 }

@@ -8,26 +8,40 @@
 
 fn fetch(id: u64) -> Result<Record, FetchError> {
     ::resilience::__private::returns_result::<Result<Record, FetchError>>();
-    {
+    ::resilience::__private::from_result::<
+        Result<Record, FetchError>,
+    >({
         let __resilience_retry = {
-            const __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = policies::FAST;
             static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                 ::core::concat!(::core::module_path!(), "::", "fetch"),
             );
-            __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE)
+            const {
+                let __resilience_policy: ::resilience::__private::RetryPolicy = policies::FAST;
+                __resilience_policy
+            }
+                .retrying()
+                .site(&__RESILIENCE_SITE)
         }
-            .when(
-                ::resilience::__private::when::<
-                    Result<Record, FetchError>,
-                    _,
-                >(errors::is_transient),
-            )
-            .on_retry(
-                ::resilience::__private::on_retry::<
-                    Result<Record, FetchError>,
-                    _,
-                >(log_retry),
-            );
+            .when({
+                let __resilience_fn: fn(
+                    &<Result<
+                        Record,
+                        FetchError,
+                    > as ::resilience::__private::ReturnsResult>::Err,
+                ) -> bool = errors::is_transient;
+                __resilience_fn
+            })
+            .on_retry({
+                let __resilience_fn: fn(
+                    &<Result<
+                        Record,
+                        FetchError,
+                    > as ::resilience::__private::ReturnsResult>::Err,
+                    u32,
+                    ::core::time::Duration,
+                ) = log_retry;
+                __resilience_fn
+            });
         let __resilience_started = __resilience_retry
             .started(::resilience::__private::Clock::Thread);
         let mut __resilience_attempts = ::core::option::Option::None;
@@ -72,5 +86,5 @@ fn fetch(id: u64) -> Result<Record, FetchError> {
             };
             ::resilience::__private::sleep_thread(__resilience_delay);
         }
-    }
+    })
 }

@@ -8,13 +8,17 @@
 
 fn place(order: &Order) -> Result<Receipt, OrderError> {
     ::resilience::__private::returns_result::<Result<Receipt, OrderError>>();
-    {
+    ::resilience::__private::from_result::<
+        Result<Receipt, OrderError>,
+    >({
         let __resilience_retry = {
-            const __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new();
             static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                 ::core::concat!(::core::module_path!(), "::", "place"),
             );
-            __RESILIENCE_POLICY
+            const {
+                let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new();
+                __resilience_policy
+            }
                 .retrying()
                 .site(&__RESILIENCE_SITE)
                 .budget({
@@ -66,5 +70,5 @@ fn place(order: &Order) -> Result<Receipt, OrderError> {
             };
             ::resilience::__private::sleep_thread(__resilience_delay);
         }
-    }
+    })
 }

@@ -8,14 +8,21 @@
 
 fn import(batch: &Batch) -> Result<(), ImportError> {
     ::resilience::__private::returns_result::<Result<(), ImportError>>();
-    {
+    ::resilience::__private::from_result::<
+        Result<(), ImportError>,
+    >({
         let __resilience_retry = {
-            const __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
-                .with_max_attempts(10u32);
             static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                 ::core::concat!(::core::module_path!(), "::", "import"),
             );
-            __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE).without_budget()
+            const {
+                let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
+                    .with_max_attempts(10u32);
+                __resilience_policy
+            }
+                .retrying()
+                .site(&__RESILIENCE_SITE)
+                .without_budget()
         };
         let __resilience_started = __resilience_retry
             .started(::resilience::__private::Clock::Thread);
@@ -61,5 +68,5 @@ fn import(batch: &Batch) -> Result<(), ImportError> {
             };
             ::resilience::__private::sleep_thread(__resilience_delay);
         }
-    }
+    })
 }

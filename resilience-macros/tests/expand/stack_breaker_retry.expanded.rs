@@ -11,14 +11,16 @@ fn reserve(sku: &Sku, count: u32) -> Result<Reservation, InventoryError> {
     #[allow(unused_imports)]
     use retry as _;
     ::resilience::__private::returns_result::<Result<Reservation, InventoryError>>();
-    {
+    ::resilience::__private::can_reject::<Result<Reservation, InventoryError>>();
+    ::resilience::__private::from_result::<
+        Result<Reservation, InventoryError>,
+    >({
         let __resilience_breaker = {
-            static __RESILIENCE_BREAKER_CONFIG: ::resilience::__private::BreakerConfig = ::resilience::__private::BreakerConfig::new();
             static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new();
             ::resilience::__private::site_breaker(
                 &__RESILIENCE_BREAKER,
                 "inventory",
-                &__RESILIENCE_BREAKER_CONFIG,
+                &const { ::resilience::__private::BreakerConfig::new() },
                 ::core::concat!(::core::file!(), ":", ::core::line!()),
             )
         };
@@ -27,13 +29,17 @@ fn reserve(sku: &Sku, count: u32) -> Result<Reservation, InventoryError> {
             ::core::result::Result::Ok(__resilience_permit) => {
                 let __resilience_result = {
                     let __resilience_retry = {
-                        const __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
-                            .with_max_attempts(2u32)
-                            .with_backoff(::resilience::__private::Backoff::Constant);
                         static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                             ::core::concat!(::core::module_path!(), "::", "reserve"),
                         );
-                        __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE)
+                        const {
+                            let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
+                                .with_max_attempts(2u32)
+                                .with_backoff(::resilience::__private::Backoff::Constant);
+                            __resilience_policy
+                        }
+                            .retrying()
+                            .site(&__RESILIENCE_SITE)
                     };
                     let __resilience_started = __resilience_retry
                         .started(::resilience::__private::Clock::Thread);
@@ -91,5 +97,5 @@ fn reserve(sku: &Sku, count: u32) -> Result<Reservation, InventoryError> {
                 >(__resilience_error)
             }
         }
-    }
+    })
 }

@@ -14,14 +14,21 @@ async fn charge(req: &Charge) -> Result<Receipt, PayError> {
     #[allow(unused_imports)]
     use timeout as _;
     ::resilience::__private::returns_result::<Result<Receipt, PayError>>();
-    {
+    ::resilience::__private::can_reject::<Result<Receipt, PayError>>();
+    ::resilience::__private::from_result::<
+        Result<Receipt, PayError>,
+    >({
         let __resilience_retry = {
-            const __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
-                .with_max_attempts(3u32);
             static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                 ::core::concat!(::core::module_path!(), "::", "charge"),
             );
-            __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE)
+            const {
+                let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
+                    .with_max_attempts(3u32);
+                __resilience_policy
+            }
+                .retrying()
+                .site(&__RESILIENCE_SITE)
         };
         let __resilience_started = __resilience_retry
             .started(::resilience::__private::Clock::Tokio);
@@ -33,12 +40,11 @@ async fn charge(req: &Charge) -> Result<Receipt, PayError> {
             let __resilience_delay = {
                 let __resilience_result = {
                     let __resilience_breaker = {
-                        static __RESILIENCE_BREAKER_CONFIG: ::resilience::__private::BreakerConfig = ::resilience::__private::BreakerConfig::new();
                         static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new();
                         ::resilience::__private::site_breaker(
                             &__RESILIENCE_BREAKER,
                             "payments",
-                            &__RESILIENCE_BREAKER_CONFIG,
+                            &const { ::resilience::__private::BreakerConfig::new() },
                             ::core::concat!(::core::file!(), ":", ::core::line!()),
                         )
                     };
@@ -46,16 +52,20 @@ async fn charge(req: &Charge) -> Result<Receipt, PayError> {
                     match __resilience_breaker.try_acquire() {
                         ::core::result::Result::Ok(__resilience_permit) => {
                             let __resilience_result = {
-                                ::resilience::__private::can_reject::<
-                                    Result<Receipt, PayError>,
-                                >();
-                                ::resilience::__private::timeout_async(
+                                let __resilience_into: fn(
+                                    ::resilience::__private::Error,
+                                ) -> <Result<
+                                    Receipt,
+                                    PayError,
+                                > as ::resilience::__private::ReturnsResult>::Err = ::core::convert::From::from;
+                                ::resilience::__private::timeout_async_into(
                                         ::core::concat!(::core::module_path!(), "::", "charge"),
                                         ::core::time::Duration::from_nanos(2000000000u64),
                                         ::resilience::__private::attempt_async::<
                                             Result<Receipt, PayError>,
                                             _,
                                         >(async { gateway::charge(req).await }),
+                                        __resilience_into,
                                     )
                                     .await
                             };
@@ -121,5 +131,5 @@ async fn charge(req: &Charge) -> Result<Receipt, PayError> {
             };
             ::resilience::__private::sleep_task(__resilience_delay).await;
         }
-    }
+    })
 }

@@ -3,23 +3,31 @@
 //
 //     #[retry(max_attempts = 3)]
 //     #[timeout("1s")]
-//     fn upload(path: PathBuf, mut data: Vec<u8>) -> io::Result<()> {
+//     fn upload(path: PathBuf, data: Vec<u8>) -> io::Result<()> {
+//         let mut data = data;
 //         data.push(b'\n');
 //         storage::put(&path, &data)
 //     }
 
-fn upload(path: PathBuf, mut data: Vec<u8>) -> io::Result<()> {
+fn upload(path: PathBuf, data: Vec<u8>) -> io::Result<()> {
     #[allow(unused_imports)]
     use timeout as _;
     ::resilience::__private::returns_result::<io::Result<()>>();
-    {
+    ::resilience::__private::can_reject::<io::Result<()>>();
+    ::resilience::__private::from_result::<
+        io::Result<()>,
+    >({
         let __resilience_retry = {
-            const __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
-                .with_max_attempts(3u32);
             static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                 ::core::concat!(::core::module_path!(), "::", "upload"),
             );
-            __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE)
+            const {
+                let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
+                    .with_max_attempts(3u32);
+                __resilience_policy
+            }
+                .retrying()
+                .site(&__RESILIENCE_SITE)
         };
         let __resilience_started = __resilience_retry
             .started(::resilience::__private::Clock::Thread);
@@ -27,19 +35,26 @@ fn upload(path: PathBuf, mut data: Vec<u8>) -> io::Result<()> {
         loop {
             let __resilience_delay = {
                 let __resilience_result = {
-                    ::resilience::__private::can_reject::<io::Result<()>>();
-                    let path: PathBuf = ::core::clone::Clone::clone(&path);
-                    #[allow(unused_mut)]
-                    let mut data: Vec<u8> = <Vec<
+                    let path = ::core::clone::Clone::clone(&path);
+                    let data = ::core::clone::Clone::clone(&data);
+                    let path = <PathBuf as ::resilience::__private::WorkerArgument>::to_worker(
+                        path,
+                    );
+                    let data = <Vec<
                         u8,
-                    > as ::core::clone::Clone>::clone(&mut data);
-                    ::resilience::__private::timeout_sync(
+                    > as ::resilience::__private::WorkerArgument>::to_worker(data);
+                    ::resilience::__private::timeout_sync::<
+                        _,
+                        <io::Result<()> as ::resilience::__private::ReturnsResult>::Err,
+                        _,
+                    >(
                         ::core::concat!(::core::module_path!(), "::", "upload"),
                         ::core::time::Duration::from_nanos(1000000000u64),
                         move || ::resilience::__private::attempt::<
                             io::Result<()>,
                             _,
                         >(|| {
+                            let mut data = data;
                             data.push(b'\n');
                             storage::put(&path, &data)
                         }),
@@ -80,5 +95,5 @@ fn upload(path: PathBuf, mut data: Vec<u8>) -> io::Result<()> {
             };
             ::resilience::__private::sleep_thread(__resilience_delay);
         }
-    }
+    })
 }

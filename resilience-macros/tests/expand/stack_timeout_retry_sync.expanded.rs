@@ -11,22 +11,35 @@ fn sync_inventory(store: StoreId) -> Result<usize, SyncError> {
     #[allow(unused_imports)]
     use retry as _;
     ::resilience::__private::returns_result::<Result<usize, SyncError>>();
-    {
-        ::resilience::__private::can_reject::<Result<usize, SyncError>>();
-        ::resilience::__private::timeout_sync(
+    ::resilience::__private::can_reject::<Result<usize, SyncError>>();
+    ::resilience::__private::from_result::<
+        Result<usize, SyncError>,
+    >({
+        let store = <StoreId as ::resilience::__private::WorkerArgument>::to_worker(
+            store,
+        );
+        ::resilience::__private::timeout_sync::<
+            _,
+            <Result<usize, SyncError> as ::resilience::__private::ReturnsResult>::Err,
+            _,
+        >(
             ::core::concat!(::core::module_path!(), "::", "sync_inventory"),
             ::core::time::Duration::from_nanos(5000000000u64),
             move || {
                 let __resilience_retry = {
-                    const __RESILIENCE_POLICY: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
-                        .with_max_attempts(3u32)
-                        .with_initial_delay(
-                            ::core::time::Duration::from_nanos(200000000u64),
-                        );
                     static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                         ::core::concat!(::core::module_path!(), "::", "sync_inventory"),
                     );
-                    __RESILIENCE_POLICY.retrying().site(&__RESILIENCE_SITE)
+                    const {
+                        let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
+                            .with_max_attempts(3u32)
+                            .with_initial_delay(
+                                ::core::time::Duration::from_nanos(200000000u64),
+                            );
+                        __resilience_policy
+                    }
+                        .retrying()
+                        .site(&__RESILIENCE_SITE)
                 };
                 let __resilience_started = __resilience_retry
                     .started(::resilience::__private::Clock::Thread);
@@ -74,5 +87,5 @@ fn sync_inventory(store: StoreId) -> Result<usize, SyncError> {
                 }
             },
         )
-    }
+    })
 }

@@ -8,16 +8,22 @@
 
 async fn lookup(&self, host: &str) -> io::Result<IpAddr> {
     ::resilience::__private::returns_result::<io::Result<IpAddr>>();
-    {
-        ::resilience::__private::can_reject::<io::Result<IpAddr>>();
-        ::resilience::__private::timeout_async(
+    ::resilience::__private::can_reject::<io::Result<IpAddr>>();
+    ::resilience::__private::from_result::<
+        io::Result<IpAddr>,
+    >({
+        let __resilience_into: fn(
+            ::resilience::__private::Error,
+        ) -> <io::Result<IpAddr> as ::resilience::__private::ReturnsResult>::Err = ::core::convert::From::from;
+        ::resilience::__private::timeout_async_into(
                 ::core::concat!(::core::module_path!(), "::", "lookup"),
                 ::core::time::Duration::from_nanos(1500000000u64),
                 ::resilience::__private::attempt_async::<
                     io::Result<IpAddr>,
                     _,
                 >(async { self.resolver.lookup(host).await }),
+                __resilience_into,
             )
             .await
-    }
+    })
 }

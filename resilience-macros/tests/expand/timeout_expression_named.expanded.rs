@@ -8,19 +8,25 @@
 
 async fn lookup(host: &str) -> io::Result<IpAddr> {
     ::resilience::__private::returns_result::<io::Result<IpAddr>>();
-    {
-        ::resilience::__private::can_reject::<io::Result<IpAddr>>();
-        ::resilience::__private::timeout_async(
+    ::resilience::__private::can_reject::<io::Result<IpAddr>>();
+    ::resilience::__private::from_result::<
+        io::Result<IpAddr>,
+    >({
+        let __resilience_into: fn(
+            ::resilience::__private::Error,
+        ) -> <io::Result<IpAddr> as ::resilience::__private::ReturnsResult>::Err = ::core::convert::From::from;
+        ::resilience::__private::timeout_async_into(
                 "dns",
                 {
-                    let __resilience_limit: ::core::time::Duration = LOOKUP_LIMIT;
-                    __resilience_limit
+                    let __resilience_duration: ::core::time::Duration = LOOKUP_LIMIT;
+                    __resilience_duration
                 },
                 ::resilience::__private::attempt_async::<
                     io::Result<IpAddr>,
                     _,
                 >(async { resolver::lookup(host).await }),
+                __resilience_into,
             )
             .await
-    }
+    })
 }

@@ -8,9 +8,16 @@
 
 fn render(page: Page) -> Result<Html, Error> {
     ::resilience::__private::returns_result::<Result<Html, Error>>();
-    {
-        ::resilience::__private::can_reject::<Result<Html, Error>>();
-        ::resilience::__private::timeout_sync(
+    ::resilience::__private::can_reject::<Result<Html, Error>>();
+    ::resilience::__private::from_result::<
+        Result<Html, Error>,
+    >({
+        let page = <Page as ::resilience::__private::WorkerArgument>::to_worker(page);
+        ::resilience::__private::timeout_sync::<
+            _,
+            <Result<Html, Error> as ::resilience::__private::ReturnsResult>::Err,
+            _,
+        >(
             ::core::concat!(::core::module_path!(), "::", "render"),
             ::core::time::Duration::from_nanos(250000000u64),
             move || ::resilience::__private::attempt::<
@@ -18,5 +25,5 @@ fn render(page: Page) -> Result<Html, Error> {
                 _,
             >(|| { page.render() }),
         )
-    }
+    })
 }

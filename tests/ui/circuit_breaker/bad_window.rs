@@ -9,7 +9,7 @@ impl From<Error> for ApiError {
     }
 }
 
-#[circuit_breaker(failure_rate = 0.5, window = last_minute)]
+#[circuit_breaker(failure_rate = 0.5, window = true)]
 fn fetch() -> Result<(), ApiError> {
     Ok(())
 }

@@ -1,0 +1,8 @@
+use resilience::timeout;
+
+#[timeout("1s", name = "")]
+async fn fetch() -> std::io::Result<()> {
+    Ok(())
+}
+
+fn main() {}
