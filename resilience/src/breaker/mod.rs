@@ -326,8 +326,11 @@ pub struct AdaptiveStats {
     pub rejection_probability: f64,
 }
 
-/// Counters, striped over cache lines by thread: a thread increments its own stripe, so
-/// threads that share a breaker do not fight over one cache line on every call.
+/// Counters, striped by thread over the crate's counter stripes (`crate::stripes`): a thread
+/// adds to a stripe it owns with a plain load and store, so that threads sharing a breaker
+/// neither fight over one cache line nor pay for a locked instruction on every call. Only the
+/// owner writes a stripe, so [`CircuitBreaker::reset`] does not zero them: it records their
+/// totals as a baseline, which the statistics subtract.
 #[derive(Debug)]
 struct Counters {
     stripes: Box<[Stripe; STRIPES]>,
@@ -343,11 +346,45 @@ struct Stripe {
     slow_calls: AtomicU64,
 }
 
-/// A power of two, so that picking a stripe is a mask.
 #[cfg(not(loom))]
-const STRIPES: usize = 8;
+use crate::stripes::{STRIPES, add_one, current as stripe};
+
+/// One stripe under loom, added to atomically: loom's threads share the thread-locals that
+/// hand out owned stripes.
 #[cfg(loom)]
 const STRIPES: usize = 1;
+
+#[cfg(loom)]
+fn stripe() -> usize {
+    0
+}
+
+#[cfg(loom)]
+fn add_one(counter: &AtomicU64, _: usize) -> u64 {
+    counter.fetch_add(1, Relaxed)
+}
+
+/// The counts of a breaker, summed over the stripes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Tally {
+    successes: u64,
+    failures: u64,
+    uncounted: u64,
+    rejections: u64,
+    slow_calls: u64,
+}
+
+impl Tally {
+    fn since(self, baseline: Tally) -> Tally {
+        Tally {
+            successes: self.successes.wrapping_sub(baseline.successes),
+            failures: self.failures.wrapping_sub(baseline.failures),
+            uncounted: self.uncounted.wrapping_sub(baseline.uncounted),
+            rejections: self.rejections.wrapping_sub(baseline.rejections),
+            slow_calls: self.slow_calls.wrapping_sub(baseline.slow_calls),
+        }
+    }
+}
 
 impl Counters {
     fn new() -> Self {
@@ -361,16 +398,11 @@ impl Counters {
         Counters { stripes }
     }
 
-    /// The calling thread's stripe.
+    /// Adds one to the counter `which` picks in the calling thread's stripe.
     #[inline]
-    fn mine(&self) -> &Stripe {
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        thread_local! {
-            static STRIPE: usize = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
-        // A permit dropped while its thread's locals are torn down uses stripe 0.
-        let index = STRIPE.try_with(|i| *i).unwrap_or(0);
-        &self.stripes[index % STRIPES]
+    fn add(&self, which: impl Fn(&Stripe) -> &AtomicU64) {
+        let index = stripe();
+        add_one(which(&self.stripes[index]), index);
     }
 
     fn sum(&self, counter: impl Fn(&Stripe) -> &AtomicU64) -> u64 {
@@ -380,17 +412,14 @@ impl Counters {
             .fold(0, u64::wrapping_add)
     }
 
-    fn clear(&self) {
-        for s in self.stripes.iter() {
-            for counter in [
-                &s.successes,
-                &s.failures,
-                &s.uncounted,
-                &s.rejections,
-                &s.slow_calls,
-            ] {
-                counter.store(0, Relaxed);
-            }
+    /// Every count since the breaker was made.
+    fn totals(&self) -> Tally {
+        Tally {
+            successes: self.sum(|s| &s.successes),
+            failures: self.sum(|s| &s.failures),
+            uncounted: self.sum(|s| &s.uncounted),
+            rejections: self.sum(|s| &s.rejections),
+            slow_calls: self.sum(|s| &s.slow_calls),
         }
     }
 }
@@ -409,6 +438,8 @@ struct Inner {
     since: Instant,
     /// The throttle's draws so far: the `n` of its low-discrepancy sequence.
     draws: u64,
+    /// The counts at the last reset, which the statistics subtract.
+    baseline: Tally,
 }
 
 impl Inner {
@@ -446,8 +477,11 @@ const RATE: u32 = 2;
 /// `flags`: the throttle rejects some calls now; closed-state acquisitions go to the mutex.
 /// Set and cleared with the mutex held; kept by [`CircuitBreaker::reconfigure`].
 const THROTTLING: u32 = 4;
-/// `Permit::start`: the call is not timed.
+/// `Permit::start`: the call is not timed, and no window waits for its outcome.
 const UNTIMED: u64 = u64::MAX;
+/// `Permit::start`: the call is not timed, but a window waits for its outcome: it takes the
+/// slow path.
+const UNTIMED_WINDOWED: u64 = u64::MAX - 1;
 /// `slow_nanos`: no slow-call threshold.
 const NO_SLOW: u64 = u64::MAX;
 
@@ -560,6 +594,7 @@ impl CircuitBreaker {
                 failed_recoveries: 0,
                 since: base,
                 draws: 0,
+                baseline: Tally::default(),
             }),
             listeners: Mutex::new(Vec::new()),
         };
@@ -665,7 +700,7 @@ impl CircuitBreaker {
     pub fn reset(&self) {
         let change = {
             let mut inner = lock(&self.inner);
-            self.counters.clear();
+            inner.baseline = self.counters.totals();
             inner.failed_recoveries = 0;
             // Trials still running lose their slots: their late outcomes are ignored.
             inner.trials.clear();
@@ -745,20 +780,17 @@ impl CircuitBreaker {
         let word = self.word.load(Acquire);
         let state = State::of_word(word);
         let now = self.now_nanos();
-        let c = &self.counters;
-        let successes = c.sum(|s| &s.successes);
-        let failures = c.sum(|s| &s.failures);
-        let uncounted = c.sum(|s| &s.uncounted);
+        let counts = self.counters.totals().since(inner.baseline);
         BreakerStats {
             name: Arc::clone(&self.name),
             state,
             since: inner.since,
-            calls: successes + failures + uncounted,
-            successes,
-            failures,
-            uncounted,
-            rejections: c.sum(|s| &s.rejections),
-            slow_calls: c.sum(|s| &s.slow_calls),
+            calls: counts.successes + counts.failures + counts.uncounted,
+            successes: counts.successes,
+            failures: counts.failures,
+            uncounted: counts.uncounted,
+            rejections: counts.rejections,
+            slow_calls: counts.slow_calls,
             consecutive_failures: self.consecutive.load(Relaxed),
             failure_rate: inner
                 .config
@@ -1018,6 +1050,8 @@ impl CircuitBreaker {
     fn grant(&self, word: u64, flags: u32) -> Permit<'_> {
         let start = if flags & NEEDS_CLOCK != 0 {
             self.now_nanos()
+        } else if flags & RATE != 0 {
+            UNTIMED_WINDOWED
         } else {
             UNTIMED
         };
@@ -1030,7 +1064,7 @@ impl CircuitBreaker {
 
     #[cold]
     fn reject(&self, retry_in: Option<Duration>) -> Error {
-        self.counters.mine().rejections.fetch_add(1, Relaxed);
+        self.counters.add(|s| &s.rejections);
         crate::observe::rejected(&self.name, retry_in);
         crate::rejection::note(retry_in);
         Error::CircuitOpen {
@@ -1154,13 +1188,10 @@ impl CircuitBreaker {
     /// Reports the outcome of the call a permit was given for.
     #[inline]
     fn finish(&self, word: u64, start: u64, outcome: Outcome) {
-        // The closed-state success path, lock-free and inlined into the caller.
-        if word & TAG_MASK == CLOSED
-            && start == UNTIMED
-            && outcome == Outcome::Success
-            && self.flags.load(Relaxed) & RATE == 0
-        {
-            self.counters.mine().successes.fetch_add(1, Relaxed);
+        // The closed-state success path, lock-free and inlined into the caller. `UNTIMED` says
+        // the call was neither timed nor bound for a window when it was let through.
+        if word & TAG_MASK == CLOSED && start == UNTIMED && outcome == Outcome::Success {
+            self.counters.add(|s| &s.successes);
             // One load when nothing failed lately.
             if self.consecutive.load(Relaxed) != 0 && self.word.load(Relaxed) == word {
                 self.consecutive.store(0, Relaxed);
@@ -1173,22 +1204,20 @@ impl CircuitBreaker {
     #[inline(never)]
     fn finish_slow(&self, word: u64, start: u64, mut outcome: Outcome) {
         let mut now = None;
-        if start != UNTIMED && outcome != Outcome::Released {
+        if start < UNTIMED_WINDOWED && outcome != Outcome::Released {
             let end = self.now_nanos();
             now = Some(end);
             let slow = self.slow_nanos.load(Relaxed);
             if slow != NO_SLOW && end.saturating_sub(start) >= slow {
-                self.counters.mine().slow_calls.fetch_add(1, Relaxed);
+                self.counters.add(|s| &s.slow_calls);
                 outcome = Outcome::Failure;
             }
         }
-        let stripe = self.counters.mine();
-        let counter = match outcome {
-            Outcome::Success => &stripe.successes,
-            Outcome::Failure => &stripe.failures,
-            Outcome::Released => &stripe.uncounted,
-        };
-        counter.fetch_add(1, Relaxed);
+        match outcome {
+            Outcome::Success => self.counters.add(|s| &s.successes),
+            Outcome::Failure => self.counters.add(|s| &s.failures),
+            Outcome::Released => self.counters.add(|s| &s.uncounted),
+        }
         match word & TAG_MASK {
             CLOSED => self.finish_closed(word, outcome, now),
             HALF_OPEN => self.finish_trial(word, start, outcome),
