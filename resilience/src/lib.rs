@@ -114,7 +114,7 @@ pub mod __private {
 
     pub use crate::Error;
     pub use crate::backoff::{Backoff, Jitter, RetryPolicy};
-    pub use crate::retry::{Attempts, Clock, Retry, Step};
+    pub use crate::retry::{AnyError, Attempts, BudgetSite, Clock, NoHook, Retry, Step};
     pub use crate::timeout::{attribute::timeout_async_into, timeout_sync};
     pub use ::core;
 
@@ -135,23 +135,6 @@ pub mod __private {
         match cell.get() {
             Some(breaker) => breaker,
             None => crate::registry::site_breaker(cell, name, config, site),
-        }
-    }
-
-    /// A `#[retry(budget = "...")]` call site's cached budget: filled on the site's first
-    /// call.
-    pub type BudgetSite = OnceLock<&'static crate::RetryBudget>;
-
-    /// Called by each `#[retry(budget = "...")]` call site with its own `static`: the hot
-    /// path is just `SITE.get()`, the registry's lock is only taken the first time.
-    #[inline]
-    pub fn site_budget(
-        cell: &'static BudgetSite,
-        name: &'static str,
-    ) -> &'static crate::RetryBudget {
-        match cell.get() {
-            Some(budget) => budget,
-            None => crate::registry::budgets::site_budget(cell, name),
         }
     }
 

@@ -242,6 +242,22 @@ enum BudgetChoice {
     Off,
     /// A shared one, named.
     Shared(&'static RetryBudget),
+    /// A shared one, named at a `#[retry(budget = "...")]` call site, which keeps it in its
+    /// `static` once found.
+    Site(&'static BudgetSite, &'static str),
+}
+
+/// A `#[retry(budget = "...")]` call site's cached budget: filled on the site's first call.
+#[doc(hidden)]
+pub type BudgetSite = std::sync::OnceLock<&'static RetryBudget>;
+
+/// The budget a call site names: `cell`'s, found in the registry on the site's first call.
+#[inline]
+fn site_budget(cell: &'static BudgetSite, name: &'static str) -> &'static RetryBudget {
+    match cell.get() {
+        Some(budget) => budget,
+        None => crate::registry::budgets::site_budget(cell, name),
+    }
 }
 
 impl RetryPolicy {
@@ -299,11 +315,53 @@ impl RetryPolicy {
     /// assert_eq!(result, Ok(2));
     /// # }
     /// ```
-    pub async fn call_async<T, E, Fut>(&self, op: impl FnMut() -> Fut) -> Result<T, E>
+    pub async fn call_async<T, E, Fut>(&self, mut op: impl FnMut() -> Fut) -> Result<T, E>
     where
         Fut: Future<Output = Result<T, E>>,
     {
-        self.retrying().call_async(op).await
+        // The first attempt without building a `Retry`, which the future would otherwise
+        // carry across the attempt's `.await`.
+        let started = self.retrying().started(Clock::Tokio);
+        let result = attempt(op()).await;
+        if result.is_ok() {
+            self.retrying().first_try_ok();
+            return result;
+        }
+        self.retrying().retry_async(op, started, result).await
+    }
+}
+
+/// Runs one async attempt, clearing the thread's note of a breaker's rejection before each
+/// poll: a rejection is seen on the thread of the poll that made it, wherever the task runs
+/// (see `crate::rejection`).
+async fn attempt<T, E>(attempt: impl Future<Output = Result<T, E>>) -> Result<T, E> {
+    let mut attempt = std::pin::pin!(attempt);
+    std::future::poll_fn(|cx| {
+        rejection::clear();
+        attempt.as_mut().poll(cx)
+    })
+    .await
+}
+
+impl<When, Hook> Retry<When, Hook, NoHint> {
+    /// The retry of a `#[retry]` call site, built in a `const`: the expansion keeps a
+    /// `&'static` reference to it, so that an async function's future holds a pointer across
+    /// its `.await`s rather than a copy of the policy.
+    #[doc(hidden)]
+    pub const fn for_site(
+        policy: RetryPolicy,
+        site: &'static RetrySite,
+        when: When,
+        on_retry: Hook,
+    ) -> Self {
+        Retry {
+            policy,
+            when,
+            on_retry,
+            hint: NoHint,
+            site: Some(site),
+            budget: BudgetChoice::Own,
+        }
     }
 }
 
@@ -423,11 +481,17 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     /// let _ = orders.call(|| Ok::<_, ()>(()));
     /// assert_eq!(budgets::get("doc.retry-budget").unwrap().stats().calls, 1);
     /// ```
-    pub fn budget(self, budget: &'static RetryBudget) -> Self {
-        Retry {
-            budget: BudgetChoice::Shared(budget),
-            ..self
-        }
+    pub const fn budget(mut self, budget: &'static RetryBudget) -> Self {
+        self.budget = BudgetChoice::Shared(budget);
+        self
+    }
+
+    /// Draws the retries from the budget named `name`, looked up (or made) on the first call
+    /// and kept in `cell`: a `#[retry(budget = "...")]` call site's `static`.
+    #[doc(hidden)]
+    pub const fn budget_site(mut self, cell: &'static BudgetSite, name: &'static str) -> Self {
+        self.budget = BudgetChoice::Site(cell, name);
+        self
     }
 
     /// Makes every retry the policy allows, with no budget: for batch jobs and tests that
@@ -445,11 +509,9 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     ///     .call(|| { calls += 1; Err(()) });
     /// assert_eq!(calls, 50);
     /// ```
-    pub fn without_budget(self) -> Self {
-        Retry {
-            budget: BudgetChoice::Off,
-            ..self
-        }
+    pub const fn without_budget(mut self) -> Self {
+        self.budget = BudgetChoice::Off;
+        self
     }
 
     /// The budget the retries are drawn from, if any.
@@ -458,6 +520,7 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
             BudgetChoice::Own => Some(self.site.map_or(&ANONYMOUS, RetrySite::budget)),
             BudgetChoice::Off => None,
             BudgetChoice::Shared(budget) => Some(budget),
+            BudgetChoice::Site(cell, name) => Some(site_budget(cell, name)),
         }
     }
 
@@ -479,19 +542,19 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
             (None, BudgetChoice::Own) => deposit(&ANONYMOUS),
             (None, _) => {}
         }
-        if let BudgetChoice::Shared(budget) = self.budget {
-            deposit(budget);
+        match self.budget {
+            BudgetChoice::Shared(budget) => deposit(budget),
+            BudgetChoice::Site(cell, name) => deposit(site_budget(cell, name)),
+            BudgetChoice::Own | BudgetChoice::Off => {}
         }
     }
 
     /// Counts the calls at a `#[retry]` call site's own `static`.
     #[doc(hidden)]
     #[inline]
-    pub fn site(self, site: &'static RetrySite) -> Self {
-        Retry {
-            site: Some(site),
-            ..self
-        }
+    pub const fn site(mut self, site: &'static RetrySite) -> Self {
+        self.site = Some(site);
+        self
     }
 
     /// Counts a call whose first attempt succeeded: the success path of every front door.
@@ -593,30 +656,39 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
         Hint: DelayHint<E>,
     {
         let started = self.started(Clock::Tokio);
+        let result = attempt(op()).await;
+        if result.is_ok() {
+            self.first_try_ok();
+            return result;
+        }
+        self.retry_async(op, started, result).await
+    }
+
+    /// The rest of [`call_async`](Self::call_async) after a first attempt that failed: a
+    /// future of its own, so that the state of a call that succeeds at once holds none of it.
+    async fn retry_async<T, E, Fut>(
+        &self,
+        mut op: impl FnMut() -> Fut,
+        started: Option<Instant>,
+        mut result: Result<T, E>,
+    ) -> Result<T, E>
+    where
+        Fut: Future<Output = Result<T, E>>,
+        When: RetryIf<E>,
+        Hook: OnRetry<E>,
+        Hint: DelayHint<E>,
+    {
         let mut attempts = None;
         loop {
-            // The result lives in this block only, not across the sleep: the future then
-            // does not keep it, and the success path moves it in registers (about 4 ns of
-            // the success path in `cargo bench -p resilience-benches --bench retry`).
-            let delay = {
-                // A breaker's rejection is seen on the thread of the poll that made it: the
-                // cell is cleared before each poll, wherever the task runs.
-                let mut attempt = std::pin::pin!(op());
-                let result = std::future::poll_fn(|cx| {
-                    rejection::clear();
-                    attempt.as_mut().poll(cx)
-                })
-                .await;
-                if result.is_ok() {
-                    self.record_ok(&attempts);
-                    return result;
-                }
-                match self.failed(&mut attempts, Clock::Tokio, started, result) {
-                    Step::Done(result) => return result,
-                    Step::Wait(delay) => delay,
-                }
-            };
-            tokio::time::sleep(delay).await;
+            match self.failed(&mut attempts, Clock::Tokio, started, result) {
+                Step::Done(result) => return result,
+                Step::Wait(delay) => tokio::time::sleep(delay).await,
+            }
+            result = attempt(op()).await;
+            if result.is_ok() {
+                self.record_ok(&attempts);
+                return result;
+            }
         }
     }
 

@@ -65,27 +65,24 @@ impl RetryArgs {
     /// Wraps `inner`, an expression giving one attempt's result, in the retry loop.
     pub(crate) fn wrap(&self, inner: TokenStream, cx: &Context<'_>) -> TokenStream {
         let policy = self.policy();
-        // The policy is an inline `const` block: evaluated at compile time, typed at the
-        // user's `policy = PATH`, and able to name `Self` and the function's generics (which a
-        // `const` item could not).
         // The call site's statistics, in a `static` of its own: counting a success at once
         // is one relaxed increment, and the site lists itself on its first call.
         let name = match &self.name {
             Some(name) => quote!(#name),
             None => cx.default_name(),
         };
-        // A named budget is looked up once per call site and kept in a `static`, as a
+        // A named budget is looked up on the site's first call and kept in a `static`, as a
         // breaker is.
-        let budget = match &self.budget {
-            None => TokenStream::new(),
-            Some(BudgetArg::None) => quote!(.without_budget()),
-            Some(BudgetArg::Named(budget)) => quote! {
-                .budget({
+        let (budget_site, budget) = match &self.budget {
+            None => (TokenStream::new(), TokenStream::new()),
+            Some(BudgetArg::None) => (TokenStream::new(), quote!(.without_budget())),
+            Some(BudgetArg::Named(budget)) => (
+                quote! {
                     static __RESILIENCE_BUDGET: ::resilience::__private::BudgetSite =
                         ::resilience::__private::BudgetSite::new();
-                    ::resilience::__private::site_budget(&__RESILIENCE_BUDGET, #budget)
-                })
-            },
+                },
+                quote!(.budget_site(&__RESILIENCE_BUDGET, #budget)),
+            ),
         };
         let policy_local = syn::Ident::new("__resilience_policy", Span::mixed_site());
         // At the user's path, so that a constant of another type is one error there.
@@ -93,29 +90,38 @@ impl RetryArgs {
             Some(path) => quote_spanned!(path.span()=> ::resilience::__private::RetryPolicy),
             None => quote!(::resilience::__private::RetryPolicy),
         };
-        let mut retry = quote! {
+        // Each path is typed as a function of the declared error type, at the path, so that
+        // a function of the wrong signature is one error there naming the one expected.
+        let when = match &self.when {
+            Some(when) => cx.predicate(when),
+            None => quote!(::resilience::__private::AnyError),
+        };
+        let hook = match &self.on_retry {
+            Some(hook) => cx.hook(hook),
+            None => quote!(::resilience::__private::NoHook),
+        };
+        // The whole retry is an inline `const` block, borrowed for `'static`: evaluated at
+        // compile time, able to name `Self` and the function's generics (which a `const` item
+        // could not), and held by an async function's future as a pointer, not a copy.
+        let retry = quote! {
             {
                 static __RESILIENCE_SITE: ::resilience::__private::RetrySite =
                     ::resilience::__private::RetrySite::new(#name);
-                const {
-                    let #policy_local: #policy_type = #policy;
-                    #policy_local
+                #budget_site
+                &const {
+                    ::resilience::__private::Retry::for_site(
+                        {
+                            let #policy_local: #policy_type = #policy;
+                            #policy_local
+                        },
+                        &__RESILIENCE_SITE,
+                        #when,
+                        #hook,
+                    )
+                    #budget
                 }
-                .retrying()
-                .site(&__RESILIENCE_SITE)
-                #budget
             }
         };
-        // Each path is typed as a function of the declared error type, at the path, so that
-        // a function of the wrong signature is one error there naming the one expected.
-        if let Some(when) = &self.when {
-            let when = cx.predicate(when);
-            retry.extend(quote!(.when(#when)));
-        }
-        if let Some(hook) = &self.on_retry {
-            let hook = cx.hook(hook);
-            retry.extend(quote!(.on_retry(#hook)));
-        }
         let mixed = Span::mixed_site();
         let (clock, sleep) = if cx.is_async {
             (

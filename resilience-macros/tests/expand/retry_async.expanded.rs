@@ -18,23 +18,27 @@ pub async fn fetch_page(client: &Client, url: &str) -> Result<String, reqwest::E
             static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                 ::core::concat!(::core::module_path!(), "::", "fetch_page"),
             );
-            const {
-                let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
-                    .with_max_attempts(4u32);
-                __resilience_policy
+            &const {
+                ::resilience::__private::Retry::for_site(
+                    {
+                        let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
+                            .with_max_attempts(4u32);
+                        __resilience_policy
+                    },
+                    &__RESILIENCE_SITE,
+                    {
+                        let __resilience_fn: fn(
+                            &<Result<
+                                String,
+                                reqwest::Error,
+                            > as ::resilience::__private::ReturnsResult>::Err,
+                        ) -> bool = is_timeout;
+                        __resilience_fn
+                    },
+                    ::resilience::__private::NoHook,
+                )
             }
-                .retrying()
-                .site(&__RESILIENCE_SITE)
-        }
-            .when({
-                let __resilience_fn: fn(
-                    &<Result<
-                        String,
-                        reqwest::Error,
-                    > as ::resilience::__private::ReturnsResult>::Err,
-                ) -> bool = is_timeout;
-                __resilience_fn
-            });
+        };
         let __resilience_started = __resilience_retry
             .started(::resilience::__private::Clock::Tokio);
         let mut __resilience_attempts = ::core::option::Option::None;

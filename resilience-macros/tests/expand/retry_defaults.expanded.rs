@@ -15,12 +15,17 @@ fn fetch(id: u64) -> Result<Record, FetchError> {
             static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                 ::core::concat!(::core::module_path!(), "::", "fetch"),
             );
-            const {
-                let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new();
-                __resilience_policy
+            &const {
+                ::resilience::__private::Retry::for_site(
+                    {
+                        let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new();
+                        __resilience_policy
+                    },
+                    &__RESILIENCE_SITE,
+                    ::resilience::__private::AnyError,
+                    ::resilience::__private::NoHook,
+                )
             }
-                .retrying()
-                .site(&__RESILIENCE_SITE)
         };
         let __resilience_started = __resilience_retry
             .started(::resilience::__private::Clock::Thread);

@@ -26,39 +26,48 @@ fn fetch(id: u64) -> Result<Record, FetchError> {
             static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                 "records.fetch",
             );
-            const {
-                let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
-                    .with_max_attempts(5u32)
-                    .with_multiplier(3f64)
-                    .with_initial_delay(::core::time::Duration::from_nanos(50000000u64))
-                    .with_max_delay(::core::time::Duration::from_nanos(2000000000u64))
-                    .with_max_elapsed(::core::time::Duration::from_nanos(10000000000u64))
-                    .with_jitter(::resilience::__private::Jitter::Equal);
-                __resilience_policy
+            &const {
+                ::resilience::__private::Retry::for_site(
+                    {
+                        let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
+                            .with_max_attempts(5u32)
+                            .with_multiplier(3f64)
+                            .with_initial_delay(
+                                ::core::time::Duration::from_nanos(50000000u64),
+                            )
+                            .with_max_delay(
+                                ::core::time::Duration::from_nanos(2000000000u64),
+                            )
+                            .with_max_elapsed(
+                                ::core::time::Duration::from_nanos(10000000000u64),
+                            )
+                            .with_jitter(::resilience::__private::Jitter::Equal);
+                        __resilience_policy
+                    },
+                    &__RESILIENCE_SITE,
+                    {
+                        let __resilience_fn: fn(
+                            &<Result<
+                                Record,
+                                FetchError,
+                            > as ::resilience::__private::ReturnsResult>::Err,
+                        ) -> bool = is_transient;
+                        __resilience_fn
+                    },
+                    {
+                        let __resilience_fn: fn(
+                            &<Result<
+                                Record,
+                                FetchError,
+                            > as ::resilience::__private::ReturnsResult>::Err,
+                            u32,
+                            ::core::time::Duration,
+                        ) = log_retry;
+                        __resilience_fn
+                    },
+                )
             }
-                .retrying()
-                .site(&__RESILIENCE_SITE)
-        }
-            .when({
-                let __resilience_fn: fn(
-                    &<Result<
-                        Record,
-                        FetchError,
-                    > as ::resilience::__private::ReturnsResult>::Err,
-                ) -> bool = is_transient;
-                __resilience_fn
-            })
-            .on_retry({
-                let __resilience_fn: fn(
-                    &<Result<
-                        Record,
-                        FetchError,
-                    > as ::resilience::__private::ReturnsResult>::Err,
-                    u32,
-                    ::core::time::Duration,
-                ) = log_retry;
-                __resilience_fn
-            });
+        };
         let __resilience_started = __resilience_retry
             .started(::resilience::__private::Clock::Thread);
         let mut __resilience_attempts = ::core::option::Option::None;

@@ -15,18 +15,25 @@ fn fetch(id: u64) -> Result<Record, FetchError> {
             static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                 ::core::concat!(::core::module_path!(), "::", "fetch"),
             );
-            const {
-                let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
-                    .with_max_attempts(4u32)
-                    .with_backoff(::resilience::__private::Backoff::Linear)
-                    .with_initial_delay(
-                        ::core::time::Duration::from_nanos(1500000000u64),
-                    )
-                    .with_jitter(::resilience::__private::Jitter::Proportional(0.1f64));
-                __resilience_policy
+            &const {
+                ::resilience::__private::Retry::for_site(
+                    {
+                        let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
+                            .with_max_attempts(4u32)
+                            .with_backoff(::resilience::__private::Backoff::Linear)
+                            .with_initial_delay(
+                                ::core::time::Duration::from_nanos(1500000000u64),
+                            )
+                            .with_jitter(
+                                ::resilience::__private::Jitter::Proportional(0.1f64),
+                            );
+                        __resilience_policy
+                    },
+                    &__RESILIENCE_SITE,
+                    ::resilience::__private::AnyError,
+                    ::resilience::__private::NoHook,
+                )
             }
-                .retrying()
-                .site(&__RESILIENCE_SITE)
         };
         let __resilience_started = __resilience_retry
             .started(::resilience::__private::Clock::Thread);

@@ -18,15 +18,22 @@ fn refresh(&self, key: &str) -> io::Result<Token> {
             static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                 ::core::concat!(::core::module_path!(), "::", "refresh"),
             );
-            const {
-                let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
-                    .with_max_attempts(2u32)
-                    .with_backoff(::resilience::__private::Backoff::Constant)
-                    .with_initial_delay(::core::time::Duration::from_nanos(10000000u64));
-                __resilience_policy
+            &const {
+                ::resilience::__private::Retry::for_site(
+                    {
+                        let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
+                            .with_max_attempts(2u32)
+                            .with_backoff(::resilience::__private::Backoff::Constant)
+                            .with_initial_delay(
+                                ::core::time::Duration::from_nanos(10000000u64),
+                            );
+                        __resilience_policy
+                    },
+                    &__RESILIENCE_SITE,
+                    ::resilience::__private::AnyError,
+                    ::resilience::__private::NoHook,
+                )
             }
-                .retrying()
-                .site(&__RESILIENCE_SITE)
         };
         let __resilience_started = __resilience_retry
             .started(::resilience::__private::Clock::Thread);

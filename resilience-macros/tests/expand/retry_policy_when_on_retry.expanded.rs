@@ -15,33 +15,36 @@ fn fetch(id: u64) -> Result<Record, FetchError> {
             static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                 ::core::concat!(::core::module_path!(), "::", "fetch"),
             );
-            const {
-                let __resilience_policy: ::resilience::__private::RetryPolicy = policies::FAST;
-                __resilience_policy
+            &const {
+                ::resilience::__private::Retry::for_site(
+                    {
+                        let __resilience_policy: ::resilience::__private::RetryPolicy = policies::FAST;
+                        __resilience_policy
+                    },
+                    &__RESILIENCE_SITE,
+                    {
+                        let __resilience_fn: fn(
+                            &<Result<
+                                Record,
+                                FetchError,
+                            > as ::resilience::__private::ReturnsResult>::Err,
+                        ) -> bool = errors::is_transient;
+                        __resilience_fn
+                    },
+                    {
+                        let __resilience_fn: fn(
+                            &<Result<
+                                Record,
+                                FetchError,
+                            > as ::resilience::__private::ReturnsResult>::Err,
+                            u32,
+                            ::core::time::Duration,
+                        ) = log_retry;
+                        __resilience_fn
+                    },
+                )
             }
-                .retrying()
-                .site(&__RESILIENCE_SITE)
-        }
-            .when({
-                let __resilience_fn: fn(
-                    &<Result<
-                        Record,
-                        FetchError,
-                    > as ::resilience::__private::ReturnsResult>::Err,
-                ) -> bool = errors::is_transient;
-                __resilience_fn
-            })
-            .on_retry({
-                let __resilience_fn: fn(
-                    &<Result<
-                        Record,
-                        FetchError,
-                    > as ::resilience::__private::ReturnsResult>::Err,
-                    u32,
-                    ::core::time::Duration,
-                ) = log_retry;
-                __resilience_fn
-            });
+        };
         let __resilience_started = __resilience_retry
             .started(::resilience::__private::Clock::Thread);
         let mut __resilience_attempts = ::core::option::Option::None;

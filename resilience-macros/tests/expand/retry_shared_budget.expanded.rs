@@ -15,16 +15,19 @@ fn place(order: &Order) -> Result<Receipt, OrderError> {
             static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                 ::core::concat!(::core::module_path!(), "::", "place"),
             );
-            const {
-                let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new();
-                __resilience_policy
+            static __RESILIENCE_BUDGET: ::resilience::__private::BudgetSite = ::resilience::__private::BudgetSite::new();
+            &const {
+                ::resilience::__private::Retry::for_site(
+                        {
+                            let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new();
+                            __resilience_policy
+                        },
+                        &__RESILIENCE_SITE,
+                        ::resilience::__private::AnyError,
+                        ::resilience::__private::NoHook,
+                    )
+                    .budget_site(&__RESILIENCE_BUDGET, "orders")
             }
-                .retrying()
-                .site(&__RESILIENCE_SITE)
-                .budget({
-                    static __RESILIENCE_BUDGET: ::resilience::__private::BudgetSite = ::resilience::__private::BudgetSite::new();
-                    ::resilience::__private::site_budget(&__RESILIENCE_BUDGET, "orders")
-                })
         };
         let __resilience_started = __resilience_retry
             .started(::resilience::__private::Clock::Thread);

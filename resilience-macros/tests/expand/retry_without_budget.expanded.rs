@@ -15,14 +15,19 @@ fn import(batch: &Batch) -> Result<(), ImportError> {
             static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                 ::core::concat!(::core::module_path!(), "::", "import"),
             );
-            const {
-                let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
-                    .with_max_attempts(10u32);
-                __resilience_policy
+            &const {
+                ::resilience::__private::Retry::for_site(
+                        {
+                            let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
+                                .with_max_attempts(10u32);
+                            __resilience_policy
+                        },
+                        &__RESILIENCE_SITE,
+                        ::resilience::__private::AnyError,
+                        ::resilience::__private::NoHook,
+                    )
+                    .without_budget()
             }
-                .retrying()
-                .site(&__RESILIENCE_SITE)
-                .without_budget()
         };
         let __resilience_started = __resilience_retry
             .started(::resilience::__private::Clock::Thread);

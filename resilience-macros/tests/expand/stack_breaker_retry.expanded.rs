@@ -32,14 +32,19 @@ fn reserve(sku: &Sku, count: u32) -> Result<Reservation, InventoryError> {
                         static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                             ::core::concat!(::core::module_path!(), "::", "reserve"),
                         );
-                        const {
-                            let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
-                                .with_max_attempts(2u32)
-                                .with_backoff(::resilience::__private::Backoff::Constant);
-                            __resilience_policy
+                        &const {
+                            ::resilience::__private::Retry::for_site(
+                                {
+                                    let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
+                                        .with_max_attempts(2u32)
+                                        .with_backoff(::resilience::__private::Backoff::Constant);
+                                    __resilience_policy
+                                },
+                                &__RESILIENCE_SITE,
+                                ::resilience::__private::AnyError,
+                                ::resilience::__private::NoHook,
+                            )
                         }
-                            .retrying()
-                            .site(&__RESILIENCE_SITE)
                     };
                     let __resilience_started = __resilience_retry
                         .started(::resilience::__private::Clock::Thread);

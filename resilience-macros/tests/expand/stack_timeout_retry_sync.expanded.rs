@@ -30,16 +30,21 @@ fn sync_inventory(store: StoreId) -> Result<usize, SyncError> {
                     static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
                         ::core::concat!(::core::module_path!(), "::", "sync_inventory"),
                     );
-                    const {
-                        let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
-                            .with_max_attempts(3u32)
-                            .with_initial_delay(
-                                ::core::time::Duration::from_nanos(200000000u64),
-                            );
-                        __resilience_policy
+                    &const {
+                        ::resilience::__private::Retry::for_site(
+                            {
+                                let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
+                                    .with_max_attempts(3u32)
+                                    .with_initial_delay(
+                                        ::core::time::Duration::from_nanos(200000000u64),
+                                    );
+                                __resilience_policy
+                            },
+                            &__RESILIENCE_SITE,
+                            ::resilience::__private::AnyError,
+                            ::resilience::__private::NoHook,
+                        )
                     }
-                        .retrying()
-                        .site(&__RESILIENCE_SITE)
                 };
                 let __resilience_started = __resilience_retry
                     .started(::resilience::__private::Clock::Thread);
