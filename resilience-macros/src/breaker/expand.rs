@@ -121,9 +121,24 @@ impl BreakerArgs {
                 __resilience_permit.record(&__resilience_result, |_| __resilience_failed);
                 if __resilience_failed { #call } else { __resilience_result }
             },
+            // Taken apart and put back together rather than borrowed and moved on: a
+            // result borrowed for the report stays in memory and is then copied whole, and
+            // the copy's wide loads stall on the narrow stores that just wrote it.
             _ => quote_spanned! {mixed=>
-                __resilience_permit.record(&__resilience_result, __resilience_counts);
-                __resilience_result
+                match __resilience_result {
+                    ::core::result::Result::Ok(__resilience_value) => {
+                        __resilience_permit.success();
+                        ::core::result::Result::Ok(__resilience_value)
+                    }
+                    ::core::result::Result::Err(__resilience_error) => {
+                        if __resilience_counts(&__resilience_error) {
+                            __resilience_permit.failure();
+                        } else {
+                            __resilience_permit.release();
+                        }
+                        ::core::result::Result::Err(__resilience_error)
+                    }
+                }
             },
         };
         quote_spanned! {mixed=>
@@ -141,12 +156,21 @@ impl BreakerArgs {
                     )
                 };
                 let __resilience_counts = #counts;
-                match __resilience_breaker.try_acquire() {
-                    ::core::result::Result::Ok(__resilience_permit) => {
-                        let __resilience_result = #inner;
-                        #record
-                    }
-                    ::core::result::Result::Err(__resilience_error) => #on_rejection,
+                // The closed state's permit comes as an `Option`, whose three words stay apart
+                // (in registers), rather than out of a `Result` in memory: an async function
+                // holds it across its `.await`, and copying it whole out of memory stalls.
+                '__resilience_guarded: {
+                    let __resilience_permit = match __resilience_breaker.try_acquire_closed() {
+                        ::core::option::Option::Some(__resilience_permit) => __resilience_permit,
+                        ::core::option::Option::None => match __resilience_breaker.try_acquire() {
+                            ::core::result::Result::Ok(__resilience_permit) => __resilience_permit,
+                            ::core::result::Result::Err(__resilience_error) => {
+                                break '__resilience_guarded { #on_rejection };
+                            }
+                        },
+                    };
+                    let __resilience_result = #inner;
+                    #record
                 }
             }
         }

@@ -33,24 +33,46 @@ async fn search(query: &str) -> Result<Hits, SearchError> {
             )
         };
         let __resilience_counts = ::resilience::__private::any_error;
-        match __resilience_breaker.try_acquire() {
-            ::core::result::Result::Ok(__resilience_permit) => {
-                let __resilience_result = ::resilience::__private::into_result::<
+        '__resilience_guarded: {
+            let __resilience_permit = match __resilience_breaker.try_acquire_closed() {
+                ::core::option::Option::Some(__resilience_permit) => __resilience_permit,
+                ::core::option::Option::None => {
+                    match __resilience_breaker.try_acquire() {
+                        ::core::result::Result::Ok(__resilience_permit) => {
+                            __resilience_permit
+                        }
+                        ::core::result::Result::Err(__resilience_error) => {
+                            break '__resilience_guarded {
+                                ::resilience::__private::reject::<
+                                    Result<Hits, SearchError>,
+                                >(__resilience_error)
+                            };
+                        }
+                    }
+                }
+            };
+            let __resilience_result = ::resilience::__private::into_result::<
+                Result<Hits, SearchError>,
+            >(
+                ::resilience::__private::attempt_async::<
                     Result<Hits, SearchError>,
-                >(
-                    ::resilience::__private::attempt_async::<
-                        Result<Hits, SearchError>,
-                        _,
-                    >(async { index::search(query).await })
-                        .await,
-                );
-                __resilience_permit.record(&__resilience_result, __resilience_counts);
-                __resilience_result
-            }
-            ::core::result::Result::Err(__resilience_error) => {
-                ::resilience::__private::reject::<
-                    Result<Hits, SearchError>,
-                >(__resilience_error)
+                    _,
+                >(async { index::search(query).await })
+                    .await,
+            );
+            match __resilience_result {
+                ::core::result::Result::Ok(__resilience_value) => {
+                    __resilience_permit.success();
+                    ::core::result::Result::Ok(__resilience_value)
+                }
+                ::core::result::Result::Err(__resilience_error) => {
+                    if __resilience_counts(&__resilience_error) {
+                        __resilience_permit.failure();
+                    } else {
+                        __resilience_permit.release();
+                    }
+                    ::core::result::Result::Err(__resilience_error)
+                }
             }
         }
     })

@@ -45,19 +45,41 @@ fn charge(req: &Charge) -> Result<Receipt, PayError> {
             ) -> bool = counts_as_failure;
             __resilience_fn
         };
-        match __resilience_breaker.try_acquire() {
-            ::core::result::Result::Ok(__resilience_permit) => {
-                let __resilience_result = ::resilience::__private::attempt::<
-                    Result<Receipt, PayError>,
-                    _,
-                >(|| { gateway::charge(req) });
-                __resilience_permit.record(&__resilience_result, __resilience_counts);
-                __resilience_result
-            }
-            ::core::result::Result::Err(__resilience_error) => {
-                ::resilience::__private::reject::<
-                    Result<Receipt, PayError>,
-                >(__resilience_error)
+        '__resilience_guarded: {
+            let __resilience_permit = match __resilience_breaker.try_acquire_closed() {
+                ::core::option::Option::Some(__resilience_permit) => __resilience_permit,
+                ::core::option::Option::None => {
+                    match __resilience_breaker.try_acquire() {
+                        ::core::result::Result::Ok(__resilience_permit) => {
+                            __resilience_permit
+                        }
+                        ::core::result::Result::Err(__resilience_error) => {
+                            break '__resilience_guarded {
+                                ::resilience::__private::reject::<
+                                    Result<Receipt, PayError>,
+                                >(__resilience_error)
+                            };
+                        }
+                    }
+                }
+            };
+            let __resilience_result = ::resilience::__private::attempt::<
+                Result<Receipt, PayError>,
+                _,
+            >(|| { gateway::charge(req) });
+            match __resilience_result {
+                ::core::result::Result::Ok(__resilience_value) => {
+                    __resilience_permit.success();
+                    ::core::result::Result::Ok(__resilience_value)
+                }
+                ::core::result::Result::Err(__resilience_error) => {
+                    if __resilience_counts(&__resilience_error) {
+                        __resilience_permit.failure();
+                    } else {
+                        __resilience_permit.release();
+                    }
+                    ::core::result::Result::Err(__resilience_error)
+                }
             }
         }
     })

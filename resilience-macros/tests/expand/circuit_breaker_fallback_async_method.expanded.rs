@@ -22,23 +22,47 @@ async fn quote(&self, symbol: &str) -> Result<Quote, QuoteError> {
             )
         };
         let __resilience_counts = ::resilience::__private::any_error;
-        match __resilience_breaker.try_acquire() {
-            ::core::result::Result::Ok(__resilience_permit) => {
-                let __resilience_result = ::resilience::__private::into_result::<
+        '__resilience_guarded: {
+            let __resilience_permit = match __resilience_breaker.try_acquire_closed() {
+                ::core::option::Option::Some(__resilience_permit) => __resilience_permit,
+                ::core::option::Option::None => {
+                    match __resilience_breaker.try_acquire() {
+                        ::core::result::Result::Ok(__resilience_permit) => {
+                            __resilience_permit
+                        }
+                        ::core::result::Result::Err(__resilience_error) => {
+                            break '__resilience_guarded {
+                                {
+                                    let _ = __resilience_error;
+                                    self.cached_quote(symbol).await
+                                }
+                            };
+                        }
+                    }
+                }
+            };
+            let __resilience_result = ::resilience::__private::into_result::<
+                Result<Quote, QuoteError>,
+            >(
+                ::resilience::__private::attempt_async::<
                     Result<Quote, QuoteError>,
-                >(
-                    ::resilience::__private::attempt_async::<
-                        Result<Quote, QuoteError>,
-                        _,
-                    >(async { self.client.quote(symbol).await })
-                        .await,
-                );
-                __resilience_permit.record(&__resilience_result, __resilience_counts);
-                __resilience_result
-            }
-            ::core::result::Result::Err(__resilience_error) => {
-                let _ = __resilience_error;
-                self.cached_quote(symbol).await
+                    _,
+                >(async { self.client.quote(symbol).await })
+                    .await,
+            );
+            match __resilience_result {
+                ::core::result::Result::Ok(__resilience_value) => {
+                    __resilience_permit.success();
+                    ::core::result::Result::Ok(__resilience_value)
+                }
+                ::core::result::Result::Err(__resilience_error) => {
+                    if __resilience_counts(&__resilience_error) {
+                        __resilience_permit.failure();
+                    } else {
+                        __resilience_permit.release();
+                    }
+                    ::core::result::Result::Err(__resilience_error)
+                }
             }
         }
     })

@@ -30,27 +30,38 @@ fn price(&self, sku: Sku) -> Result<Price, Error> {
             ) -> bool = is_outage;
             __resilience_fn
         };
-        match __resilience_breaker.try_acquire() {
-            ::core::result::Result::Ok(__resilience_permit) => {
-                let __resilience_result = ::resilience::__private::attempt::<
-                    Result<Price, Error>,
-                    _,
-                >(|| { self.remote.price(sku) });
-                let __resilience_failed = ::resilience::__private::counts_as_failure(
-                    &__resilience_result,
-                    &__resilience_counts,
-                );
-                __resilience_permit
-                    .record(&__resilience_result, |_| __resilience_failed);
-                if __resilience_failed {
-                    Self::cached(self, sku)
-                } else {
-                    __resilience_result
+        '__resilience_guarded: {
+            let __resilience_permit = match __resilience_breaker.try_acquire_closed() {
+                ::core::option::Option::Some(__resilience_permit) => __resilience_permit,
+                ::core::option::Option::None => {
+                    match __resilience_breaker.try_acquire() {
+                        ::core::result::Result::Ok(__resilience_permit) => {
+                            __resilience_permit
+                        }
+                        ::core::result::Result::Err(__resilience_error) => {
+                            break '__resilience_guarded {
+                                {
+                                    let _ = __resilience_error;
+                                    Self::cached(self, sku)
+                                }
+                            };
+                        }
+                    }
                 }
-            }
-            ::core::result::Result::Err(__resilience_error) => {
-                let _ = __resilience_error;
+            };
+            let __resilience_result = ::resilience::__private::attempt::<
+                Result<Price, Error>,
+                _,
+            >(|| { self.remote.price(sku) });
+            let __resilience_failed = ::resilience::__private::counts_as_failure(
+                &__resilience_result,
+                &__resilience_counts,
+            );
+            __resilience_permit.record(&__resilience_result, |_| __resilience_failed);
+            if __resilience_failed {
                 Self::cached(self, sku)
+            } else {
+                __resilience_result
             }
         }
     })

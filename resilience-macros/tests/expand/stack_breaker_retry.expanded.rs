@@ -25,81 +25,101 @@ fn reserve(sku: &Sku, count: u32) -> Result<Reservation, InventoryError> {
             )
         };
         let __resilience_counts = ::resilience::__private::any_error;
-        match __resilience_breaker.try_acquire() {
-            ::core::result::Result::Ok(__resilience_permit) => {
-                let __resilience_result = {
-                    let __resilience_retry = {
-                        static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
-                            ::core::concat!(::core::module_path!(), "::", "reserve"),
-                        );
-                        &const {
-                            ::resilience::__private::Retry::for_site(
-                                {
-                                    let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
-                                        .with_max_attempts(2u32)
-                                        .with_backoff(::resilience::__private::Backoff::Constant);
-                                    __resilience_policy
-                                },
-                                &__RESILIENCE_SITE,
-                                ::resilience::__private::AnyError,
-                                ::resilience::__private::NoHook,
-                            )
+        '__resilience_guarded: {
+            let __resilience_permit = match __resilience_breaker.try_acquire_closed() {
+                ::core::option::Option::Some(__resilience_permit) => __resilience_permit,
+                ::core::option::Option::None => {
+                    match __resilience_breaker.try_acquire() {
+                        ::core::result::Result::Ok(__resilience_permit) => {
+                            __resilience_permit
                         }
-                    };
-                    let __resilience_started = __resilience_retry
-                        .started(::resilience::__private::Clock::Thread);
-                    let mut __resilience_attempts = ::core::option::Option::None;
-                    loop {
-                        let __resilience_delay = {
-                            let __resilience_result = ::resilience::__private::attempt::<
-                                Result<Reservation, InventoryError>,
-                                _,
-                            >(|| { inventory::reserve(sku, count) });
-                            if ::core::result::Result::is_ok(&__resilience_result) {
-                                __resilience_retry.record_ok(&__resilience_attempts);
-                                break __resilience_result;
-                            }
-                            let __resilience_hint = ::resilience::__private::hint!(
-                                & __resilience_result
-                            );
-                            let __resilience_describe = ::resilience::__private::describe!(
-                                & __resilience_result
-                            );
-                            let __resilience_state = __resilience_attempts
-                                .get_or_insert_with(|| {
-                                    __resilience_retry
-                                        .start_at(
-                                            ::resilience::__private::Clock::Thread,
-                                            __resilience_started,
-                                        )
-                                });
-                            match __resilience_state
-                                .next_described(
-                                    __resilience_result,
-                                    __resilience_hint,
-                                    __resilience_describe,
-                                )
+                        ::core::result::Result::Err(__resilience_error) => {
+                            break '__resilience_guarded {
+                                ::resilience::__private::reject::<
+                                    Result<Reservation, InventoryError>,
+                                >(__resilience_error)
+                            };
+                        }
+                    }
+                }
+            };
+            let __resilience_result = {
+                let __resilience_retry = {
+                    static __RESILIENCE_SITE: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
+                        ::core::concat!(::core::module_path!(), "::", "reserve"),
+                    );
+                    &const {
+                        ::resilience::__private::Retry::for_site(
                             {
-                                ::resilience::__private::Step::Done(
-                                    __resilience_result,
-                                ) => {
-                                    break __resilience_result;
-                                }
-                                ::resilience::__private::Step::Wait(__resilience_delay) => {
-                                    __resilience_delay
-                                }
-                            }
-                        };
-                        ::resilience::__private::sleep_thread(__resilience_delay);
+                                let __resilience_policy: ::resilience::__private::RetryPolicy = ::resilience::__private::RetryPolicy::new()
+                                    .with_max_attempts(2u32)
+                                    .with_backoff(::resilience::__private::Backoff::Constant);
+                                __resilience_policy
+                            },
+                            &__RESILIENCE_SITE,
+                            ::resilience::__private::AnyError,
+                            ::resilience::__private::NoHook,
+                        )
                     }
                 };
-                __resilience_permit.record(&__resilience_result, __resilience_counts);
-                __resilience_result
-            }
-            ::core::result::Result::Err(__resilience_error) => {
-                ::resilience::__private::reject::<
-                    Result<Reservation, InventoryError>,
-                >(__resilience_error)
+                let __resilience_started = __resilience_retry
+                    .started(::resilience::__private::Clock::Thread);
+                let mut __resilience_attempts = ::core::option::Option::None;
+                loop {
+                    let __resilience_delay = {
+                        let __resilience_result = ::resilience::__private::attempt::<
+                            Result<Reservation, InventoryError>,
+                            _,
+                        >(|| { inventory::reserve(sku, count) });
+                        if ::core::result::Result::is_ok(&__resilience_result) {
+                            __resilience_retry.record_ok(&__resilience_attempts);
+                            break __resilience_result;
+                        }
+                        let __resilience_hint = ::resilience::__private::hint!(
+                            & __resilience_result
+                        );
+                        let __resilience_describe = ::resilience::__private::describe!(
+                            & __resilience_result
+                        );
+                        let __resilience_state = __resilience_attempts
+                            .get_or_insert_with(|| {
+                                __resilience_retry
+                                    .start_at(
+                                        ::resilience::__private::Clock::Thread,
+                                        __resilience_started,
+                                    )
+                            });
+                        match __resilience_state
+                            .next_described(
+                                __resilience_result,
+                                __resilience_hint,
+                                __resilience_describe,
+                            )
+                        {
+                            ::resilience::__private::Step::Done(__resilience_result) => {
+                                break __resilience_result;
+                            }
+                            ::resilience::__private::Step::Wait(__resilience_delay) => {
+                                __resilience_delay
+                            }
+                        }
+                    };
+                    ::resilience::__private::sleep_thread(__resilience_delay);
+                }
+            };
+            match __resilience_result {
+                ::core::result::Result::Ok(__resilience_value) => {
+                    __resilience_permit.success();
+                    ::core::result::Result::Ok(__resilience_value)
+                }
+                ::core::result::Result::Err(__resilience_error) => {
+                    if __resilience_counts(&__resilience_error) {
+                        __resilience_permit.failure();
+                    } else {
+                        __resilience_permit.release();
+                    }
+                    ::core::result::Result::Err(__resilience_error)
+                }
             }
         }
     })

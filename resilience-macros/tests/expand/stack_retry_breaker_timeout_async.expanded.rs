@@ -54,39 +54,66 @@ async fn charge(req: &Charge) -> Result<Receipt, PayError> {
                         )
                     };
                     let __resilience_counts = ::resilience::__private::any_error;
-                    match __resilience_breaker.try_acquire() {
-                        ::core::result::Result::Ok(__resilience_permit) => {
-                            let __resilience_result = {
-                                let __resilience_into: fn(
-                                    ::resilience::__private::Error,
-                                ) -> <Result<
-                                    Receipt,
-                                    PayError,
-                                > as ::resilience::__private::ReturnsResult>::Err = ::core::convert::From::from;
-                                ::resilience::__private::timeout_async_into(
-                                        ::core::concat!(::core::module_path!(), "::", "charge"),
-                                        ::core::time::Duration::from_nanos(2000000000u64),
-                                        ::resilience::__private::attempt_async::<
-                                            Result<Receipt, PayError>,
-                                            _,
-                                        >(async { gateway::charge(req).await }),
-                                        __resilience_into,
-                                    )
-                                    .await
-                            };
-                            __resilience_permit
-                                .record(&__resilience_result, __resilience_counts);
-                            __resilience_result
-                        }
-                        ::core::result::Result::Err(__resilience_error) => {
-                            __resilience_rejected = ::core::option::Option::Some(
-                                ::resilience::__private::Error::retry_in(
-                                    &__resilience_error,
-                                ),
-                            );
-                            ::resilience::__private::reject::<
-                                Result<Receipt, PayError>,
-                            >(__resilience_error)
+                    '__resilience_guarded: {
+                        let __resilience_permit = match __resilience_breaker
+                            .try_acquire_closed()
+                        {
+                            ::core::option::Option::Some(__resilience_permit) => {
+                                __resilience_permit
+                            }
+                            ::core::option::Option::None => {
+                                match __resilience_breaker.try_acquire() {
+                                    ::core::result::Result::Ok(__resilience_permit) => {
+                                        __resilience_permit
+                                    }
+                                    ::core::result::Result::Err(__resilience_error) => {
+                                        break '__resilience_guarded {
+                                            {
+                                                __resilience_rejected = ::core::option::Option::Some(
+                                                    ::resilience::__private::Error::retry_in(
+                                                        &__resilience_error,
+                                                    ),
+                                                );
+                                                ::resilience::__private::reject::<
+                                                    Result<Receipt, PayError>,
+                                                >(__resilience_error)
+                                            }
+                                        };
+                                    }
+                                }
+                            }
+                        };
+                        let __resilience_result = {
+                            let __resilience_into: fn(
+                                ::resilience::__private::Error,
+                            ) -> <Result<
+                                Receipt,
+                                PayError,
+                            > as ::resilience::__private::ReturnsResult>::Err = ::core::convert::From::from;
+                            ::resilience::__private::timeout_async_into(
+                                    ::core::concat!(::core::module_path!(), "::", "charge"),
+                                    ::core::time::Duration::from_nanos(2000000000u64),
+                                    ::resilience::__private::attempt_async::<
+                                        Result<Receipt, PayError>,
+                                        _,
+                                    >(async { gateway::charge(req).await }),
+                                    __resilience_into,
+                                )
+                                .await
+                        };
+                        match __resilience_result {
+                            ::core::result::Result::Ok(__resilience_value) => {
+                                __resilience_permit.success();
+                                ::core::result::Result::Ok(__resilience_value)
+                            }
+                            ::core::result::Result::Err(__resilience_error) => {
+                                if __resilience_counts(&__resilience_error) {
+                                    __resilience_permit.failure();
+                                } else {
+                                    __resilience_permit.release();
+                                }
+                                ::core::result::Result::Err(__resilience_error)
+                            }
                         }
                     }
                 };

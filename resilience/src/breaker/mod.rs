@@ -852,6 +852,23 @@ impl CircuitBreaker {
         self.try_acquire_slow(word)
     }
 
+    /// [`try_acquire`](Self::try_acquire)'s closed-state path alone: `None` when the call
+    /// must go through the slow path (any other state, or a throttle). An `Option` of a permit
+    /// keeps the permit's three words apart, so that code holding the permit across an
+    /// `.await` stores them from registers rather than copying a `Result` from memory.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn try_acquire_closed(&self) -> Option<Permit<'_>> {
+        let word = self.word.load(Acquire);
+        if word & TAG_MASK == CLOSED {
+            let flags = self.flags.load(Relaxed);
+            if flags & THROTTLING == 0 {
+                return Some(self.grant(word, flags));
+            }
+        }
+        None
+    }
+
     #[inline(never)]
     fn try_acquire_slow(&self, mut word: u64) -> Result<Permit<'_>, Error> {
         loop {
@@ -1378,6 +1395,7 @@ impl Permit<'_> {
     /// breaker.try_acquire().unwrap().success();
     /// assert_eq!(breaker.stats().successes, 1);
     /// ```
+    #[inline]
     pub fn success(self) {
         self.finish(Outcome::Success);
     }
@@ -1390,6 +1408,7 @@ impl Permit<'_> {
     /// breaker.try_acquire().unwrap().failure();
     /// assert_eq!(breaker.stats().failures, 1);
     /// ```
+    #[inline]
     pub fn failure(self) {
         self.finish(Outcome::Failure);
     }
@@ -1402,6 +1421,7 @@ impl Permit<'_> {
     /// breaker.try_acquire().unwrap().release();
     /// assert_eq!(breaker.stats().uncounted, 1);
     /// ```
+    #[inline]
     pub fn release(self) {
         self.finish(Outcome::Released);
     }
