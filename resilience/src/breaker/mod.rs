@@ -1101,6 +1101,7 @@ impl CircuitBreaker {
     /// let n: Result<u32, resilience::Error> = breaker.call(|| Ok(4));
     /// assert_eq!(n.unwrap(), 4);
     /// ```
+    #[inline]
     pub fn call<T, E: From<Error>>(&self, op: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
         self.when(crate::__private::any_error).call(op)
     }
@@ -1137,6 +1138,7 @@ impl CircuitBreaker {
     /// assert_eq!(breaker.stats().failures, 0);
     /// assert_eq!(breaker.stats().uncounted, 1);
     /// ```
+    #[inline]
     pub fn when<P>(&self, counts: P) -> When<'_, P> {
         When {
             breaker: self,
@@ -1387,6 +1389,28 @@ impl Permit<'_> {
         self.finish(outcome);
     }
 
+    /// Reports `result`'s outcome as [`record`](Self::record) does and gives the result
+    /// back, taken apart and put back together rather than borrowed: a result borrowed for
+    /// the report stays in memory and is then copied whole, and the copy's wide loads stall
+    /// on the narrow stores that just wrote it.
+    #[inline]
+    fn report<T, E>(self, result: Result<T, E>, counts: impl Fn(&E) -> bool) -> Result<T, E> {
+        match result {
+            Ok(value) => {
+                self.success();
+                Ok(value)
+            }
+            Err(error) => {
+                if counts(&error) {
+                    self.failure();
+                } else {
+                    self.release();
+                }
+                Err(error)
+            }
+        }
+    }
+
     /// Reports a success.
     ///
     /// ```
@@ -1499,15 +1523,17 @@ impl<P> When<'_, P> {
     /// let r: Result<(), resilience::Error> = breaker.when(|_: &resilience::Error| true).call(|| Ok(()));
     /// assert!(r.is_ok());
     /// ```
+    #[inline]
     pub fn call<T, E>(&self, op: impl FnOnce() -> Result<T, E>) -> Result<T, E>
     where
         E: From<Error>,
         P: Fn(&E) -> bool,
     {
-        let permit = self.breaker.try_acquire()?;
-        let result = op();
-        permit.record(&result, &self.counts);
-        result
+        let permit = match self.breaker.try_acquire_closed() {
+            Some(permit) => permit,
+            None => self.breaker.try_acquire()?,
+        };
+        permit.report(op(), &self.counts)
     }
 
     /// As [`CircuitBreaker::call_async`], counting only the errors `counts` accepts.
@@ -1527,10 +1553,11 @@ impl<P> When<'_, P> {
         P: Fn(&E) -> bool,
         F: Future<Output = Result<T, E>>,
     {
-        let permit = self.breaker.try_acquire()?;
-        let result = op.await;
-        permit.record(&result, &self.counts);
-        result
+        let permit = match self.breaker.try_acquire_closed() {
+            Some(permit) => permit,
+            None => self.breaker.try_acquire()?,
+        };
+        permit.report(op.await, &self.counts)
     }
 }
 
