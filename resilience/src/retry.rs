@@ -322,12 +322,13 @@ impl RetryPolicy {
         // The first attempt without building a `Retry`, which the future would otherwise
         // carry across the attempt's `.await`.
         let started = self.retrying().started(Clock::Tokio);
-        let result = attempt(op()).await;
-        if result.is_ok() {
-            self.retrying().first_try_ok();
-            return result;
+        match attempt(op()).await {
+            Ok(value) => {
+                self.retrying().first_try_ok();
+                Ok(value)
+            }
+            Err(error) => self.retrying().retry_async(op, started, Err(error)).await,
         }
-        self.retrying().retry_async(op, started, result).await
     }
 }
 
@@ -621,11 +622,13 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
         let mut attempts = None;
         loop {
             rejection::clear();
-            let result = op();
-            if result.is_ok() {
-                self.record_ok(&attempts);
-                return result;
-            }
+            let result = match op() {
+                Ok(value) => {
+                    self.record_ok(&attempts);
+                    return Ok(value);
+                }
+                Err(error) => Err(error),
+            };
             match self.failed(&mut attempts, Clock::Thread, started, result) {
                 Step::Done(result) => return result,
                 Step::Wait(delay) => std::thread::sleep(delay),
@@ -656,12 +659,15 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
         Hint: DelayHint<E>,
     {
         let started = self.started(Clock::Tokio);
-        let result = attempt(op()).await;
-        if result.is_ok() {
-            self.first_try_ok();
-            return result;
+        // Taken apart and put back together, not borrowed and moved on: see the attribute's
+        // expansion.
+        match attempt(op()).await {
+            Ok(value) => {
+                self.first_try_ok();
+                Ok(value)
+            }
+            Err(error) => self.retry_async(op, started, Err(error)).await,
         }
-        self.retry_async(op, started, result).await
     }
 
     /// The rest of [`call_async`](Self::call_async) after a first attempt that failed: a

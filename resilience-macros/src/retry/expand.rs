@@ -184,11 +184,18 @@ impl RetryArgs {
                     // an async fn's state machine then keeps it out of the future, and the
                     // success path moves it in registers.
                     let __resilience_delay = {
-                        let __resilience_result = #inner;
-                        if ::core::result::Result::is_ok(&__resilience_result) {
-                            __resilience_retry.record_ok(&__resilience_attempts);
-                            break __resilience_result;
-                        }
+                        // Taken apart and put back together rather than borrowed and moved
+                        // on, so that a success is not copied out of memory whole (a copy
+                        // whose wide loads stall on the narrow stores that wrote it).
+                        let __resilience_result = match #inner {
+                            ::core::result::Result::Ok(__resilience_value) => {
+                                __resilience_retry.record_ok(&__resilience_attempts);
+                                break ::core::result::Result::Ok(__resilience_value);
+                            }
+                            ::core::result::Result::Err(__resilience_error) => {
+                                ::core::result::Result::Err(__resilience_error)
+                            }
+                        };
                         let __resilience_hint =
                             ::resilience::__private::hint!(&__resilience_result);
                         let __resilience_describe =

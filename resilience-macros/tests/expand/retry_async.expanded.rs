@@ -44,7 +44,7 @@ pub async fn fetch_page(client: &Client, url: &str) -> Result<String, reqwest::E
         let mut __resilience_attempts = ::core::option::Option::None;
         loop {
             let __resilience_delay = {
-                let __resilience_result = ::resilience::__private::into_result::<
+                let __resilience_result = match ::resilience::__private::into_result::<
                     Result<String, reqwest::Error>,
                 >(
                     ::resilience::__private::attempt_async::<
@@ -55,11 +55,15 @@ pub async fn fetch_page(client: &Client, url: &str) -> Result<String, reqwest::E
                             response.text().await
                         })
                         .await,
-                );
-                if ::core::result::Result::is_ok(&__resilience_result) {
-                    __resilience_retry.record_ok(&__resilience_attempts);
-                    break __resilience_result;
-                }
+                ) {
+                    ::core::result::Result::Ok(__resilience_value) => {
+                        __resilience_retry.record_ok(&__resilience_attempts);
+                        break ::core::result::Result::Ok(__resilience_value);
+                    }
+                    ::core::result::Result::Err(__resilience_error) => {
+                        ::core::result::Result::Err(__resilience_error)
+                    }
+                };
                 let __resilience_hint = ::resilience::__private::hint!(
                     & __resilience_result
                 );

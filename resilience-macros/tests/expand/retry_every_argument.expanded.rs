@@ -73,14 +73,18 @@ fn fetch(id: u64) -> Result<Record, FetchError> {
         let mut __resilience_attempts = ::core::option::Option::None;
         loop {
             let __resilience_delay = {
-                let __resilience_result = ::resilience::__private::attempt::<
+                let __resilience_result = match ::resilience::__private::attempt::<
                     Result<Record, FetchError>,
                     _,
-                >(|| { db::get(id) });
-                if ::core::result::Result::is_ok(&__resilience_result) {
-                    __resilience_retry.record_ok(&__resilience_attempts);
-                    break __resilience_result;
-                }
+                >(|| { db::get(id) }) {
+                    ::core::result::Result::Ok(__resilience_value) => {
+                        __resilience_retry.record_ok(&__resilience_attempts);
+                        break ::core::result::Result::Ok(__resilience_value);
+                    }
+                    ::core::result::Result::Err(__resilience_error) => {
+                        ::core::result::Result::Err(__resilience_error)
+                    }
+                };
                 let __resilience_hint = ::resilience::__private::hint!(
                     & __resilience_result
                 );

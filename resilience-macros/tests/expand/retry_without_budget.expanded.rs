@@ -34,14 +34,18 @@ fn import(batch: &Batch) -> Result<(), ImportError> {
         let mut __resilience_attempts = ::core::option::Option::None;
         loop {
             let __resilience_delay = {
-                let __resilience_result = ::resilience::__private::attempt::<
+                let __resilience_result = match ::resilience::__private::attempt::<
                     Result<(), ImportError>,
                     _,
-                >(|| { store::write(batch) });
-                if ::core::result::Result::is_ok(&__resilience_result) {
-                    __resilience_retry.record_ok(&__resilience_attempts);
-                    break __resilience_result;
-                }
+                >(|| { store::write(batch) }) {
+                    ::core::result::Result::Ok(__resilience_value) => {
+                        __resilience_retry.record_ok(&__resilience_attempts);
+                        break ::core::result::Result::Ok(__resilience_value);
+                    }
+                    ::core::result::Result::Err(__resilience_error) => {
+                        ::core::result::Result::Err(__resilience_error)
+                    }
+                };
                 let __resilience_hint = ::resilience::__private::hint!(
                     & __resilience_result
                 );

@@ -43,7 +43,7 @@ async fn charge(req: &Charge) -> Result<Receipt, PayError> {
         > = ::core::option::Option::None;
         loop {
             let __resilience_delay = {
-                let __resilience_result = {
+                let __resilience_result = match {
                     let __resilience_breaker = {
                         static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new();
                         ::resilience::__private::site_breaker(
@@ -116,11 +116,15 @@ async fn charge(req: &Charge) -> Result<Receipt, PayError> {
                             }
                         }
                     }
+                } {
+                    ::core::result::Result::Ok(__resilience_value) => {
+                        __resilience_retry.record_ok(&__resilience_attempts);
+                        break ::core::result::Result::Ok(__resilience_value);
+                    }
+                    ::core::result::Result::Err(__resilience_error) => {
+                        ::core::result::Result::Err(__resilience_error)
+                    }
                 };
-                if ::core::result::Result::is_ok(&__resilience_result) {
-                    __resilience_retry.record_ok(&__resilience_attempts);
-                    break __resilience_result;
-                }
                 let __resilience_hint = ::resilience::__private::hint!(
                     & __resilience_result
                 );

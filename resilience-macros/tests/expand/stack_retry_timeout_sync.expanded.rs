@@ -39,7 +39,7 @@ fn upload(path: PathBuf, data: Vec<u8>) -> io::Result<()> {
         let mut __resilience_attempts = ::core::option::Option::None;
         loop {
             let __resilience_delay = {
-                let __resilience_result = {
+                let __resilience_result = match {
                     let path = ::core::clone::Clone::clone(&path);
                     let data = ::core::clone::Clone::clone(&data);
                     let path = <PathBuf as ::resilience::__private::WorkerArgument>::to_worker(
@@ -64,11 +64,15 @@ fn upload(path: PathBuf, data: Vec<u8>) -> io::Result<()> {
                             storage::put(&path, &data)
                         }),
                     )
+                } {
+                    ::core::result::Result::Ok(__resilience_value) => {
+                        __resilience_retry.record_ok(&__resilience_attempts);
+                        break ::core::result::Result::Ok(__resilience_value);
+                    }
+                    ::core::result::Result::Err(__resilience_error) => {
+                        ::core::result::Result::Err(__resilience_error)
+                    }
                 };
-                if ::core::result::Result::is_ok(&__resilience_result) {
-                    __resilience_retry.record_ok(&__resilience_attempts);
-                    break __resilience_result;
-                }
                 let __resilience_hint = ::resilience::__private::hint!(
                     & __resilience_result
                 );
