@@ -43,9 +43,35 @@ use std::{cell::Cell, future::Future, marker::PhantomData, pin::pin, time::Durat
 
 use tokio::time::Instant;
 
+/// The deadline in scope on this thread, for the task being polled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// No deadline.
+    None,
+    /// The earliest deadline in scope.
+    At(Instant),
+    /// A deadline this long after the moment it is first needed: the one of an outermost
+    /// async timeout whose body has not waited yet. Reading it fixes it ([`current`]), so
+    /// that a body that finishes without waiting and without asking costs no clock read.
+    Within(Duration),
+}
+
 thread_local! {
-    /// The earliest deadline in scope on this thread, for the task being polled.
-    static CURRENT: Cell<Option<Instant>> = const { Cell::new(None) };
+    static CURRENT: Cell<Scope> = const { Cell::new(Scope::None) };
+}
+
+/// The scope in force, a deadline still to be fixed being fixed now.
+#[inline]
+fn resolve(cell: &Cell<Scope>) -> Option<Instant> {
+    match cell.get() {
+        Scope::None => None,
+        Scope::At(at) => Some(at),
+        Scope::Within(limit) => {
+            let at = Instant::now().checked_add(limit);
+            cell.set(at.map_or(Scope::None, Scope::At));
+            at
+        }
+    }
 }
 
 /// The earliest deadline in scope for this task (async code) or thread (sync code), or `None`
@@ -61,7 +87,7 @@ thread_local! {
 /// ```
 #[inline]
 pub fn current() -> Option<Instant> {
-    CURRENT.with(Cell::get)
+    CURRENT.with(resolve)
 }
 
 /// How much time is left before the earliest deadline in scope: `None` when there is no
@@ -88,8 +114,9 @@ pub fn remaining() -> Option<Duration> {
 /// This does **not** cancel `fut` at the deadline: it only lets the code inside see the budget
 /// through [`remaining`]. To cancel, use [`timeout::timeout_async`](crate::timeout::timeout_async)
 /// (which also puts its deadline in scope). The clock starts at the call, as with
-/// `timeout_async` and [`tokio::time::timeout`], not at the first poll. A `limit` too large to represent (such as `Duration::MAX`) means no
-/// deadline of its own: the outer one, if any, stays in force.
+/// [`tokio::time::timeout`], not at the first poll (an async timeout's deadline is fixed
+/// later, when first needed: see `timeout_async`). A `limit` too large to represent (such as
+/// `Duration::MAX`) means no deadline of its own: the outer one, if any, stays in force.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
@@ -180,7 +207,7 @@ pub(crate) fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant
 /// Restoring in `Drop` is what keeps the thread-local right when the code inside panics.
 /// Not `Send`: it must be dropped on the thread that made it.
 pub(crate) struct Enter {
-    previous: Option<Instant>,
+    previous: Scope,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -188,13 +215,43 @@ impl Enter {
     #[inline]
     pub(crate) fn new(deadline: Option<Instant>) -> Self {
         let previous = CURRENT.with(|current| {
-            let previous = current.get();
-            current.set(earliest(previous, deadline));
-            previous
+            // A deadline still to be fixed is fixed before it is compared (and restored as
+            // fixed, so that the scope that set it learns its value).
+            let outer = resolve(current);
+            current.set(earliest(outer, deadline).map_or(Scope::None, Scope::At));
+            outer.map_or(Scope::None, Scope::At)
         });
         Enter {
             previous,
             _not_send: PhantomData,
+        }
+    }
+
+    /// A deadline `limit` from the moment it is first needed, if no other is in scope;
+    /// beside another, `limit` from now, the earliest of the two in force. Returns the
+    /// scope and this deadline if it was fixed now.
+    #[inline]
+    pub(crate) fn within(limit: Duration) -> (Self, Option<Instant>) {
+        // Small closures around the thread-local: they keep its accesses inlined.
+        if CURRENT.with(Cell::get) == Scope::None {
+            CURRENT.with(|current| current.set(Scope::Within(limit)));
+            let enter = Enter {
+                previous: Scope::None,
+                _not_send: PhantomData,
+            };
+            return (enter, None);
+        }
+        let own = Instant::now().checked_add(limit);
+        (Enter::new(own), own)
+    }
+
+    /// Leaves the scope of [`Enter::within`] that had no other deadline beside it, telling
+    /// whether its deadline was fixed meanwhile (by the code inside asking for it), and when.
+    #[inline]
+    pub(crate) fn leave_within(self) -> Option<Instant> {
+        match CURRENT.with(Cell::get) {
+            Scope::At(at) => Some(at),
+            Scope::None | Scope::Within(_) => None,
         }
     }
 }

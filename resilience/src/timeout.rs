@@ -54,6 +54,7 @@ use std::{
         atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
         mpsc::{self, Receiver, RecvTimeoutError, SyncSender},
     },
+    task::Poll,
     thread,
     time::{Duration, Instant as StdInstant},
 };
@@ -73,10 +74,16 @@ pub const KEEP_ALIVE: Duration = Duration::from_secs(10);
 /// was called, its future is dropped and the call returns
 /// `Err(E::from(Error::Timeout { name, limit }))`.
 ///
-/// The clock starts at the call, as with [`tokio::time::timeout`], not at the first poll; an
-/// `async fn` under `#[timeout]` makes the call when it is itself first polled. The body runs
-/// with its deadline in scope (see [`deadline`]), taking the earliest of it
-/// and any outer deadline. The timer is tokio's ([`tokio::time::timeout_at`]): polling needs a
+/// **What the deadline is measured from.** A body that finishes on its first poll reads no
+/// clock and arms no timer (raw [`tokio::time::timeout`] does both before it polls the body).
+/// Otherwise the deadline is `limit` from the first moment it is needed: when code inside the
+/// body asks for it ([`deadline::current`], [`deadline::remaining`], a nested `#[retry]`
+/// deciding whether to sleep) during that first poll, or else when the first poll returns
+/// without finishing. So the time a body spends running before it first waits or asks is
+/// not counted; under tokio's paused clock, where a poll takes no time, this is exactly
+/// `limit` from the call. Inside another deadline (a nested timeout), the clock is read at
+/// the first poll, and the earliest of the two deadlines is in scope. The body runs with its
+/// deadline in scope (see [`deadline`]). The timer is tokio's ([`tokio::time::timeout_at`]): polling needs a
 /// tokio runtime with time enabled (building the future does not), and tests on tokio's paused
 /// clock see the timeout at exactly `limit`. A body that finishes in the same instant as the
 /// timer wins.
@@ -145,29 +152,75 @@ pub(crate) mod attribute {
     /// function's return type is, so that an error type without `From<resilience::Error>` is
     /// reported there, once, and the returned future carries no bound of its own to report
     /// it again.
-    pub fn timeout_async_into<T, E>(
+    pub async fn timeout_async_into<T, E>(
         name: impl Into<Arc<str>>,
         limit: Duration,
         body: impl Future<Output = Result<T, E>>,
         into: impl FnOnce(Error) -> E,
-    ) -> impl Future<Output = Result<T, E>> {
-        let at = Instant::now().checked_add(limit);
-        async move {
+    ) -> Result<T, E> {
+        {
             let mut body = pin!(body);
-            // The deadline scope is inlined here rather than taken from `deadline::within`: the
-            // extra async layer would cost as much as the timer itself.
-            let scoped = poll_fn(|cx| {
-                let _enter = deadline::Enter::new(at);
-                body.as_mut().poll(cx)
-            });
-            match at {
-                Some(at) => match tokio::time::timeout_at(at, scoped).await {
-                    Ok(result) => result,
-                    Err(_elapsed) => Err(into(timed_out::<Error>(name, limit))),
-                },
-                None => scoped.await,
+            let mut timer = pin!(None::<tokio::time::Sleep>);
+            // Until the body first waits, it runs with a deadline to be fixed when first
+            // needed: a body that finishes at once reads no clock and arms no timer.
+            let mut deadline = Deadline::Unfixed;
+            // `Some(result)` when the body finished, `None` when the timer fired first.
+            let finished = poll_fn(|cx| {
+                let poll = match deadline {
+                    Deadline::Unfixed => {
+                        let (enter, fixed) = deadline::Enter::within(limit);
+                        let poll = body.as_mut().poll(cx);
+                        let asked = enter.leave_within();
+                        if poll.is_pending() {
+                            let at = fixed
+                                .or(asked)
+                                .or_else(|| Instant::now().checked_add(limit));
+                            deadline = match at {
+                                Some(at) => {
+                                    timer.set(Some(tokio::time::sleep_until(at)));
+                                    Deadline::At(at)
+                                }
+                                None => Deadline::Never,
+                            };
+                        }
+                        poll
+                    }
+                    Deadline::At(at) => {
+                        let _enter = deadline::Enter::new(Some(at));
+                        body.as_mut().poll(cx)
+                    }
+                    Deadline::Never => {
+                        let _enter = deadline::Enter::new(None);
+                        body.as_mut().poll(cx)
+                    }
+                };
+                if let Poll::Ready(result) = poll {
+                    return Poll::Ready(Some(result));
+                }
+                // The body first, then the timer: a body that finishes in the same instant
+                // as the timer wins.
+                match timer.as_mut().as_pin_mut() {
+                    Some(timer) => timer.poll(cx).map(|()| None),
+                    None => Poll::Pending,
+                }
+            })
+            .await;
+            match finished {
+                Some(result) => result,
+                None => Err(into(timed_out::<Error>(name, limit))),
             }
         }
+    }
+
+    /// Where an async timeout stands.
+    #[derive(Clone, Copy)]
+    enum Deadline {
+        /// The body has not waited yet.
+        Unfixed,
+        /// The deadline, armed.
+        At(Instant),
+        /// No deadline: the limit is too large to be an instant.
+        Never,
     }
 }
 

@@ -190,3 +190,42 @@ async fn duration_max_does_not_panic() {
     let ok: Result<u8, Error> = timeout::timeout_async("max", Duration::MAX, async { Ok(1) }).await;
     assert_eq!(ok, Ok(1));
 }
+
+/// A body that finishes without waiting needs no deadline; one that waits has its deadline
+/// `limit` from its first wait, or from the first time it asked for it.
+#[tokio::test(start_paused = true)]
+async fn the_deadline_is_fixed_when_first_needed() {
+    use resilience::deadline;
+    // Asked for during the first poll: fixed then, and the same afterwards.
+    let start = tokio::time::Instant::now();
+    let seen = timeout::timeout_async("asks", Duration::from_secs(2), async {
+        let first = deadline::current().unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        Ok::<_, resilience::Error>((first, deadline::current().unwrap()))
+    })
+    .await
+    .unwrap();
+    assert_eq!(seen.0, start + Duration::from_secs(2));
+    assert_eq!(seen.0, seen.1);
+    // Not asked: the timer still fires `limit` after the call under a paused clock.
+    let err = timeout::timeout_async("waits", Duration::from_secs(1), async {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        Ok::<_, resilience::Error>(())
+    })
+    .await
+    .unwrap_err();
+    assert!(err.is_timeout());
+    assert_eq!(start.elapsed(), Duration::from_millis(1500));
+    // Nested: the inner body sees the earliest of the two.
+    let outer_at = tokio::time::Instant::now() + Duration::from_secs(1);
+    let inner = timeout::timeout_async("outer", Duration::from_secs(1), async {
+        timeout::timeout_async("inner", Duration::from_secs(10), async {
+            Ok::<_, resilience::Error>(deadline::current())
+        })
+        .await
+    })
+    .await
+    .unwrap();
+    assert_eq!(inner, Some(outer_at));
+    assert_eq!(deadline::current(), None, "nothing left behind");
+}
