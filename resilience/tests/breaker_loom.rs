@@ -210,3 +210,56 @@ fn the_throttle_flag_follows_its_window() {
             .success();
     });
 }
+
+/// The failure rate's count window: successes are read from the stripes' count with no
+/// lock, failures are placed in that count with the lock held. Racing outcomes keep the
+/// counts exact, open the breaker at most once, and leave a window whose rate is a rate.
+#[test]
+fn a_count_window_under_racing_outcomes() {
+    use resilience::Window;
+    loom::model(|| {
+        let breaker = Arc::new(CircuitBreaker::new(
+            "loom",
+            BreakerConfig::new()
+                .with_failure_rate(0.5, Window::Calls(2), 2)
+                .with_recovery_timeout(Duration::from_secs(60)),
+        ));
+        let opened = Arc::new(loom::sync::atomic::AtomicUsize::new(0));
+        let o = Arc::clone(&opened);
+        breaker.on_state_change(move |_| {
+            o.fetch_add(1, loom::sync::atomic::Ordering::SeqCst);
+        });
+        let handles: Vec<_> = [false, true, false]
+            .into_iter()
+            .map(|success| {
+                let breaker = Arc::clone(&breaker);
+                thread::spawn(move || {
+                    if let Ok(permit) = breaker.try_acquire() {
+                        if success {
+                            permit.success()
+                        } else {
+                            permit.failure()
+                        }
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        let s = breaker.stats();
+        assert_counts_add_up(&breaker);
+        assert_eq!(s.calls + s.rejections, 3);
+        let transitions = opened.load(loom::sync::atomic::Ordering::SeqCst);
+        assert!(transitions <= 1);
+        assert_eq!(transitions, usize::from(s.state == State::Open));
+        if let Some(rate) = s.failure_rate {
+            assert!((0.0..=1.0).contains(&rate));
+        }
+        // Two failures of the three calls: whatever the order, the second failure finds a
+        // window of two calls with at least one failure, and opens it.
+        if s.failures == 2 && s.successes == 1 {
+            assert_eq!(s.state, State::Open);
+        }
+    });
+}

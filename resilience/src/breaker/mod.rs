@@ -440,6 +440,8 @@ struct Inner {
     draws: u64,
     /// The counts at the last reset, which the statistics subtract.
     baseline: Tally,
+    /// Calls the throttle rejected: they count in its window, and in a failure rate's.
+    throttled: u64,
 }
 
 impl Inner {
@@ -471,9 +473,16 @@ enum Outcome {
 
 /// `flags`: a call must be timed (slow-call threshold or time window).
 const NEEDS_CLOCK: u32 = 1;
-/// `flags`: a failure-rate policy or a throttle is on; outcomes go to the windows, behind the
-/// mutex.
+/// `flags`: a time window (of a failure rate or a throttle) is on; every outcome goes to it,
+/// behind the mutex.
 const RATE: u32 = 2;
+/// `flags`: a count window is on; failures go to it, behind the mutex (successes are read
+/// from the stripes' count).
+const FAILURES: u32 = 8;
+/// `flags`: a count window holds failures but fewer calls than its minimum, so the success
+/// that brings it to the minimum may trip it: successes go to the mutex until it does.
+/// Set and cleared with the mutex held.
+const CHECK_SUCCESSES: u32 = 16;
 /// `flags`: the throttle rejects some calls now; closed-state acquisitions go to the mutex.
 /// Set and cleared with the mutex held; kept by [`CircuitBreaker::reconfigure`].
 const THROTTLING: u32 = 4;
@@ -595,6 +604,7 @@ impl CircuitBreaker {
                 since: base,
                 draws: 0,
                 baseline: Tally::default(),
+                throttled: 0,
             }),
             listeners: Mutex::new(Vec::new()),
         };
@@ -658,13 +668,14 @@ impl CircuitBreaker {
         let mut inner = lock(&self.inner);
         let old_window = inner.config.failure_rate.map(|p| p.window);
         let new_window = config.failure_rate.map(|p| p.window);
+        let total = self.calls_counted(&inner);
         if old_window != new_window || inner.window.is_none() {
-            inner.window = new_window.map(RateWindow::new);
+            inner.window = new_window.map(|w| RateWindow::new(w, total));
         }
         let old_throttle = inner.config.adaptive.map(|a| a.window);
         let new_throttle = config.adaptive.map(|a| a.window);
         if old_throttle != new_throttle || inner.throttle.is_none() {
-            inner.throttle = new_throttle.map(RateWindow::new);
+            inner.throttle = new_throttle.map(|w| RateWindow::new(w, total));
         }
         inner.config = config;
         let threshold = if config.consecutive_policy() {
@@ -672,18 +683,23 @@ impl CircuitBreaker {
         } else {
             0
         };
-        let timed = config.slow_call.is_some()
-            || matches!(new_window, Some(Window::Time(_)))
+        let time_window = matches!(new_window, Some(Window::Time(_)))
             || matches!(new_throttle, Some(Window::Time(_)));
-        let windowed = new_window.is_some() || new_throttle.is_some();
-        let flags = if timed { NEEDS_CLOCK } else { 0 } | if windowed { RATE } else { 0 };
+        let count_window = matches!(new_window, Some(Window::Calls(_)))
+            || matches!(new_throttle, Some(Window::Calls(_)));
+        let timed = config.slow_call.is_some() || time_window;
+        let flags = if timed { NEEDS_CLOCK } else { 0 }
+            | if time_window { RATE } else { 0 }
+            | if count_window { FAILURES } else { 0 };
         self.threshold.store(threshold, Relaxed);
         self.slow_nanos
             .store(config.slow_call.map_or(NO_SLOW, nanos), Relaxed);
         self.flags.store(flags, Relaxed);
-        // The throttle's flag follows its window, which may have changed.
+        // The dynamic flags follow their windows, which may have changed.
         let now = self.now_nanos();
         self.update_throttle(&inner, now);
+        let total = self.calls_counted(&inner);
+        self.update_success_checks(&inner, now, total);
     }
 
     /// Back to [`State::Closed`] with every count at zero, from any state, the operator
@@ -781,6 +797,7 @@ impl CircuitBreaker {
         let state = State::of_word(word);
         let now = self.now_nanos();
         let counts = self.counters.totals().since(inner.baseline);
+        let total = self.calls_counted(&inner);
         BreakerStats {
             name: Arc::clone(&self.name),
             state,
@@ -796,7 +813,7 @@ impl CircuitBreaker {
                 .config
                 .failure_rate
                 .zip(inner.window.as_ref())
-                .and_then(|(policy, window)| window.rate(&policy, now)),
+                .and_then(|(policy, window)| window.rate(&policy, now, total)),
             until_half_open: (state == State::Open)
                 .then(|| Duration::from_nanos(self.open_until.load(Relaxed).saturating_sub(now))),
             trials_in_flight: u32::try_from(inner.trials.len()).unwrap_or(u32::MAX),
@@ -804,7 +821,7 @@ impl CircuitBreaker {
             generation: word >> TAG_BITS,
             adaptive: inner.config.adaptive.zip(inner.throttle.as_ref()).map(
                 |(adaptive, window)| {
-                    let (requests, rejected) = window.totals(now);
+                    let (requests, rejected) = window.totals(now, total);
                     let accepts = requests - rejected;
                     AdaptiveStats {
                         requests,
@@ -1014,9 +1031,11 @@ impl CircuitBreaker {
             let rejected = probability > 0.0 && inner.draw() < probability;
             let mut change = None;
             if rejected {
+                inner.throttled += 1;
+                let total = self.calls_counted(&inner);
                 // A request that was not accepted.
                 if let Some(window) = &mut inner.throttle {
-                    window.record(true, now);
+                    window.record(true, now, total);
                 }
                 // Beside a failure rate, a rejected call is a call that did not succeed:
                 // otherwise the throttle, shedding nearly every call of a dependency that is
@@ -1024,8 +1043,8 @@ impl CircuitBreaker {
                 // breaker.
                 let policy = inner.config.failure_rate;
                 if let Some(window) = &mut inner.window {
-                    window.record(true, now);
-                    let trips = policy.and_then(|policy| window.trips(&policy, now));
+                    window.record(true, now, total);
+                    let trips = policy.and_then(|policy| window.trips(&policy, now, total));
                     if let Some(rate) = trips {
                         change =
                             self.transition(&mut inner, State::Open, Reason::FailureRate { rate });
@@ -1043,11 +1062,38 @@ impl CircuitBreaker {
         })
     }
 
+    /// Sets or clears [`CHECK_SUCCESSES`] after the failure rate's window changed. With the
+    /// mutex held.
+    fn update_success_checks(&self, inner: &Inner, now: u64, total: u64) {
+        let pending = match (&inner.config.failure_rate, &inner.window) {
+            (Some(policy), Some(window @ RateWindow::Calls { .. })) => {
+                let (calls, failures) = window.totals(now, total);
+                failures > 0 && calls < u64::from(policy.minimum_calls)
+            }
+            _ => false,
+        };
+        if pending {
+            self.flags.fetch_or(CHECK_SUCCESSES, Relaxed);
+        } else if self.flags.load(Relaxed) & CHECK_SUCCESSES != 0 {
+            self.flags.fetch_and(!CHECK_SUCCESSES, Relaxed);
+        }
+    }
+
+    /// Calls counted so far, by the windows' count: those that finished with an outcome
+    /// (successes and failures, on the stripes) and those the throttle rejected.
+    fn calls_counted(&self, inner: &Inner) -> u64 {
+        let counters = &self.counters;
+        counters
+            .sum(|s| &s.successes)
+            .wrapping_add(counters.sum(|s| &s.failures))
+            .wrapping_add(inner.throttled)
+    }
+
     /// The throttle's rejection probability now; 0 without a throttle.
     fn rejection_probability(&self, inner: &Inner, now: u64) -> f64 {
         match (&inner.config.adaptive, &inner.throttle) {
             (Some(adaptive), Some(window)) => {
-                let (requests, rejected) = window.totals(now);
+                let (requests, rejected) = window.totals(now, self.calls_counted(inner));
                 adaptive.rejection_probability(requests, requests - rejected)
             }
             _ => 0.0,
@@ -1067,7 +1113,7 @@ impl CircuitBreaker {
     fn grant(&self, word: u64, flags: u32) -> Permit<'_> {
         let start = if flags & NEEDS_CLOCK != 0 {
             self.now_nanos()
-        } else if flags & RATE != 0 {
+        } else if flags & (RATE | CHECK_SUCCESSES) != 0 {
             UNTIMED_WINDOWED
         } else {
             UNTIMED
@@ -1167,14 +1213,16 @@ impl CircuitBreaker {
             State::Closed => {
                 self.consecutive.store(0, Relaxed);
                 inner.failed_recoveries = 0;
+                let total = self.calls_counted(inner);
                 if let Some(window) = &mut inner.window {
-                    window.clear();
+                    window.clear(total);
                 }
                 // A closed breaker starts afresh: so does its throttle.
                 if let Some(window) = &mut inner.throttle {
-                    window.clear();
+                    window.clear(total);
                 }
-                self.flags.fetch_and(!THROTTLING, Relaxed);
+                self.flags
+                    .fetch_and(!(THROTTLING | CHECK_SUCCESSES), Relaxed);
             }
             _ => {}
         }
@@ -1245,7 +1293,9 @@ impl CircuitBreaker {
     }
 
     fn finish_closed(&self, word: u64, outcome: Outcome, now: Option<u64>) {
-        let rate = self.flags.load(Relaxed) & RATE != 0;
+        let flags = self.flags.load(Relaxed);
+        let rate = flags & (RATE | CHECK_SUCCESSES) != 0;
+        let windowed = flags & (RATE | FAILURES) != 0;
         let mut counted = false;
         match outcome {
             Outcome::Released => return,
@@ -1255,7 +1305,7 @@ impl CircuitBreaker {
                 }
                 return;
             }
-            Outcome::Failure if !rate => {
+            Outcome::Failure if !windowed => {
                 if self.word.load(Acquire) != word {
                     return; // the breaker moved on while the call ran
                 }
@@ -1282,14 +1332,16 @@ impl CircuitBreaker {
                 }
             }
             let now = now.unwrap_or_else(|| self.now_nanos());
+            let total = self.calls_counted(&inner);
             let policy = inner.config.failure_rate;
             if let Some(window) = &mut inner.window {
-                window.record(failure, now);
+                window.record(failure, now, total);
             }
             if let Some(throttle) = &mut inner.throttle {
-                throttle.record(failure, now);
+                throttle.record(failure, now, total);
                 self.update_throttle(&inner, now);
             }
+            self.update_success_checks(&inner, now, total);
             let count = self.consecutive.load(Relaxed);
             let reason = if failure
                 && inner.config.consecutive_policy()
@@ -1299,7 +1351,7 @@ impl CircuitBreaker {
             } else {
                 policy
                     .zip(inner.window.as_ref())
-                    .and_then(|(policy, window)| window.trips(&policy, now))
+                    .and_then(|(policy, window)| window.trips(&policy, now, total))
                     .map(|rate| Reason::FailureRate { rate })
             };
             match reason {

@@ -1,6 +1,7 @@
-//! The sliding windows of the failure-rate policy. Both live behind the breaker's lock.
+//! The sliding windows of the failure-rate policy and the adaptive throttle. Both live behind
+//! the breaker's lock.
 
-use std::time::Duration;
+use std::{collections::VecDeque, time::Duration};
 
 use super::config::{FailureRate, Window};
 
@@ -16,14 +17,24 @@ pub(crate) struct Bucket {
 }
 
 /// Outcomes of the last calls, or of the last stretch of time.
+///
+/// A count window takes nothing from a success: the breaker counts every call on its
+/// thread-owned stripes, and the window keeps only the positions of the calls that did not
+/// succeed, in that count. The calls of the window are the last `size` of the count (since
+/// the window was cleared), and its failures those of them it holds. So a success through a
+/// breaker with a count window costs what it costs through one without, and only a failure
+/// takes the breaker's lock. Positions are read from the stripes while other threads may be
+/// counting: they are exact for calls that finish one after the other, and off by the calls
+/// finishing at the same moment otherwise.
 #[derive(Debug)]
 pub(crate) enum RateWindow {
-    /// A ring of the last `outcomes.len()` outcomes (`true` for a failure).
+    /// The last `size` calls: `start` is the count when the window was cleared, `failures`
+    /// the positions (counts, this call included) of the calls that did not succeed, in
+    /// order, none older than the window.
     Calls {
-        outcomes: Vec<bool>,
-        next: usize,
-        len: usize,
-        failures: usize,
+        size: u64,
+        start: u64,
+        failures: VecDeque<u64>,
     },
     /// `BUCKETS` buckets of `width` nanoseconds each.
     Time {
@@ -33,13 +44,13 @@ pub(crate) enum RateWindow {
 }
 
 impl RateWindow {
-    pub(crate) fn new(window: Window) -> Self {
+    /// A window of `window`'s shape, cleared at the count `total`.
+    pub(crate) fn new(window: Window, total: u64) -> Self {
         match window {
             Window::Calls(n) => RateWindow::Calls {
-                outcomes: vec![false; n.max(1) as usize],
-                next: 0,
-                len: 0,
-                failures: 0,
+                size: u64::from(n.max(1)),
+                start: total,
+                failures: VecDeque::new(),
             },
             Window::Time(d) => RateWindow::Time {
                 width: bucket_width(d),
@@ -48,35 +59,34 @@ impl RateWindow {
         }
     }
 
-    pub(crate) fn clear(&mut self) {
+    /// Empties the window, the count being `total`.
+    pub(crate) fn clear(&mut self, total: u64) {
         match self {
             RateWindow::Calls {
-                next,
-                len,
-                failures,
-                ..
-            } => (*next, *len, *failures) = (0, 0, 0),
+                start, failures, ..
+            } => {
+                *start = total;
+                failures.clear();
+            }
             RateWindow::Time { buckets, .. } => **buckets = [Bucket::default(); BUCKETS],
         }
     }
 
-    /// Records one outcome finished at `now` (nanoseconds on the breaker's clock).
-    pub(crate) fn record(&mut self, failure: bool, now: u64) {
+    /// Records one outcome finished at `now` (nanoseconds on the breaker's clock), the count
+    /// being `total` with it.
+    pub(crate) fn record(&mut self, failure: bool, now: u64, total: u64) {
         match self {
-            RateWindow::Calls {
-                outcomes,
-                next,
-                len,
-                failures,
-            } => {
-                if *len == outcomes.len() {
-                    *failures -= usize::from(outcomes[*next]);
-                } else {
-                    *len += 1;
+            RateWindow::Calls { size, failures, .. } => {
+                if !failure {
+                    return;
                 }
-                outcomes[*next] = failure;
-                *failures += usize::from(failure);
-                *next = (*next + 1) % outcomes.len();
+                let oldest = total.saturating_sub(*size);
+                while failures.front().is_some_and(|&p| p <= oldest) {
+                    failures.pop_front();
+                }
+                // Counts read by racing threads may come a little out of order.
+                let at = failures.partition_point(|&p| p <= total);
+                failures.insert(at, total);
             }
             RateWindow::Time { width, buckets } => {
                 let slice = now / *width;
@@ -93,10 +103,19 @@ impl RateWindow {
         }
     }
 
-    /// `(calls, failures)` in the window as of `now`.
-    pub(crate) fn totals(&self, now: u64) -> (u64, u64) {
+    /// `(calls, failures)` in the window as of `now`, the count being `total`.
+    pub(crate) fn totals(&self, now: u64, total: u64) -> (u64, u64) {
         match self {
-            RateWindow::Calls { len, failures, .. } => (*len as u64, *failures as u64),
+            RateWindow::Calls {
+                size,
+                start,
+                failures,
+            } => {
+                let calls = total.saturating_sub(*start).min(*size);
+                let oldest = total.saturating_sub(*size);
+                let failed = failures.len() - failures.partition_point(|&p| p <= oldest);
+                (calls, (failed as u64).min(calls))
+            }
             RateWindow::Time { width, buckets } => {
                 let current = now / *width;
                 buckets
@@ -110,16 +129,16 @@ impl RateWindow {
     }
 
     /// The failure rate once the window holds `policy.minimum_calls` calls.
-    pub(crate) fn rate(&self, policy: &FailureRate, now: u64) -> Option<f64> {
-        let (calls, failures) = self.totals(now);
+    pub(crate) fn rate(&self, policy: &FailureRate, now: u64, total: u64) -> Option<f64> {
+        let (calls, failures) = self.totals(now, total);
         (calls >= u64::from(policy.minimum_calls) && calls > 0)
             .then(|| failures as f64 / calls as f64)
     }
 
     /// Whether the window's rate trips `policy`; the rate when it does.
-    pub(crate) fn trips(&self, policy: &FailureRate, now: u64) -> Option<f64> {
-        let (_, failures) = self.totals(now);
-        self.rate(policy, now)
+    pub(crate) fn trips(&self, policy: &FailureRate, now: u64, total: u64) -> Option<f64> {
+        let (_, failures) = self.totals(now, total);
+        self.rate(policy, now, total)
             .filter(|&rate| failures > 0 && rate >= policy.rate)
     }
 }
@@ -141,49 +160,67 @@ mod tests {
             .unwrap()
     }
 
+    /// Feeds a count window outcomes one after the other, as the breaker's count does.
+    fn feed(w: &mut RateWindow, total: &mut u64, outcomes: &[bool]) {
+        for &failure in outcomes {
+            *total += 1;
+            w.record(failure, 0, *total);
+        }
+    }
+
     #[test]
     fn count_window_keeps_the_last_n() {
         let p = policy(0.5, Window::Calls(4), 4);
-        let mut w = RateWindow::new(p.window);
-        for failure in [true, true, false] {
-            w.record(failure, 0);
-        }
-        assert_eq!(w.rate(&p, 0), None, "below the minimum");
-        w.record(false, 0);
-        assert_eq!(w.rate(&p, 0), Some(0.5));
-        assert_eq!(w.trips(&p, 0), Some(0.5));
-        w.record(false, 0); // evicts the first failure
-        w.record(false, 0); // and the second
-        assert_eq!(w.totals(0), (4, 0));
-        assert_eq!(w.trips(&p, 0), None);
-        w.clear();
-        assert_eq!(w.totals(0), (0, 0));
+        let mut total = 10; // calls counted before the window was made
+        let mut w = RateWindow::new(p.window, total);
+        feed(&mut w, &mut total, &[true, true, false]);
+        assert_eq!(w.rate(&p, 0, total), None, "below the minimum");
+        feed(&mut w, &mut total, &[false]);
+        assert_eq!(w.rate(&p, 0, total), Some(0.5));
+        assert_eq!(w.trips(&p, 0, total), Some(0.5));
+        feed(&mut w, &mut total, &[false]); // evicts the first failure
+        feed(&mut w, &mut total, &[false]); // and the second
+        assert_eq!(w.totals(0, total), (4, 0));
+        assert_eq!(w.trips(&p, 0, total), None);
+        w.clear(total);
+        assert_eq!(w.totals(0, total), (0, 0));
+    }
+
+    #[test]
+    fn count_window_positions_may_arrive_out_of_order() {
+        let p = policy(0.5, Window::Calls(4), 1);
+        let mut w = RateWindow::new(p.window, 0);
+        w.record(true, 0, 3);
+        w.record(true, 0, 2);
+        assert_eq!(w.totals(0, 4), (4, 2));
+        assert_eq!(w.totals(0, 6), (4, 1), "position 2 left the window");
     }
 
     #[test]
     fn time_window_forgets_old_slices() {
         const MS: u64 = 1_000_000;
         let p = policy(0.5, Window::Time(Duration::from_millis(32)), 2);
-        let mut w = RateWindow::new(p.window);
-        w.record(true, 0);
-        w.record(true, 10 * MS);
-        assert_eq!(w.totals(10 * MS), (2, 2));
-        w.record(false, 31 * MS + 500);
-        assert_eq!(w.totals(31 * MS + 500), (3, 2));
+        let mut w = RateWindow::new(p.window, 0);
+        w.record(true, 0, 0);
+        w.record(true, 10 * MS, 0);
+        assert_eq!(w.totals(10 * MS, 0), (2, 2));
+        w.record(false, 31 * MS + 500, 0);
+        assert_eq!(w.totals(31 * MS + 500, 0), (3, 2));
         // 33 ms in, the first slice is out.
-        assert_eq!(w.totals(33 * MS), (2, 1));
-        assert_eq!(w.trips(&p, 33 * MS), Some(0.5));
-        assert_eq!(w.totals(1000 * MS), (0, 0));
-        assert_eq!(w.rate(&p, 1000 * MS), None);
+        assert_eq!(w.totals(33 * MS, 0), (2, 1));
+        assert_eq!(w.trips(&p, 33 * MS, 0), Some(0.5));
+        assert_eq!(w.totals(1000 * MS, 0), (0, 0));
+        assert_eq!(w.rate(&p, 1000 * MS, 0), None);
     }
 
     #[test]
     fn rate_zero_needs_a_failure() {
         let p = policy(0.0, Window::Calls(2), 1);
-        let mut w = RateWindow::new(p.window);
-        w.record(false, 0);
-        assert_eq!(w.trips(&p, 0), None);
-        w.record(true, 0);
-        assert!(w.trips(&p, 0).is_some());
+        let mut w = RateWindow::new(p.window, 0);
+        let mut total = 0;
+        feed(&mut w, &mut total, &[false]);
+        assert_eq!(w.trips(&p, 0, total), None);
+        feed(&mut w, &mut total, &[true]);
+        assert!(w.trips(&p, 0, total).is_some());
     }
 }
