@@ -48,35 +48,88 @@ def goal_fastest(group, case, peers, factor):
         return r >= factor, f"{r:.2f}x faster than the fastest peer"
     return check
 
+def goal_faster_than(group, case, peers):
+    def check(f):
+        fastest = min(f[group][p] for p in peers)
+        r = f[group][case] / fastest
+        return r < 1.0, f"{r:.2f}x the fastest of {', '.join(peers)}"
+    return check
+
+def goal_async_near_sync(async_case, sync_case, limit_ns):
+    def check(f):
+        a = f["breaker async success"][async_case] - f["breaker async success"]["bare await"]
+        s = f["breaker closed success, 1 thread(s)"][sync_case] - f["breaker closed success, 1 thread(s)"]["bare call"]
+        return a - s <= limit_ns, f"{a:+.2f} ns over a bare await, against {s:+.2f} ns sync"
+    return check
+
+def goal_at_most(group, case, limit_ns):
+    def check(f):
+        ns = f[group][case]
+        return ns <= limit_ns, f"{ns:.2f} ns"
+    return check
+
+# Why a goal is missed, written after looking at the run's figures and at `perf`/callgrind;
+# kept here so that the next run says it again if it is still missed.
 GOALS = [
     ("`#[retry]` sync success path within 1 ns of a bare call",
      goal_added("retry sync success", "#[retry] fn", "bare call", 1.0), ""),
+    ("the retry budget's deposit: `#[retry] fn` within 1 ns of `#[retry(budget = none)] fn`",
+     goal_added("retry sync success", "#[retry] fn", "#[retry(budget = none)] fn", 1.0), ""),
     ("`#[retry]` async success path within 1 ns of a bare await",
      goal_added("retry async success", "#[retry] async fn", "bare await", 1.0),
-     "the retry's state (a copy of the policy, the call site, the slot for the attempt "
-     "machinery) lives in the future across the body's `.await`, so it is written on every "
-     "call even when the first attempt succeeds, and the call is counted for the site's "
-     "statistics (`resilience::retries`); under `perf` the rest of the cost is spread over "
-     "those stores. The attempt machinery itself is only built after a failure"),
+     "the call is counted (the site's statistics, which are its retry budget's deposits: "
+     "a thread-local read and an increment of the thread's stripe) and the future keeps a "
+     "pointer to the retry and the slot for the attempt machinery across the body's "
+     "`.await`; callgrind counts 29 instructions a call against 5 for the bare await"),
+    ("`RetryPolicy::call_async` within 1 ns of a bare await",
+     goal_added("retry async success", "RetryPolicy::call_async", "bare await", 1.0),
+     "as `#[retry] async fn`, plus the clearing of the thread's rejection note before the "
+     "attempt's poll (so that a breaker's rejection inside it is not retried blindly)"),
+    ("`#[retry] async fn` faster than tokio-retry and backon",
+     goal_faster_than("retry async success", "#[retry] async fn", ["tokio-retry", "backon"]),
+     "tokio-retry counts nothing and has no budget: its success path is the strategy "
+     "iterator's construction and the poll"),
+    ("`RetryPolicy::call_async` faster than tokio-retry and backon",
+     goal_faster_than("retry async success", "RetryPolicy::call_async", ["tokio-retry", "backon"]),
+     "as above"),
     ("`#[circuit_breaker]` at least 2x faster than the fastest peer, 1 thread",
      goal_fastest("breaker closed success, 1 thread(s)", "#[circuit_breaker] fn", ["failsafe", "recloser"], 2.0),
-     "each call is counted exactly (`stats()` adds up to the calls made): one uncontended "
-     "locked increment on a per-thread stripe, the largest single cost under `perf`; then the "
-     "body's 40-byte `Result` is moved through the stack to the caller. A peer that keeps no "
-     "exact count is close single-threaded; the 2-thread row shows the difference"),
+     "each call is counted exactly (`stats()` adds up to the calls made) on the thread's stripe, "
+     "and the state is checked twice (permit and report)"),
     ("`#[circuit_breaker]` at least 2x faster than the fastest peer, 2 threads",
      goal_fastest("breaker closed success, 2 thread(s)", "#[circuit_breaker] fn", ["failsafe", "recloser"], 2.0), ""),
     ("`#[circuit_breaker]` within a few (3) ns of a bare call, 1 thread",
-     goal_added("breaker closed success, 1 thread(s)", "#[circuit_breaker] fn", "bare call", 3.0),
-     "same reasons: the exact count's locked increment, the state check and the move of the "
-     "result"),
-    ("async `#[timeout]` within 10% of raw `tokio::time::timeout`",
-     goal_ratio("async timeout", "#[timeout] async fn", "tokio::time::timeout", 1.10),
-     "the deadline scope (so nested retries and `deadline::remaining` see the budget) sets and "
-     "restores a thread-local around each poll, restored on unwind too: built without it, "
-     "`timeout_async` measured 1.05x of raw tokio, against 1.29-1.36x with it on the same "
-     "machine. The "
-     "attribute adds the body's own async block. Both sides read the clock once"),
+     goal_added("breaker closed success, 1 thread(s)", "#[circuit_breaker] fn", "bare call", 3.0), ""),
+    ("`#[circuit_breaker] async fn` within 3 ns of a bare await",
+     goal_added("breaker async success", "#[circuit_breaker] async fn", "bare await", 3.0),
+     "the permit (three words) is stored in the future across the body's `.await` and read "
+     "back after it"),
+    ("`#[circuit_breaker] async fn` within 1 ns of the sync path (added over bare)",
+     goal_async_near_sync("#[circuit_breaker] async fn", "#[circuit_breaker] fn", 1.0),
+     "as above: what the sync path keeps in registers the async one stores in its future"),
+    ("failure rate over 100 calls at most 0.5x recloser's ring, 1 thread",
+     goal_ratio("breaker closed success, 1 thread(s)", "resilience, failure rate, 100 calls", "recloser", 0.5), ""),
+    ("failure rate over 100 calls at most 0.5x recloser's ring, 2 threads",
+     goal_ratio("breaker closed success, 2 thread(s)", "resilience, failure rate, 100 calls", "recloser", 0.5), ""),
+    ("failure rate over 10 s at most 0.5x recloser's ring, 1 thread",
+     goal_ratio("breaker closed success, 1 thread(s)", "resilience, failure rate, 10 s", "recloser", 0.5),
+     "a time window records every outcome in its bucket behind the breaker's mutex, and reads "
+     "the clock twice per call; count windows read successes from the stripes instead (see "
+     "the 100-call row). Not done: attributing striped successes to time slices without a "
+     "clock read per call"),
+    ("failure rate over 10 s at most 0.5x recloser's ring, 2 threads",
+     goal_ratio("breaker closed success, 2 thread(s)", "resilience, failure rate, 10 s", "recloser", 0.5),
+     "as above, and the mutex is contended"),
+    ("the open-state rejection itself (`try_acquire`, no error conversion) within 5 ns",
+     goal_at_most("open-state rejection", "try_acquire, open (the rejection alone)", 5.0),
+     "the error carries the breaker's name, an `Arc<str>` cloned per rejection (a locked "
+     "increment, and a locked decrement when dropped)"),
+    ("async `#[timeout]` at most 0.5x raw `tokio::time::timeout` on a body that finishes at once",
+     goal_ratio("async timeout", "#[timeout] async fn", "tokio::time::timeout", 0.5),
+     "no clock read and no timer entry remain for a ready body; what is left is the deadline "
+     "scope (a thread-local set, read back and restored around the first poll) and two "
+     "nested state machines (the timeout's and its poll function's), whose pinned body and "
+     "timer slot are written on every call"),
     ("sync `#[timeout]` cheaper than a thread spawned per call",
      goal_ratio("sync timeout", "#[timeout] fn", "thread spawned per call", 1.0), ""),
 ]

@@ -1,5 +1,7 @@
 //! The closed-state success path of a circuit breaker, against a bare call and the
-//! `failsafe` and `recloser` crates, on one thread and on two threads sharing one breaker.
+//! `failsafe` and `recloser` crates, on one thread and on two threads sharing one breaker:
+//! with the consecutive-failures policy, and with a failure rate over a count window (100
+//! calls, as recloser's default ring) and a time window (10 s).
 //!
 //! Criterion measures each case; a summary table with the ratios, measured in the same run,
 //! is printed at the end.
@@ -98,6 +100,24 @@ fn contenders() -> Vec<(&'static str, Arc<dyn Guard>)> {
             ))),
         ),
         ("#[circuit_breaker] fn", Arc::new(Site)),
+        (
+            "resilience, failure rate, 100 calls",
+            Arc::new(Resilience(CircuitBreaker::new(
+                "bench.rate",
+                BreakerConfig::new().with_failure_rate(0.5, resilience::Window::Calls(100), 10),
+            ))),
+        ),
+        (
+            "resilience, failure rate, 10 s",
+            Arc::new(Resilience(CircuitBreaker::new(
+                "bench.rate.time",
+                BreakerConfig::new().with_failure_rate(
+                    0.5,
+                    resilience::Window::Time(Duration::from_secs(10)),
+                    10,
+                ),
+            ))),
+        ),
         ("failsafe", Arc::new(Failsafe(failsafe))),
         (
             "recloser",
@@ -161,7 +181,7 @@ fn summary() {
     let budget = Duration::from_millis(300);
     println!("\nSummary: closed-state success path, ns per call (per thread), same run");
     println!(
-        "{:<24}{:>10}{:>9}{:>12}{:>12}   {:>10}{:>9}{:>12}{:>12}",
+        "{:<40}{:>10}{:>9}{:>12}{:>12}   {:>10}{:>9}{:>12}{:>12}",
         "",
         "1 thread",
         "vs bare",
@@ -177,9 +197,9 @@ fn summary() {
         .iter()
         .map(|(_, g)| [1, 2].map(|threads| ns_per_call(g, threads, budget)))
         .collect();
-    let (bare, failsafe, recloser) = (figures[0], figures[3], figures[4]);
+    let (bare, failsafe, recloser) = (figures[0], figures[5], figures[6]);
     for ((name, _), f) in contenders.iter().zip(&figures) {
-        print!("{name:<24}");
+        print!("{name:<40}");
         for (i, sep) in [(0, ""), (1, "   ")] {
             print!(
                 "{sep}{:>10.2}{:>8.2}x{:>11.2}x{:>11.2}x",

@@ -25,6 +25,31 @@ fn rejected() -> Result<u64, Error> {
     op()
 }
 
+#[circuit_breaker(name = "bench.rejected.io")]
+fn rejected_io() -> std::io::Result<u64> {
+    Ok(black_box(1))
+}
+
+/// A plain enum error with a variant for the breaker's own errors.
+#[derive(Debug)]
+enum AppError {
+    #[allow(dead_code)]
+    Down,
+    #[allow(dead_code)]
+    Breaker(Error),
+}
+
+impl From<Error> for AppError {
+    fn from(error: Error) -> Self {
+        AppError::Breaker(error)
+    }
+}
+
+#[circuit_breaker(name = "bench.rejected.enum")]
+fn rejected_enum() -> Result<u64, AppError> {
+    Ok(black_box(1))
+}
+
 #[inline(never)]
 async fn op_async() -> Result<u64, Error> {
     Ok(black_box(1))
@@ -66,6 +91,21 @@ fn rejection(c: &mut Criterion) {
         .force_open();
     group.bench_function("#[circuit_breaker] fn, open", |b| {
         b.iter(|| rejected().unwrap_or(0))
+    });
+    group.bench_function("try_acquire, open (the rejection alone)", |b| {
+        b.iter(|| black_box(breaker.try_acquire().is_err()))
+    });
+    let _ = rejected_io();
+    breakers::get("bench.rejected.io").expect("registered").force_open();
+    group.bench_function("#[circuit_breaker] fn -> io::Result, open", |b| {
+        b.iter(|| rejected_io().unwrap_or(0))
+    });
+    let _ = rejected_enum();
+    breakers::get("bench.rejected.enum")
+        .expect("registered")
+        .force_open();
+    group.bench_function("#[circuit_breaker] fn -> enum error, open", |b| {
+        b.iter(|| rejected_enum().unwrap_or(0))
     });
     group.finish();
 }
