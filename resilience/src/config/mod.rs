@@ -269,21 +269,10 @@ impl fmt::Display for DurationError {
 
 impl std::error::Error for DurationError {}
 
-const UNITS: &[(&str, u128)] = &[
-    ("ns", 1),
-    ("us", 1_000),
-    ("ms", 1_000_000),
-    ("s", 1_000_000_000),
-    ("m", 60_000_000_000),
-    ("h", 3_600_000_000_000),
-];
-
-const FORMAT_HELP: &str = "write an integer or decimal and a unit: ns, us, ms, s, m or h, as in \"250ms\", \"1.5s\" or \"2m\"";
-
 /// Parses a duration written as in the attributes: an integer or decimal and a unit, `ns`,
-/// `us`, `ms`, `s`, `m` or `h`, with no space. The rules are the attributes' own, checked at
-/// run time instead of when the code compiles, so that a value moves between code, the
-/// environment and a file unchanged.
+/// `us`, `ms`, `s`, `m` or `h`, with no space. The grammar is the attributes' own (one
+/// implementation, which the attributes run when the code compiles and this runs at run time),
+/// so that a value moves between code, the environment and a file unchanged.
 ///
 /// ```
 /// use std::time::Duration;
@@ -296,74 +285,7 @@ const FORMAT_HELP: &str = "write an integer or decimal and a unit: ns, us, ms, s
 /// assert!(parse_duration("5secs").unwrap_err().to_string().contains("use \"s\""));
 /// ```
 pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
-    parse_nanos(text)
-        .map(Duration::from_nanos)
-        .map_err(DurationError)
-}
-
-fn parse_nanos(text: &str) -> Result<u64, String> {
-    if text.is_empty() {
-        return Err(format!("empty duration: {FORMAT_HELP}"));
-    }
-    if text.trim() != text || text.contains(' ') {
-        return Err(format!(
-            "unexpected space in duration \"{text}\": {FORMAT_HELP}"
-        ));
-    }
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    if number.is_empty() {
-        return Err(format!(
-            "duration \"{text}\" does not start with a number: {FORMAT_HELP}"
-        ));
-    }
-    if unit.is_empty() {
-        return Err(format!(
-            "duration \"{text}\" has no unit: write \"{number}ms\" or \"{number}s\" (units: ns, us, ms, s, m, h)"
-        ));
-    }
-    let Some(&(_, unit_nanos)) = UNITS.iter().find(|(name, _)| *name == unit) else {
-        let hint = match unit {
-            "sec" | "secs" | "second" | "seconds" => " (use \"s\")",
-            "min" | "mins" | "minute" | "minutes" => " (use \"m\")",
-            "hr" | "hrs" | "hour" | "hours" => " (use \"h\")",
-            "µs" | "micros" => " (use \"us\")",
-            "millis" | "msec" | "msecs" => " (use \"ms\")",
-            "d" | "day" | "days" => " (use \"h\": 1 day is \"24h\")",
-            _ => "",
-        };
-        return Err(format!(
-            "unknown unit \"{unit}\" in duration \"{text}\"{hint}: units are ns, us, ms, s, m and h"
-        ));
-    };
-    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    if whole.is_empty() || fraction.contains('.') || (number.contains('.') && fraction.is_empty()) {
-        return Err(format!(
-            "malformed number \"{number}\" in duration \"{text}\": {FORMAT_HELP}"
-        ));
-    }
-    let too_long = || format!("duration \"{text}\" is too long: the largest is about 584 years");
-    let whole: u128 = whole.parse().map_err(|_| too_long())?;
-    let mut nanos = whole.checked_mul(unit_nanos).ok_or_else(too_long)?;
-    if !fraction.is_empty() {
-        if fraction.len() > 18 {
-            return Err(format!(
-                "duration \"{text}\" has more decimals than a nanosecond can hold"
-            ));
-        }
-        let digits: u128 = fraction.parse().map_err(|_| too_long())?;
-        let scale = 10u128.pow(fraction.len() as u32);
-        let scaled = digits * unit_nanos;
-        if scaled % scale != 0 {
-            return Err(format!(
-                "duration \"{text}\" is finer than a nanosecond: round it to whole nanoseconds"
-            ));
-        }
-        nanos = nanos.checked_add(scaled / scale).ok_or_else(too_long)?;
-    }
-    u64::try_from(nanos).map_err(|_| too_long())
+    resilience_settings::duration::parse(text).map_err(|e| DurationError(e.to_string()))
 }
 
 /// Writes a duration in the syntax [`parse_duration`] reads, exactly, in the largest unit
@@ -379,17 +301,7 @@ fn parse_nanos(text: &str) -> Result<u64, String> {
 /// assert_eq!(format_duration(Duration::ZERO), "0s");
 /// ```
 pub fn format_duration(duration: Duration) -> String {
-    let nanos = duration.as_nanos().min(u128::from(u64::MAX));
-    if nanos == 0 {
-        return "0s".to_owned();
-    }
-    let (unit, size) = UNITS
-        .iter()
-        .rev()
-        .find(|(_, size)| nanos % size == 0)
-        .copied()
-        .unwrap_or(("ns", 1));
-    format!("{}{unit}", nanos / size)
+    resilience_settings::duration::format(duration)
 }
 
 /// Checks a count that must be at least 1.
@@ -455,71 +367,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn accepts_every_unit_and_decimals() {
-        for (text, nanos) in [
-            ("250ms", 250_000_000),
-            ("1.5s", 1_500_000_000),
-            ("2m", 120_000_000_000),
-            ("1h", 3_600_000_000_000),
-            ("10us", 10_000),
-            ("7ns", 7),
-            ("0ms", 0),
-            ("0.001s", 1_000_000),
-            ("0.25h", 900_000_000_000),
-        ] {
-            assert_eq!(
-                parse_duration(text),
-                Ok(Duration::from_nanos(nanos)),
-                "{text}"
-            );
+    fn reads_the_shared_corpus() {
+        for (text, expected) in resilience_settings::corpus::DURATIONS {
+            match (parse_duration(text), expected) {
+                (Ok(d), Ok(nanos)) => assert_eq!(d, Duration::from_nanos(*nanos), "{text:?}"),
+                (Err(err), Err(says)) => assert!(err.to_string().contains(says), "{text:?}: {err}"),
+                (got, want) => panic!("{text:?}: got {got:?}, expected {want:?}"),
+            }
         }
-    }
-
-    #[test]
-    fn rejects_with_the_attributes_reasons() {
-        for (input, says) in [
-            ("250", "has no unit"),
-            ("ms", "does not start with a number"),
-            ("", "empty"),
-            ("5 s", "unexpected space"),
-            (" 5s", "unexpected space"),
-            ("5secs", "use \"s\""),
-            ("5d", "24h"),
-            ("5x", "unknown unit"),
-            ("5S", "unknown unit"),
-            ("1.s", "malformed"),
-            ("1..2s", "malformed"),
-            (".5s", "malformed"),
-            ("1.5ns", "finer than a nanosecond"),
-            ("99999999999h", "too long"),
-            ("-1s", "does not start with a number"),
-        ] {
-            let err = parse_duration(input).unwrap_err().to_string();
-            assert!(err.contains(says), "{input}: {err}");
-        }
-    }
-
-    #[test]
-    fn formats_what_it_parses() {
-        for nanos in [
-            0,
-            1,
-            999,
-            1_000,
-            1_500_000_000,
-            60_000_000_000,
-            90_000_000_000,
-            u64::MAX,
-        ] {
-            let d = Duration::from_nanos(nanos);
-            assert_eq!(parse_duration(&format_duration(d)), Ok(d), "{nanos}");
-        }
-        assert_eq!(format_duration(Duration::from_secs(7200)), "2h");
-        assert_eq!(format_duration(Duration::from_micros(3)), "3us");
-        assert_eq!(
-            format_duration(Duration::MAX),
-            format_duration(Duration::from_nanos(u64::MAX))
-        );
+        let d = Duration::from_millis(1500);
+        assert_eq!(parse_duration(&format_duration(d)), Ok(d));
     }
 
     #[test]
