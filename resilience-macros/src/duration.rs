@@ -93,11 +93,6 @@ impl DurationArg {
         }
     }
 
-    /// Whether it is written as a zero duration (an expression is never known to be).
-    pub(crate) fn is_zero(&self) -> bool {
-        self.nanos() == Some(0)
-    }
-
     /// Where it is written.
     pub(crate) fn span(&self) -> Span {
         match self {
