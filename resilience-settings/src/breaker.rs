@@ -14,6 +14,10 @@ pub const DEFAULT_RECOVERY_TIMEOUT: Duration = Duration::from_secs(60);
 /// [`DEFAULT_RECOVERY_TIMEOUT`] as the documentation writes it.
 const DEFAULT_RECOVERY_TIMEOUT_TEXT: &str = "60s";
 
+/// `window` when it is not set, in calls, which [`minimum_calls_within_window`] compares
+/// with.
+pub const DEFAULT_WINDOW_CALLS: u32 = 100;
+
 /// The largest count-based window, in calls: a window keeps one byte per call.
 pub const MAX_WINDOW_CALLS: u32 = 1 << 16;
 
@@ -221,25 +225,32 @@ pub fn adaptive(k: f64) -> Result<f64, Invalid> {
     }
 }
 
-/// `minimum_calls` against a `window` of `window` calls: a minimum the window cannot hold
-/// would never let the rate count.
+/// `minimum_calls` against a `window` of `window` calls (`None`: not set, so
+/// [`DEFAULT_WINDOW_CALLS`]): a minimum the window cannot hold would never let the rate count.
+/// A time window holds any number of calls: there is nothing to compare.
 ///
 /// ```
 /// use resilience_settings::breaker::minimum_calls_within_window;
-/// assert!(minimum_calls_within_window(10, 100).is_ok());
-/// assert!(minimum_calls_within_window(20, 10).unwrap_err().to_string().contains("never be reached"));
+/// assert!(minimum_calls_within_window(10, Some(100)).is_ok());
+/// assert!(minimum_calls_within_window(20, Some(10)).unwrap_err().to_string().contains("never be reached"));
+/// assert!(minimum_calls_within_window(200, None).unwrap_err().to_string().contains("unless set"));
 /// ```
-pub fn minimum_calls_within_window(minimum: u32, window: u32) -> Result<(), Invalid> {
-    if minimum <= window {
-        Ok(())
-    } else {
-        Err(Invalid::new(
-            "minimum_calls",
-            format!(
-                "`minimum_calls = {minimum}` can never be reached in a window of the last {window} calls: lower it or widen `window`"
-            ),
-        ))
+pub fn minimum_calls_within_window(minimum: u32, window: Option<u32>) -> Result<(), Invalid> {
+    let calls = window.unwrap_or(DEFAULT_WINDOW_CALLS);
+    if minimum <= calls {
+        return Ok(());
     }
+    let set = if window.is_some() {
+        ""
+    } else {
+        " (`window` unless set)"
+    };
+    Err(Invalid::new(
+        "minimum_calls",
+        format!(
+            "`minimum_calls = {minimum}` can never be reached in a window of the last {calls} calls{set}: lower it or widen `window`"
+        ),
+    ))
 }
 
 /// `max_recovery_timeout` against `recovery_timeout` (`None`: not set, so

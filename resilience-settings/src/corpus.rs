@@ -183,6 +183,12 @@ pub const REFUSED: &[Refused] = &[
     ),
     case(
         Breaker,
+        &[("failure_rate", F(0.5)), ("minimum_calls", I(200))],
+        "minimum_calls",
+        "last 100 calls (`window` unless set)",
+    ),
+    case(
+        Breaker,
         &[("recovery_backoff", F(0.5))],
         "recovery_backoff",
         "at least 1",

@@ -267,13 +267,15 @@ pub mod breakers {
         for (name, entry) in &reg.breakers {
             entry.breaker.reconfigure(env.resolve(name, entry.base));
         }
-        env.errors.clone()
+        env.errors()
     }
 
-    /// The `RESILIENCE_BREAKER_*` environment variables that could not be used when the
-    /// environment was last read, each with its value and the reason. Each was also
-    /// reported once on standard error, and ignored: the next source in the order of
-    /// precedence applies.
+    /// The `RESILIENCE_BREAKER_*` environment variables that could not be used, each with
+    /// its value and the reason: those refused when the environment was last read, then
+    /// those refused for a breaker when applied to it (until it is configured again); see
+    /// [`config`](crate::config)'s "Applied, reported or refused". Each was also reported
+    /// once on standard error, and ignored: the next source in the order of precedence
+    /// applies.
     ///
     /// ```
     /// for error in resilience::breakers::config_errors() {
@@ -281,7 +283,7 @@ pub mod breakers {
     /// }
     /// ```
     pub fn config_errors() -> Vec<ConfigError> {
-        crate::config::current_env().errors.clone()
+        crate::config::current_env().errors()
     }
 
     /// The state of every breaker of the registry, to persist and [`restore`] after a

@@ -169,10 +169,18 @@ impl args::KeyValueArgs for BreakerArgs {
                 errors.at(key, breaker::minimum_calls_without_rate());
             }
         }
-        if let (Some((WindowArg::Calls(window), _)), Some((minimum, key))) =
-            (&self.window, &self.minimum_calls)
-        {
-            if let Err(invalid) = breaker::minimum_calls_within_window(*minimum, *window) {
+        if let Some((minimum, key)) = &self.minimum_calls {
+            // A time window holds any number of calls; a `window` refused above is not
+            // compared.
+            let window = match &self.window {
+                Some((WindowArg::Calls(n), _)) => Some(Some(*n)),
+                Some((WindowArg::Time(_), _)) => None,
+                None if written.contains("window") => None,
+                None => Some(None),
+            };
+            if let Some(window) = window
+                && let Err(invalid) = breaker::minimum_calls_within_window(*minimum, window)
+            {
                 errors.at(key, invalid);
             }
         }
