@@ -88,7 +88,7 @@ pub mod config;
 mod registry;
 pub use breaker::{
     Adaptive, AdaptiveStats, BreakerConfig, BreakerStats, CircuitBreaker, FailureRate, Permit,
-    Reason, State, StateChange, When, Window,
+    Reason, Restored, State, StateChange, When, Window,
 };
 pub use budget::{BudgetStats, RetryBudget};
 pub use budget_config::BudgetConfig;

@@ -221,6 +221,12 @@ fn snapshots_round_trip_through_json_and_toml() {
     .unwrap_err()
     .to_string();
     assert!(err.contains("unknown variant `ajar`"), "{err}");
+    // An end beyond any clock reads (and a restore then shortens it).
+    let far: Snapshot = serde_json::from_str(
+        r#"{"taken_at_unix_ms":0,"breakers":[{"name":"x","state":"open","open_until_unix_ms":18446744073709551615}]}"#,
+    )
+    .unwrap();
+    assert!(far.breakers[0].open_until.unwrap() > std::time::SystemTime::now());
 }
 
 #[test]

@@ -679,6 +679,20 @@ impl BreakerConfig {
         (self.backoff_factor, self.backoff_max)
     }
 
+    /// The longest the breaker stays open at once: the recovery timeout, or under a
+    /// recovery backoff its cap (when longer). A restored open period is never longer.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let config = resilience::BreakerConfig::new().with_recovery_timeout(Duration::from_secs(1));
+    /// assert_eq!(config.longest_open_duration(), Duration::from_secs(1));
+    /// let config = config.with_recovery_backoff(2.0, Duration::from_secs(30));
+    /// assert_eq!(config.longest_open_duration(), Duration::from_secs(30));
+    /// ```
+    pub fn longest_open_duration(&self) -> Duration {
+        self.open_duration(u32::MAX)
+    }
+
     /// How long the breaker stays open after `failed_recoveries` failed trials in a row.
     ///
     /// ```

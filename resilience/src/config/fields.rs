@@ -35,7 +35,8 @@ pub(crate) type Key = &'static str;
 impl Fields {
     /// The checks across settings that the attribute makes, on these settings alone, with
     /// the attribute's defaults for the others: the first refusal, by the key refused. For a
-    /// file's table, and for a scope of the environment as it is read.
+    /// file's table.
+    #[cfg(feature = "serde")]
     pub(crate) fn check_together(&self) -> Result<(), Invalid> {
         if self.failure_rate.is_none() {
             if self.window.is_some() && self.adaptive.is_none() {

@@ -181,6 +181,22 @@
 //! jitter = "full"         # none, full, equal, decorrelated, or a fraction for ± that much
 //! max_elapsed = "10s"
 //! ```
+//!
+//! # Snapshots
+//!
+//! [`breakers::snapshot`](crate::breakers::snapshot) records every breaker's state, and
+//! [`breakers::restore`](crate::breakers::restore) brings it back after a restart
+//! ([`Snapshot`], serializable with the `serde` feature). A snapshot is read as given, with
+//! one exception: an open period longer than any the breaker's configuration produces (its
+//! recovery timeout, or a recovery backoff's cap) is shortened to the longest it produces,
+//! since it can only come from another configuration or from clocks that disagree (an
+//! `open_until` a day ahead would otherwise keep the breaker open for a day). Each shortened
+//! period is **reported** as configuration is: once on standard error, and in
+//! [`breakers::config_errors`](crate::breakers::config_errors) as a [`ConfigError`] whose
+//! [`source`](ConfigError::source) is [`ConfigSource::Snapshot`]. It is judged against the
+//! breaker's own configuration, which for a breaker the restore creates is known only when
+//! its first call site runs (or [`breakers::configure`](crate::breakers::configure) is
+//! called): it is judged then, before any call is decided.
 
 mod env;
 mod fields;
@@ -192,7 +208,10 @@ use std::{collections::BTreeMap, fmt, time::Duration};
 
 pub use crate::breaker::BreakerSetting;
 use crate::{BreakerConfig, BudgetConfig, RetryPolicy};
-pub(crate) use env::{current as current_env, generation as env_generation, reload as reload_env};
+pub(crate) use env::{
+    current as current_env, generation as env_generation, reload as reload_env,
+    report as report_errors,
+};
 pub use snapshot::{BreakerSnapshot, Snapshot};
 pub(crate) mod snapshot_support {
     pub(crate) use super::snapshot::{round_up_to_millis, truncate_to_millis};

@@ -563,8 +563,12 @@ fn to_millis(at: SystemTime) -> u64 {
         .unwrap_or(u64::MAX)
 }
 
+/// `ms` after the epoch; beyond what the platform's clock holds, the year 9999, which a
+/// restore then shortens to the longest open period the configuration allows.
 fn of_millis(ms: u64) -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_millis(ms)
+    SystemTime::UNIX_EPOCH
+        .checked_add(Duration::from_millis(ms))
+        .unwrap_or_else(|| SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_799))
 }
 
 #[derive(Serialize, Deserialize)]
