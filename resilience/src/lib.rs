@@ -222,6 +222,13 @@ pub mod __private {
         tokio::time::sleep(delay)
     }
 
+    /// Counts the retry whose attempt starts now, after a sleep of `delay`: a retry whose
+    /// call is dropped during its sleep, or whose hook panics, never gets here.
+    #[inline]
+    pub fn retry_started<W, H, D>(retry: &Retry<W, H, D>, delay: Duration) {
+        retry.retry_started(delay);
+    }
+
     /// Wraps an error to read its [`RetryAfter`](crate::RetryAfter) hint where the error type
     /// implements it, and `None` where it does not (autoref specialisation: with both traits
     /// in scope, `(&HintProbe(e)).resilience_hint()` picks the trait impl when it applies).
