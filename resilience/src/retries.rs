@@ -85,7 +85,7 @@ pub struct RetryStats {
     /// Retries: attempts after the first, each counted when its attempt starts. A retry
     /// whose call is dropped during its sleep, or whose `on_retry` hook panics, never
     /// starts and is not counted (its retry budget's withdrawal, made when the retry was
-    /// decided, stays spent: see [`RetryBudget`](crate::RetryBudget)).
+    /// decided, stays spent: see [`RetryBudget`]).
     pub retries: u64,
     /// The delays slept before the retries counted in `retries`, added up.
     pub slept: Duration,
