@@ -77,7 +77,12 @@ fn simulate(settings: &Settings, clients: u32, jitter: Jitter, seed: u64) -> (u6
                 let (version, calls, work) =
                     (Rc::clone(&version), Rc::clone(&calls), settings.work);
                 tokio::task::spawn_local(async move {
+                    // The study measures contention alone: without a retry budget, which
+                    // would end a client's call once its retries outgrew the budget (and
+                    // the default one is shared by every unnamed call of the process).
                     let committed: Result<(), ()> = policy
+                        .retrying()
+                        .without_budget()
                         .call_async(|| {
                             let (version, calls) = (Rc::clone(&version), Rc::clone(&calls));
                             async move {

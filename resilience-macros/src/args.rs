@@ -1,6 +1,8 @@
 //! The shared grammar of attribute arguments: `key = value` pairs (and, for `#[timeout]`, one
 //! bare value), with repeated and unknown keys reported at their span, every error collected.
 
+use std::time::Duration;
+
 use proc_macro2::Span;
 use quote::ToTokens;
 use syn::{
@@ -250,37 +252,49 @@ pub(crate) fn duration(key: &str, value: &Expr) -> syn::Result<DurationArg> {
     DurationArg::parse(&format!("`{key}`"), CONST_EXPRESSION, value)
 }
 
-/// An integer literal at least `min`, fitting in `u32`.
-pub(crate) fn integer(key: &str, value: &Expr, min: u32) -> syn::Result<u32> {
+/// An integer literal, possibly negative, for a setting's check in `resilience_settings`.
+pub(crate) fn integer(key: &str, value: &Expr) -> syn::Result<(i128, Span)> {
     let negative = matches!(value, Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)));
-    let lit = match literal(value) {
-        Some(Lit::Int(lit)) => lit,
-        _ if negative => {
-            return Err(syn::Error::new(
-                value.span(),
-                format!("`{key}` must be at least {min}"),
-            ));
-        }
-        _ => {
-            return Err(syn::Error::new(
-                value.span(),
-                format!("`{key}` takes an integer, as in `{key} = {}`", min.max(3)),
-            ));
-        }
+    let inner = match value {
+        Expr::Unary(u) if negative => &*u.expr,
+        other => other,
     };
-    let n: u32 = lit.base10_parse().map_err(|_| {
+    let Some(Lit::Int(lit)) = literal(inner) else {
+        return Err(syn::Error::new(
+            value.span(),
+            format!("`{key}` takes an integer, as in `{key} = 3`"),
+        ));
+    };
+    let n: u128 = lit.base10_parse().map_err(|_| {
         syn::Error::new(
             lit.span(),
             format!("`{key}` is too large: at most {}", u32::MAX),
         )
     })?;
-    if n < min {
-        return Err(syn::Error::new(
-            lit.span(),
-            format!("`{key}` must be at least {min}, found {n}"),
-        ));
+    let n = i128::try_from(n).unwrap_or(i128::MAX);
+    Ok((if negative { -n } else { n }, value.span()))
+}
+
+/// The value a setting's check in `resilience_settings` accepted, or its refusal at `span`.
+pub(crate) fn checked<T>(
+    span: Span,
+    result: Result<T, resilience_settings::Invalid>,
+) -> syn::Result<T> {
+    result.map_err(|invalid| syn::Error::new(span, invalid))
+}
+
+/// A duration whose value, when written as a string, `check` accepts. An expression is left
+/// to the runtime, whose builders take any value.
+pub(crate) fn checked_duration(
+    key: &str,
+    value: &Expr,
+    check: fn(Duration) -> Result<Duration, resilience_settings::Invalid>,
+) -> syn::Result<DurationArg> {
+    let d = duration(key, value)?;
+    if let Some(nanos) = d.nanos() {
+        checked(d.span(), check(Duration::from_nanos(nanos)))?;
     }
-    Ok(n)
+    Ok(d)
 }
 
 /// A float (or integer) literal, finite.

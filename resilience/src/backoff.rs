@@ -149,7 +149,8 @@ impl RetryPolicy {
             max_attempts: 3,
             backoff: Backoff::Exponential { multiplier: 2.0 },
             initial_delay: Duration::from_millis(100),
-            max_delay: Duration::from_secs(30),
+            // The settings' rules compare `initial_delay` with it.
+            max_delay: resilience_settings::retry::DEFAULT_MAX_DELAY,
             jitter: Jitter::Full,
             max_elapsed: None,
             seed: None,

@@ -61,6 +61,12 @@ const SLICES: usize = 10;
 /// [`Retry::budget`](crate::Retry::budget), or, unnamed, one budget shared by every
 /// unnamed call. A retry the budget refuses ends the call at once with its last error.
 ///
+/// A retry is withdrawn when it is decided, before its sleep, so that two calls never count
+/// on the same last retry left. A call dropped during that sleep (a timeout around it, a
+/// cancelled task), or whose `on_retry` hook panics, has spent its withdrawal without
+/// retrying: the budget then errs on the side of fewer retries, never more. The statistics
+/// of [`retries`](crate::retries), by contrast, count a retry when its attempt starts.
+///
 /// ```
 /// use std::time::Duration;
 /// use resilience::{BudgetConfig, RetryPolicy, budgets};

@@ -46,10 +46,10 @@ impl Default for BudgetConfig {
     }
 }
 
-/// The shortest window; shorter ones are taken as this.
-const MIN_WINDOW: Duration = Duration::from_millis(1);
-/// The largest ratio; larger ones are taken as this.
-const MAX_RATIO: f64 = 1000.0;
+/// The shortest window; shorter ones are taken as this (the environment and files refuse them).
+const MIN_WINDOW: Duration = resilience_settings::budget::MIN_WINDOW;
+/// The largest ratio; larger ones are taken as this (the environment and files refuse them).
+const MAX_RATIO: f64 = resilience_settings::budget::MAX_RATIO;
 
 impl BudgetConfig {
     /// The defaults; see [`BudgetConfig`]'s `# Default` section.

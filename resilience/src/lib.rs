@@ -88,7 +88,7 @@ pub mod config;
 mod registry;
 pub use breaker::{
     Adaptive, AdaptiveStats, BreakerConfig, BreakerStats, CircuitBreaker, FailureRate, Permit,
-    Reason, State, StateChange, When, Window,
+    Reason, Restored, State, StateChange, When, Window,
 };
 pub use budget::{BudgetStats, RetryBudget};
 pub use budget_config::BudgetConfig;
@@ -203,6 +203,13 @@ pub mod __private {
     #[inline]
     pub fn sleep_task(delay: Duration) -> tokio::time::Sleep {
         tokio::time::sleep(delay)
+    }
+
+    /// Counts the retry whose attempt starts now, after a sleep of `delay`: a retry whose
+    /// call is dropped during its sleep, or whose hook panics, never gets here.
+    #[inline]
+    pub fn retry_started<W, H, D>(retry: &Retry<W, H, D>, delay: Duration) {
+        retry.retry_started(delay);
     }
 
     /// Wraps an error to read its [`RetryAfter`](crate::RetryAfter) hint where the error type

@@ -34,8 +34,8 @@
 //! |---|---|---|---|
 //! | `resilience_retry_calls_total` | counter | `function`, `outcome` (`first_try`, `after_retries`, `gave_up`) | calls of a retried function, by how they ended |
 //! | `resilience_retry_attempts_total` | counter | `function` | runs of the body, first attempts included |
-//! | `resilience_retry_retries_total` | counter | `function` | retries: attempts after a failure |
-//! | `resilience_retry_delay_seconds` | histogram | `function` | each delay slept before a retry |
+//! | `resilience_retry_retries_total` | counter | `function` | retries: attempts after a failure, counted when they start |
+//! | `resilience_retry_delay_seconds` | histogram | `function` | each delay slept before a retry, recorded when it starts |
 //! | `resilience_retry_budget_exhausted_total` | counter | `function` | calls that ended because the retry budget refused a retry |
 //! | `resilience_retry_circuit_open_total` | counter | `function` | calls that returned a breaker's rejection instead of retrying it |
 //! | `resilience_breaker_state` | gauge | `breaker` | the state a breaker entered: see [`state_gauge`] |
@@ -282,6 +282,13 @@ pub(crate) fn retry<E>(
         error = %Described(error, describe),
         "attempt {attempt} failed, retrying in {delay:?}"
     );
+}
+
+/// A retry's attempt starts, after a sleep of `delay`: counted then, so that a retry whose
+/// call was dropped during its sleep (or whose `on_retry` hook panicked) is not.
+#[inline]
+#[allow(unused_variables)]
+pub(crate) fn retry_started(site: Option<&'static RetrySite>, delay: Duration) {
     #[cfg(feature = "metrics")]
     {
         let labels = &labels(site).function;

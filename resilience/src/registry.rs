@@ -8,9 +8,14 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock},
+    time::Duration,
 };
 
-use crate::breaker::{BreakerConfig, CircuitBreaker, Listener};
+use crate::{
+    Restored, State,
+    breaker::{BreakerConfig, CircuitBreaker, Listener},
+    config::{ConfigError, ConfigSource, format_duration},
+};
 
 struct Entry {
     breaker: Arc<CircuitBreaker>,
@@ -21,6 +26,16 @@ struct Entry {
     /// The configuration in force before the environment's: the run-time one if
     /// `configured`, else the first call site's. Kept to apply the environment again.
     base: BreakerConfig,
+    /// Restored from a snapshot before its configuration was known (no call site, no
+    /// run-time configuration): the restored open period is judged when it is.
+    restore_pending: bool,
+}
+
+impl Entry {
+    /// Whether the breaker's own configuration is known: a call site's or a run-time one.
+    fn configuration_known(&self) -> bool {
+        self.configured || self.first_site.is_some()
+    }
 }
 
 #[derive(Default)]
@@ -29,12 +44,15 @@ struct Registry {
     conflicts: Vec<breakers::ConfigConflict>,
     /// `(first site, other site)` pairs already reported.
     reported: BTreeSet<(&'static str, &'static str)>,
+    /// Snapshot entries restored otherwise than saved.
+    restore_errors: Vec<ConfigError>,
 }
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     breakers: BTreeMap::new(),
     conflicts: Vec::new(),
     reported: BTreeSet::new(),
+    restore_errors: Vec::new(),
 });
 
 static GLOBAL_LISTENERS: RwLock<Vec<Listener>> = RwLock::new(Vec::new());
@@ -75,6 +93,7 @@ fn register_site(name: &str, config: BreakerConfig, site: &'static str) -> Arc<C
                     let resolved = crate::config::current_env().resolve(name, config);
                     entry.breaker.reconfigure(resolved);
                 }
+                judge_restore(&mut reg.restore_errors, entry);
             }
             Some((first_site, first)) if first_site != site && first != config => {
                 if reg.reported.insert((first_site, site)) {
@@ -98,16 +117,82 @@ fn register_site(name: &str, config: BreakerConfig, site: &'static str) -> Arc<C
     create(guard, name, resolved, Some((site, config)), false, config)
 }
 
-/// The registry's breaker `name`, created with the built-in defaults (and the environment)
-/// if no one used or configured it yet: a call site that comes later brings its arguments.
-fn get_or_create(name: &str) -> Arc<CircuitBreaker> {
-    let reg = registry();
-    if let Some(entry) = reg.breakers.get(name) {
-        return Arc::clone(&entry.breaker);
+/// Restores the registry's breaker `name` as a snapshot recorded it (see
+/// [`CircuitBreaker::restore`]). A breaker no one used or configured yet is created with the
+/// built-in defaults and the environment, and restored before it enters the registry: no
+/// call sees it closed first. A call site that comes later brings its arguments, keeping the
+/// state.
+fn restore(name: &str, state: State, open_for: Duration, failed_recoveries: u32) {
+    let known = registry()
+        .breakers
+        .get(name)
+        .map(|e| Arc::clone(&e.breaker));
+    let breaker = match known {
+        Some(breaker) => breaker,
+        None => {
+            let base = BreakerConfig::new();
+            let resolved = crate::config::current_env().resolve(name, base);
+            let breaker = Arc::new(CircuitBreaker::registered(name.into(), resolved));
+            let (change, _) = breaker.restore_quietly(state, open_for, failed_recoveries);
+            let mut reg = registry();
+            if !reg.breakers.contains_key(name) {
+                reg.breakers.insert(
+                    breaker.name_arc(),
+                    Entry {
+                        breaker: Arc::clone(&breaker),
+                        first_site: None,
+                        configured: false,
+                        base,
+                        restore_pending: true,
+                    },
+                );
+                drop(reg);
+                crate::observe::registered(&breaker);
+                breaker.emit(change);
+                return;
+            }
+            // Created meanwhile by a call: restored below, as a breaker already known.
+            Arc::clone(&reg.breakers[name].breaker)
+        }
+    };
+    let (change, _) = breaker.restore_quietly(state, open_for, failed_recoveries);
+    {
+        let mut guard = registry();
+        let reg = &mut *guard;
+        if let Some(entry) = reg.breakers.get_mut(name) {
+            entry.restore_pending = true;
+            if entry.configuration_known() {
+                judge_restore(&mut reg.restore_errors, entry);
+            }
+        }
     }
-    let base = BreakerConfig::new();
-    let resolved = crate::config::current_env().resolve(name, base);
-    create(reg, name, resolved, None, false, base)
+    breaker.emit(change);
+}
+
+/// Reports the open period a restore gave `entry`'s breaker, if its configuration, now
+/// known, shortened it (see [`CircuitBreaker::restore`]): on standard error once, and in
+/// [`breakers::config_errors`].
+fn judge_restore(errors: &mut Vec<ConfigError>, entry: &mut Entry) {
+    if !std::mem::take(&mut entry.restore_pending) {
+        return;
+    }
+    if let Restored::Shortened { asked, allowed } = entry.breaker.restored() {
+        let error = ConfigError {
+            variable: format!("snapshot breaker {:?} open_until", entry.breaker.name()),
+            // To the millisecond, as snapshots keep time.
+            value: format_duration(Duration::from_millis(
+                u64::try_from(asked.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX),
+            )),
+            reason: format!(
+                "no breaker of its configuration stays open longer than {}: restored open for \
+                 that long (a snapshot of another configuration, or clocks that disagree)",
+                format_duration(allowed)
+            ),
+            source: ConfigSource::Snapshot,
+        };
+        crate::config::report_errors(std::slice::from_ref(&error));
+        errors.push(error);
+    }
 }
 
 /// Adds the breaker `name`, configured with `resolved`, to the registry (the other arguments
@@ -130,6 +215,7 @@ fn create(
             first_site,
             configured,
             base,
+            restore_pending: false,
         },
     );
     drop(reg);
@@ -167,7 +253,7 @@ fn create(
 pub mod breakers {
     use std::{fmt, sync::Arc, time::SystemTime};
 
-    use super::{GLOBAL_LISTENERS, create, get_or_create, registry};
+    use super::{GLOBAL_LISTENERS, create, judge_restore, registry};
     use crate::config::snapshot_support::{round_up_to_millis, truncate_to_millis};
     pub use crate::config::{BreakerSnapshot, Config, ConfigError, Snapshot};
     use crate::{BreakerConfig, BreakerStats, CircuitBreaker, StateChange};
@@ -224,7 +310,8 @@ pub mod breakers {
     /// ```
     pub fn configure(name: &str, config: BreakerConfig) -> Arc<CircuitBreaker> {
         let resolved = crate::config::current_env().resolve(name, config);
-        let mut reg = registry();
+        let mut guard = registry();
+        let reg = &mut *guard;
         if let Some(entry) = reg.breakers.get_mut(name) {
             entry.configured = true;
             entry.base = config;
@@ -232,9 +319,10 @@ pub mod breakers {
             // Under the registry's lock, so that two configurations of one name land in
             // the order of their `base`.
             breaker.reconfigure(resolved);
+            judge_restore(&mut reg.restore_errors, entry);
             return breaker;
         }
-        create(reg, name, resolved, None, true, config)
+        create(guard, name, resolved, None, true, config)
     }
 
     /// Configures every breaker of `config` at once; see [`Config::apply`].
@@ -267,13 +355,17 @@ pub mod breakers {
         for (name, entry) in &reg.breakers {
             entry.breaker.reconfigure(env.resolve(name, entry.base));
         }
-        env.errors.clone()
+        drop(reg);
+        config_errors()
     }
 
-    /// The `RESILIENCE_BREAKER_*` environment variables that could not be used when the
-    /// environment was last read, each with its value and the reason. Each was also
-    /// reported once on standard error, and ignored: the next source in the order of
-    /// precedence applies.
+    /// The `RESILIENCE_BREAKER_*` environment variables that could not be used, each with
+    /// its value and the reason: those refused when the environment was last read, then
+    /// those refused for a breaker when applied to it (until it is configured again); see
+    /// [`config`](crate::config)'s "Applied, reported or refused". Each was also reported
+    /// once on standard error, and ignored: the next source in the order of precedence
+    /// applies. Then the open periods of restored snapshots that were shortened (see
+    /// [`restore`]).
     ///
     /// ```
     /// for error in resilience::breakers::config_errors() {
@@ -281,7 +373,9 @@ pub mod breakers {
     /// }
     /// ```
     pub fn config_errors() -> Vec<ConfigError> {
-        crate::config::current_env().errors.clone()
+        let mut errors = crate::config::current_env().errors();
+        errors.extend(registry().restore_errors.iter().cloned());
+        errors
     }
 
     /// The state of every breaker of the registry, to persist and [`restore`] after a
@@ -318,8 +412,20 @@ pub mod breakers {
     /// the monotonic clock; a time already past lets the next call through as a trial),
     /// then goes half-open as usual; one recorded half-open is open with its period over.
     /// A name no function used yet is created with the built-in defaults and the
-    /// environment, so that its first call sees the state; the first call site's
-    /// arguments (or a run-time configuration) then apply, keeping the state.
+    /// environment, already in its restored state, so that its first call sees the state;
+    /// the first call site's arguments (or a run-time configuration) then apply, keeping
+    /// the state. Each restore is one step as callers see it (see
+    /// [`CircuitBreaker::restore`]).
+    ///
+    /// An open period longer than any its configuration produces (the recovery timeout, or
+    /// a recovery backoff's cap) is shortened to the longest it produces: a snapshot's
+    /// `open_until` a day ahead, or at the end of time, comes from another configuration or
+    /// from clocks that disagree, and would otherwise keep the breaker open for that long.
+    /// It is judged against the breaker's own configuration: at once when it has one (a
+    /// call site ran, or a run-time configuration), else when its first call site (or
+    /// [`configure`]) brings it. Each shortened period is reported once on standard error
+    /// and kept in [`config_errors`], as a [`ConfigError`] whose `source` is
+    /// [`ConfigSource::Snapshot`](crate::config::ConfigSource::Snapshot).
     ///
     /// ```
     /// use std::time::{Duration, SystemTime};
@@ -335,12 +441,11 @@ pub mod breakers {
     pub fn restore(snapshot: &Snapshot) {
         let now = SystemTime::now();
         for saved in &snapshot.breakers {
-            let breaker = get_or_create(&saved.name);
             let open_for = saved
                 .open_until
                 .and_then(|until| until.duration_since(now).ok())
                 .unwrap_or_default();
-            breaker.restore(saved.state, open_for, saved.failed_recoveries);
+            super::restore(&saved.name, saved.state, open_for, saved.failed_recoveries);
         }
     }
 

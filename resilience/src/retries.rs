@@ -82,10 +82,12 @@ pub struct RetryStats {
     /// Calls that returned a breaker's rejection at once instead of retrying it blindly
     /// (among `give_ups`).
     pub circuit_open: u64,
-    /// Retries: attempts after the first.
+    /// Retries: attempts after the first, each counted when its attempt starts. A retry
+    /// whose call is dropped during its sleep, or whose `on_retry` hook panics, never
+    /// starts and is not counted (its retry budget's withdrawal, made when the retry was
+    /// decided, stays spent: see [`RetryBudget`]).
     pub retries: u64,
-    /// The delays slept between attempts, added up (a sleep cut short by a cancelled future
-    /// counts in full).
+    /// The delays slept before the retries counted in `retries`, added up.
     pub slept: Duration,
 }
 
@@ -272,7 +274,7 @@ impl RetrySite {
         self.failed_attempts.fetch_add(1, Relaxed);
     }
 
-    /// Counts a retry about to sleep `delay`.
+    /// Counts a retry whose attempt starts, after a sleep of `delay`.
     #[inline]
     pub(crate) fn retry(&self, delay: Duration) {
         self.retries.fetch_add(1, Relaxed);

@@ -578,6 +578,15 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
         }
     }
 
+    /// Counts a retry whose attempt starts now, after a sleep of `delay`: in the site's
+    /// statistics and metrics. On the failure path only, after the sleep.
+    pub(crate) fn retry_started(&self, delay: Duration) {
+        if let Some(site) = self.site {
+            site.retry(delay);
+        }
+        observe::retry_started(self.site, delay);
+    }
+
     /// The policy this retry runs under.
     ///
     /// ```
@@ -631,7 +640,10 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
             };
             match self.failed(&mut attempts, Clock::Thread, started, result) {
                 Step::Done(result) => return result,
-                Step::Wait(delay) => std::thread::sleep(delay),
+                Step::Wait(delay) => {
+                    std::thread::sleep(delay);
+                    self.retry_started(delay);
+                }
             }
         }
     }
@@ -688,7 +700,10 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
         loop {
             match self.failed(&mut attempts, Clock::Tokio, started, result) {
                 Step::Done(result) => return result,
-                Step::Wait(delay) => tokio::time::sleep(delay).await,
+                Step::Wait(delay) => {
+                    tokio::time::sleep(delay).await;
+                    self.retry_started(delay);
+                }
             }
             result = attempt(op()).await;
             if result.is_ok() {
@@ -967,14 +982,13 @@ impl<When, Hook, Hint> Attempts<'_, When, Hook, Hint> {
         None
     }
 
-    /// Counts and reports a retry after `delay`, and tells the hook.
+    /// Reports a retry after `delay`, and tells the hook. The retry is counted when its
+    /// attempt starts ([`Retry::retry_started`]), not here: the hook may panic, and the call
+    /// may be dropped during its sleep.
     fn retry_after<T, E>(&mut self, error: E, delay: Duration, describe: Describe<E>) -> Step<T, E>
     where
         Hook: OnRetry<E>,
     {
-        if let Some(site) = self.retry.site {
-            site.retry(delay);
-        }
         observe::retry(self.retry.site, self.attempt, delay, &error, describe);
         self.retry.on_retry.on_retry(&error, self.attempt, delay);
         Step::Wait(delay)

@@ -263,3 +263,44 @@ fn a_count_window_under_racing_outcomes() {
         }
     });
 }
+
+/// A restore is one step as callers see it: a call racing it is let through closed (before)
+/// or rejected until the restored end (after), never told the configuration's own open
+/// period nor let through as a trial while the restored one runs.
+#[test]
+fn a_restore_is_one_step_for_callers() {
+    const RESTORED: Duration = Duration::from_secs(3600);
+    loom::model(|| {
+        // Its own open period is one second; a backoff lets it stay open for two hours.
+        let breaker = Arc::new(CircuitBreaker::new(
+            "loom",
+            BreakerConfig::new()
+                .with_recovery_timeout(Duration::from_secs(1))
+                .with_recovery_backoff(2.0, Duration::from_secs(7200)),
+        ));
+        let b = Arc::clone(&breaker);
+        let caller = thread::spawn(move || match b.try_acquire() {
+            Ok(permit) => {
+                assert_eq!(
+                    permit.state(),
+                    State::Closed,
+                    "let through while restored open"
+                );
+                permit.success();
+            }
+            Err(resilience::Error::CircuitOpen { retry_in, .. }) => {
+                let left = retry_in.expect("an open breaker says when");
+                assert!(
+                    left > RESTORED - Duration::from_secs(60),
+                    "told {left:?}, the configuration's period, not the restored one"
+                );
+            }
+            Err(other) => panic!("{other}"),
+        });
+        breaker.restore(State::Open, RESTORED, 0);
+        caller.join().unwrap();
+        assert_eq!(breaker.state(), State::Open);
+        assert!(breaker.try_acquire().is_err());
+        assert_counts_add_up(&breaker);
+    });
+}

@@ -131,4 +131,39 @@ fn environment_takes_its_documented_place_in_the_order_of_precedence() {
     breakers::reload_env();
     let late = breakers::configure("my_app::search.v2", BreakerConfig::new());
     assert_eq!(late.config().slow_call(), Some(Duration::from_millis(250)));
+
+    // Every variable under the prefixes is applied or reported (issue 13, points 1, 3, 4
+    // and 9): a name no breaker has, a part without its policy on this breaker, a name no
+    // variable can spell, a window too large.
+    set("RESILIENCE_BREAKER__rob_env_lower__FAILURE_THRESHOLD", "2");
+    set("RESILIENCE_BREAKER__ENV_PLAIN__WINDOW", "50");
+    set("RESILIENCE_BREAKER____FAILURE_THRESHOLD", "2");
+    set("RESILIENCE_BREAKER__ENV_PAYMENTS__FAILURE_RATE", "0.5");
+    set("RESILIENCE_BREAKER__ENV_PAYMENTS__WINDOW", "100000");
+    let errors = breakers::reload_env();
+    assert_eq!(errors, breakers::config_errors());
+    let said = |variable: &str| {
+        errors
+            .iter()
+            .find(|e| e.variable == variable)
+            .unwrap_or_else(|| panic!("{variable} is not reported: {errors:#?}"))
+            .to_string()
+    };
+    assert!(said("RESILIENCE_BREAKER__rob_env_lower__FAILURE_THRESHOLD").contains("ROB_ENV_LOWER"));
+    assert!(
+        said("RESILIENCE_BREAKER__ENV_PLAIN__WINDOW")
+            .contains("not applied to breaker `env::plain`")
+    );
+    assert!(
+        said("RESILIENCE_BREAKER____FAILURE_THRESHOLD")
+            .contains("cannot be configured from the environment")
+    );
+    assert!(said("RESILIENCE_BREAKER__ENV_PAYMENTS__WINDOW").contains("at most 65536 calls"));
+    assert_eq!(errors.len(), 4, "{errors:#?}");
+    let rate = payments
+        .config()
+        .failure_rate()
+        .expect("the valid variable applies");
+    assert_eq!(rate.window(), resilience::Window::Calls(100));
+    assert!(resilience::config::env_prefix("支付").is_err());
 }

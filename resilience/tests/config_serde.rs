@@ -138,16 +138,16 @@ fn errors_name_the_key_and_the_problem() {
         ("[breakers.a]\nrecovery_timeout = 30", "a duration string"),
         (
             "[breakers.a]\nfailure_threshold = 0",
-            "failure_threshold: must be an integer >= 1",
+            "`failure_threshold` must be at least 1, found 0",
         ),
         ("[breakers.a]\nfailure_rate = 1.5", "failure_rate"),
         (
             "[breakers.a]\nwindow = 10",
-            "set `failure_rate` or `adaptive` too",
+            "`window` only applies with `failure_rate` or `adaptive`",
         ),
         (
             "[breakers.a]\nmax_recovery_timeout = \"1m\"",
-            "set `recovery_backoff` too",
+            "only applies with `recovery_backoff`",
         ),
         (
             "[retry.a]\nbackoff = \"exponentail\"",
@@ -155,9 +155,30 @@ fn errors_name_the_key_and_the_problem() {
         ),
         (
             "[retry.a]\nbackoff = \"linear\"\nmultiplier = 3.0",
-            "exponential backoff only",
+            "only applies to `backoff = exponential`",
         ),
         ("[retry.a]\njitter = \"fully\"", "\"none\", \"full\""),
+        // Accepted before, though the attribute refuses them (issue 13, points 2 and 9).
+        (
+            "[breakers.a]\nslow_call = \"0s\"",
+            "`slow_call` must be longer than zero",
+        ),
+        (
+            "[breakers.a]\nrecovery_timeout = \"0s\"",
+            "`recovery_timeout` must be longer than zero",
+        ),
+        (
+            "[breakers.a]\nrecovery_timeout = \"1m\"\nrecovery_backoff = 2.0\nmax_recovery_timeout = \"30s\"",
+            "is shorter than `recovery_timeout` (1m)",
+        ),
+        (
+            "[retry.a]\nmax_elapsed = \"0s\"",
+            "`max_elapsed` must be longer than zero",
+        ),
+        (
+            "[breakers.a]\nfailure_rate = 0.5\nwindow = 100000",
+            "`window` holds at most 65536 calls",
+        ),
     ];
     for (text, says) in cases {
         let err = toml::from_str::<Config>(text).unwrap_err().to_string();
@@ -200,6 +221,12 @@ fn snapshots_round_trip_through_json_and_toml() {
     .unwrap_err()
     .to_string();
     assert!(err.contains("unknown variant `ajar`"), "{err}");
+    // An end beyond any clock reads (and a restore then shortens it).
+    let far: Snapshot = serde_json::from_str(
+        r#"{"taken_at_unix_ms":0,"breakers":[{"name":"x","state":"open","open_until_unix_ms":18446744073709551615}]}"#,
+    )
+    .unwrap();
+    assert!(far.breakers[0].open_until.unwrap() > std::time::SystemTime::now());
 }
 
 #[test]
@@ -242,7 +269,7 @@ min_retries_per_second = 0
 
     for (bad, says) in [
         (r#"{"adaptive": 0.5}"#, "adaptive"),
-        (r#"{"window": 10}"#, "`window` shapes"),
+        (r#"{"window": 10}"#, "`window` only applies with"),
     ] {
         let err = serde_json::from_str::<BreakerConfig>(bad).unwrap_err();
         assert!(err.to_string().contains(says), "{bad}: {err}");

@@ -143,3 +143,101 @@ async fn every_state_and_the_failed_recoveries_come_back() {
     assert_eq!(saved("snap.forced").state, State::ForcedOpen);
     assert!(saved("snap.closed").open_until.is_none());
 }
+
+/// Issue 13, point 5: an `open_until` a day ahead, or at the end of time, is shortened to
+/// the longest open period the breaker's configuration produces, and reported.
+#[tokio::test(start_paused = true)]
+async fn a_skewed_open_until_is_shortened_and_reported() {
+    use resilience::config::ConfigSource;
+    let config = BreakerConfig::new()
+        .with_recovery_timeout(Duration::from_secs(10))
+        .with_recovery_backoff(2.0, Duration::from_secs(120));
+    breakers::configure("snap.skewed", config);
+    let now = SystemTime::now();
+    let far = SystemTime::UNIX_EPOCH + Duration::from_millis(u64::MAX);
+    breakers::restore(&Snapshot::new(vec![
+        BreakerSnapshot::new("snap.skewed", State::Open)
+            .with_open_until(now + Duration::from_secs(86_400)),
+        // No configuration known yet: judged when one comes.
+        BreakerSnapshot::new("snap.far", State::Open).with_open_until(far),
+    ]));
+    let skewed = breakers::get("snap.skewed").unwrap();
+    assert_eq!(skewed.state(), State::Open);
+    assert_eq!(
+        skewed.stats().until_half_open,
+        Some(Duration::from_secs(120))
+    );
+    let reported = |name: &str| {
+        breakers::config_errors()
+            .into_iter()
+            .filter(|e| e.source == ConfigSource::Snapshot && e.variable.contains(name))
+            .collect::<Vec<_>>()
+    };
+    let errors = reported("snap.skewed");
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].to_string().contains("longer than 2m"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(errors[0].value, "24h");
+
+    assert!(reported("snap.far").is_empty(), "judged once configured");
+    let far = breakers::configure("snap.far", config);
+    assert_eq!(far.stats().until_half_open, Some(Duration::from_secs(120)));
+    assert_eq!(reported("snap.far").len(), 1);
+    tokio::time::advance(Duration::from_secs(120)).await;
+    assert!(far.try_acquire().unwrap().is_trial());
+}
+
+#[circuit_breaker(name = "snap.long", recovery_timeout = "10m")]
+fn long() -> io::Result<u32> {
+    Ok(1)
+}
+
+/// A breaker that a restore creates has the defaults (open 60 s at most) until its call
+/// site brings its own arguments: its restored period is judged against those, with no
+/// false report.
+#[tokio::test(start_paused = true)]
+async fn a_restored_period_is_judged_by_the_call_sites_arguments() {
+    let saved = BreakerSnapshot::new("snap.long", State::Open)
+        .with_open_until(SystemTime::now() + Duration::from_secs(300));
+    breakers::restore(&Snapshot::new(vec![saved]));
+    assert!(long().is_err(), "still open");
+    let breaker = breakers::get("snap.long").unwrap();
+    let left = breaker.stats().until_half_open.unwrap();
+    assert!(left > Duration::from_secs(299), "{left:?}");
+    assert!(
+        breakers::config_errors()
+            .iter()
+            .all(|e| !e.variable.contains("snap.long")),
+        "{:#?}",
+        breakers::config_errors()
+    );
+}
+
+/// Issue 13, point 6, in the registry: a breaker the restore creates enters the registry
+/// already restored, so no caller finds it closed first.
+#[test]
+fn a_breaker_created_by_a_restore_is_never_seen_closed() {
+    for round in 0..200 {
+        let name = format!("snap.race.{round}");
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let breaker = loop {
+                    if let Some(breaker) = breakers::get(&name) {
+                        break breaker;
+                    }
+                    std::hint::spin_loop();
+                };
+                assert!(
+                    breaker.try_acquire().is_err(),
+                    "{name} let a call through while restored open"
+                );
+            });
+            let saved = BreakerSnapshot::new(name.clone(), State::Open)
+                .with_open_until(SystemTime::now() + Duration::from_secs(30));
+            breakers::restore(&Snapshot::new(vec![saved]));
+        });
+    }
+}

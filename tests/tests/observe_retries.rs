@@ -251,3 +251,80 @@ async fn patient_is_4_attempts_from_2s_times_2_5() {
     assert_eq!(patient().await, Err(Busy));
     check_preset("patient", &[2.0, 5.0, 12.5]);
 }
+
+fn panicking_hook(_: &Busy, _: u32, _: Duration) {
+    panic!("the hook fails");
+}
+
+#[retry(
+    name = "observe.hook-panics",
+    initial_delay = "1ms",
+    jitter = none,
+    budget = none,
+    on_retry = panicking_hook
+)]
+fn hook_panics() -> Result<(), Busy> {
+    Err(Busy)
+}
+
+/// Issue 13, point 8: a retry was counted when decided, before its hook ran; a hook that
+/// panics ends the call, and the retry never runs.
+#[test]
+fn a_retry_whose_hook_panics_is_not_counted() {
+    let result = std::panic::catch_unwind(hook_panics);
+    assert!(result.is_err(), "the hook's panic goes on unwinding");
+    let stats = retries::get("observe.hook-panics").unwrap();
+    assert_eq!((stats.attempts, stats.retries), (1, 0), "{stats:?}");
+    assert_eq!(stats.slept, Duration::ZERO);
+    let plain = std::panic::catch_unwind(|| {
+        RetryPolicy::new()
+            .with_initial_delay(Duration::from_millis(1))
+            .retrying()
+            .named("observe.plain-hook-panics")
+            .without_budget()
+            .on_retry(panicking_hook)
+            .call(|| Err::<(), _>(Busy))
+    });
+    assert!(plain.is_err());
+    let stats = retries::get("observe.plain-hook-panics").unwrap();
+    assert_eq!((stats.attempts, stats.retries), (1, 0), "{stats:?}");
+}
+
+#[retry(name = "observe.dropped", initial_delay = "10s", jitter = none, budget = none)]
+async fn dropped_while_asleep(calls: &Mutex<u32>) -> Result<(), Busy> {
+    *calls.lock().unwrap() += 1;
+    Err(Busy)
+}
+
+/// Issue 13, point 8: a call dropped during its sleep counted a retry that never ran, and
+/// the whole sleep. A retry counts when its attempt starts.
+#[tokio::test(start_paused = true)]
+async fn a_call_dropped_during_its_sleep_counts_no_retry() {
+    let calls = Mutex::new(0);
+    let cut = tokio::time::timeout(Duration::from_secs(1), dropped_while_asleep(&calls)).await;
+    assert!(cut.is_err(), "dropped during the 10 s sleep");
+    assert_eq!(*calls.lock().unwrap(), 1);
+    let stats = retries::get("observe.dropped").unwrap();
+    assert_eq!((stats.attempts, stats.retries), (1, 0), "{stats:?}");
+    assert_eq!(stats.slept, Duration::ZERO);
+    // Let to run, the retry counts once its attempt starts, with its sleep.
+    assert_eq!(dropped_while_asleep(&calls).await, Err(Busy));
+    let stats = retries::get("observe.dropped").unwrap();
+    assert_eq!(stats.retries, 2, "{stats:?}");
+    assert_eq!(stats.slept, Duration::from_secs(10 + 20));
+
+    let plain = RetryPolicy::new()
+        .with_initial_delay(Duration::from_secs(10))
+        .with_jitter(resilience::Jitter::None)
+        .retrying()
+        .named("observe.plain-dropped")
+        .without_budget();
+    let cut = tokio::time::timeout(
+        Duration::from_secs(1),
+        plain.call_async(|| async { Err::<(), _>(Busy) }),
+    )
+    .await;
+    assert!(cut.is_err());
+    let stats = retries::get("observe.plain-dropped").unwrap();
+    assert_eq!((stats.attempts, stats.retries), (1, 0), "{stats:?}");
+}

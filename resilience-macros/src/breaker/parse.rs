@@ -1,6 +1,9 @@
 //! Reading and checking `#[circuit_breaker]`'s arguments.
 
+use std::time::Duration;
+
 use proc_macro2::Span;
+use resilience_settings::{Invalid, breaker};
 use syn::{Expr, ExprLit, Ident, Lit, LitStr, Path};
 
 use crate::{
@@ -62,6 +65,15 @@ impl args::KeyValueArgs for BreakerArgs {
     const EXAMPLE: &'static str = "name = \"payments\"";
 
     fn set(&mut self, name: &str, key: &Ident, value: &Expr, errors: &mut Errors) {
+        // Each value is checked by its setting's rule in `resilience_settings`, which the
+        // environment and configuration files apply too.
+        let count = |check: fn(i128) -> Result<u32, Invalid>| {
+            args::integer(name, value).and_then(|(n, span)| args::checked(span, check(n)))
+        };
+        let number = |check: fn(f64) -> Result<f64, Invalid>| {
+            args::float(name, value)
+                .and_then(|(x, span)| args::checked(span, check(x)).map(|x| (x, span)))
+        };
         match name {
             "name" => {
                 self.name = errors.ok(args::string(name, value).and_then(|lit| {
@@ -75,56 +87,42 @@ impl args::KeyValueArgs for BreakerArgs {
                     }
                 }))
             }
-            "failure_threshold" => self.failure_threshold = errors.ok(args::integer(name, value, 1)),
+            "failure_threshold" => {
+                self.failure_threshold = errors.ok(count(breaker::failure_threshold))
+            }
             "recovery_timeout" => {
-                self.recovery_timeout = errors.ok(positive_duration(name, value))
+                self.recovery_timeout =
+                    errors.ok(args::checked_duration(name, value, breaker::recovery_timeout))
             }
             "half_open_max_calls" => {
-                self.half_open_max_calls = errors.ok(args::integer(name, value, 1))
+                self.half_open_max_calls = errors.ok(count(breaker::half_open_max_calls))
             }
-            "success_threshold" => self.success_threshold = errors.ok(args::integer(name, value, 1)),
+            "success_threshold" => {
+                self.success_threshold = errors.ok(count(breaker::success_threshold))
+            }
             "when" => self.when = errors.ok(args::path(name, value, "a `fn(&E) -> bool`")),
-            "failure_rate" => {
-                self.failure_rate = errors.ok(args::float(name, value).and_then(|(rate, span)| {
-                    if rate > 0.0 && rate <= 1.0 {
-                        Ok((rate, span))
-                    } else {
-                        Err(syn::Error::new(
-                            span,
-                            format!(
-                                "`failure_rate` is a fraction in (0, 1], found {rate}: `failure_rate = 0.5` opens at 50% failures"
-                            ),
-                        ))
-                    }
-                }))
-            }
+            "failure_rate" => self.failure_rate = errors.ok(number(breaker::failure_rate)),
             "window" => {
                 self.window = errors.ok(parse_window(value)).map(|w| (w, key.clone()))
             }
             "minimum_calls" => {
                 self.minimum_calls = errors
-                    .ok(args::integer(name, value, 1))
+                    .ok(count(breaker::minimum_calls))
                     .map(|n| (n, key.clone()))
             }
-            "slow_call" => self.slow_call = errors.ok(positive_duration(name, value)),
+            "slow_call" => {
+                self.slow_call = errors.ok(args::checked_duration(name, value, breaker::slow_call))
+            }
             "recovery_backoff" => {
-                self.recovery_backoff =
-                    errors.ok(args::float(name, value).and_then(|(factor, span)| {
-                        if factor >= 1.0 {
-                            Ok((factor, span))
-                        } else {
-                            Err(syn::Error::new(
-                                span,
-                                format!(
-                                    "`recovery_backoff` is the growth of the open time per failed recovery and must be at least 1, found {factor}"
-                                ),
-                            ))
-                        }
-                    }))
+                self.recovery_backoff = errors.ok(number(breaker::recovery_backoff))
             }
             "max_recovery_timeout" => {
                 self.max_recovery_timeout = errors
-                    .ok(positive_duration(name, value))
+                    .ok(args::checked_duration(
+                        name,
+                        value,
+                        breaker::max_recovery_timeout,
+                    ))
                     .map(|d| (d, key.clone()))
             }
             "fallback" => {
@@ -149,22 +147,10 @@ impl args::KeyValueArgs for BreakerArgs {
             "fallback_on_failure" => {
                 self.fallback_on_failure = errors.ok(boolean(name, value)).map(|b| (b, key.clone()))
             }
-            "adaptive" => {
-                self.adaptive = errors.ok(args::float(name, value).and_then(|(k, span)| {
-                    if k >= 1.0 {
-                        Ok((k, span))
-                    } else {
-                        Err(syn::Error::new(
-                            span,
-                            format!(
-                                "`adaptive` is the multiplier K of adaptive throttling and must be at least 1, found {k}: below 1 it would reject calls to a healthy dependency; `adaptive = 2.0` is the usual choice"
-                            ),
-                        ))
-                    }
-                }))
-            }
+            "adaptive" => self.adaptive = errors.ok(number(breaker::adaptive)),
             "max_trial_wait" => {
-                self.max_trial_wait = errors.ok(args::duration(name, value))
+                self.max_trial_wait =
+                    errors.ok(args::checked_duration(name, value, breaker::max_trial_wait))
             }
             _ => unreachable!("`{name}` is in KEYS but has no reader"),
         }
@@ -177,41 +163,45 @@ impl args::KeyValueArgs for BreakerArgs {
                 .as_ref()
                 .filter(|_| !written.contains("adaptive"))
             {
-                errors.at(key, "`window` only applies with `failure_rate` or `adaptive`: add `failure_rate = 0.5` or `adaptive = 2.0` (for example), or remove `window`");
+                errors.at(key, breaker::window_without_policy());
             }
             if let Some((_, key)) = &self.minimum_calls {
-                errors.at(key, "`minimum_calls` only applies with `failure_rate`: add `failure_rate = 0.5` (for example) or remove `minimum_calls`");
+                errors.at(key, breaker::minimum_calls_without_rate());
             }
         }
-        if let (Some((WindowArg::Calls(window), _)), Some((minimum, key))) =
-            (&self.window, &self.minimum_calls)
-        {
-            if minimum > window {
-                errors.at(
-                    key,
-                    format!(
-                        "`minimum_calls = {minimum}` can never be reached in a window of the last {window} calls: lower it or widen `window`"
-                    ),
-                );
+        if let Some((minimum, key)) = &self.minimum_calls {
+            // A time window holds any number of calls; a `window` refused above is not
+            // compared.
+            let window = match &self.window {
+                Some((WindowArg::Calls(n), _)) => Some(Some(*n)),
+                Some((WindowArg::Time(_), _)) => None,
+                None if written.contains("window") => None,
+                None => Some(None),
+            };
+            if let Some(window) = window
+                && let Err(invalid) = breaker::minimum_calls_within_window(*minimum, window)
+            {
+                errors.at(key, invalid);
             }
         }
         if !written.contains("recovery_backoff") {
             if let Some((_, key)) = &self.max_recovery_timeout {
-                errors.at(key, "`max_recovery_timeout` only applies with `recovery_backoff`: add `recovery_backoff = 2.0` (for example) or remove it");
+                errors.at(key, breaker::max_recovery_timeout_without_backoff());
             }
         }
         if let Some((max, key)) = &self.max_recovery_timeout {
-            // Known only when both are written as strings (or `recovery_timeout` is left at
-            // 60s).
-            let recovery = self
-                .recovery_timeout
-                .as_ref()
-                .map_or(Some(60_000_000_000), |d| d.nanos());
-            if matches!((max.nanos(), recovery), (Some(max), Some(recovery)) if max < recovery) {
-                errors.at(
-                    key,
-                    "`max_recovery_timeout` is shorter than `recovery_timeout` (60s unless set): raise it",
-                );
+            // Known only when both are written as strings (or `recovery_timeout` is left
+            // unset); a `recovery_timeout` refused above is not compared.
+            let recovery = match &self.recovery_timeout {
+                None if written.contains("recovery_timeout") => None,
+                None => Some(None),
+                Some(d) => d.nanos().map(|nanos| Some(Duration::from_nanos(nanos))),
+            };
+            if let (Some(max), Some(recovery)) = (max.nanos(), recovery) {
+                let max = Duration::from_nanos(max);
+                if let Err(invalid) = breaker::max_recovery_timeout_within(max, recovery) {
+                    errors.at(key, invalid);
+                }
             }
         }
         if let Some((_, key)) = &self.fallback_on_failure {
@@ -225,23 +215,15 @@ impl args::KeyValueArgs for BreakerArgs {
     }
 }
 
-fn positive_duration(key: &str, value: &Expr) -> syn::Result<DurationArg> {
-    let d = args::duration(key, value)?;
-    if d.is_zero() {
-        return Err(syn::Error::new(
-            d.span(),
-            format!("`{key}` must be longer than zero"),
-        ));
-    }
-    Ok(d)
-}
-
 fn parse_window(value: &Expr) -> syn::Result<WindowArg> {
     match value {
         Expr::Group(group) => parse_window(&group.expr),
         Expr::Lit(ExprLit {
             lit: Lit::Int(_), ..
-        }) => args::integer("window", value, 1).map(WindowArg::Calls),
+        })
+        | Expr::Unary(_) => args::integer("window", value)
+            .and_then(|(n, span)| args::checked(span, breaker::window_calls(n)))
+            .map(WindowArg::Calls),
         Expr::Lit(ExprLit {
             lit: Lit::Str(_) | Lit::Float(_),
             ..
@@ -249,7 +231,9 @@ fn parse_window(value: &Expr) -> syn::Result<WindowArg> {
         | Expr::Path(_)
         | Expr::Call(_)
         | Expr::MethodCall(_)
-        | Expr::Block(_) => positive_duration("window", value).map(WindowArg::Time),
+        | Expr::Block(_) => {
+            args::checked_duration("window", value, breaker::window_time).map(WindowArg::Time)
+        }
         _ => Err(syn::Error::new_spanned(
             value,
             "`window` takes a number of calls (`window = 100`), or a duration: a string (`window = \"30s\"`) or a `const` of type `Duration`",

@@ -216,6 +216,12 @@ impl RetryArgs {
                         }
                     };
                     #sleep;
+                    // Counted when its attempt starts: not if the call is dropped during
+                    // the sleep, nor if the hook panicked.
+                    ::resilience::__private::retry_started(
+                        &__resilience_retry,
+                        __resilience_delay,
+                    );
                 }
             }
         }

@@ -1,6 +1,9 @@
 //! Reading and checking `#[retry]`'s arguments.
 
+use std::time::Duration;
+
 use proc_macro2::Span;
+use resilience_settings::retry;
 use syn::{Expr, Ident, LitStr, Path};
 
 use crate::{
@@ -76,36 +79,31 @@ impl args::KeyValueArgs for RetryArgs {
 
     fn set(&mut self, name: &str, _key: &Ident, value: &Expr, errors: &mut Errors) {
         match name {
-            "max_attempts" => self.max_attempts = errors.ok(args::integer(name, value, 1)),
+            // Each value is checked by its setting's rule in `resilience_settings`, which
+            // configuration files apply too.
+            "max_attempts" => {
+                self.max_attempts = errors.ok(
+                    args::integer(name, value)
+                        .and_then(|(n, span)| args::checked(span, retry::max_attempts(n))),
+                )
+            }
             "backoff" => self.backoff = errors.ok(args::word(name, value, BACKOFFS)),
-            "initial_delay" => self.initial_delay = errors.ok(args::duration(name, value)),
+            "initial_delay" => {
+                self.initial_delay =
+                    errors.ok(args::checked_duration(name, value, retry::initial_delay))
+            }
             "multiplier" => {
                 self.multiplier = errors.ok(args::float(name, value).and_then(|(m, span)| {
-                    if m > 1.0 {
-                        Ok((m, span))
-                    } else {
-                        Err(syn::Error::new(
-                            span,
-                            format!(
-                                "`multiplier` must be greater than 1, found {m}: for equal delays use `backoff = constant`"
-                            ),
-                        ))
-                    }
+                    args::checked(span, retry::multiplier(m)).map(|m| (m, span))
                 }))
             }
-            "max_delay" => self.max_delay = errors.ok(args::duration(name, value)),
+            "max_delay" => {
+                self.max_delay = errors.ok(args::checked_duration(name, value, retry::max_delay))
+            }
             "jitter" => self.jitter = errors.ok(parse_jitter(value)),
             "max_elapsed" => {
-                self.max_elapsed = errors.ok(args::duration(name, value).and_then(|d| {
-                    if d.is_zero() {
-                        Err(syn::Error::new(
-                            d.span(),
-                            "`max_elapsed` of zero would never retry: use `max_attempts = 1` instead, or a positive budget",
-                        ))
-                    } else {
-                        Ok(d)
-                    }
-                }))
+                self.max_elapsed =
+                    errors.ok(args::checked_duration(name, value, retry::max_elapsed))
             }
             "when" => self.when = errors.ok(args::path(name, value, "a `fn(&E) -> bool`")),
             "on_retry" => {
@@ -150,23 +148,24 @@ impl args::KeyValueArgs for RetryArgs {
             if backoff != "exponential" {
                 errors.at(
                     *span,
-                    format!(
-                        "`multiplier` only applies to `backoff = exponential`, not `{backoff}`: remove it"
-                    ),
+                    retry::multiplier_without_exponential(&backoff.to_string()),
                 );
             }
         }
-        // Known only when both are written as strings (or `max_delay` is left at 30s).
-        let max_delay = self
-            .max_delay
-            .as_ref()
-            .map_or(Some(30_000_000_000), |d| d.nanos());
+        // Known only when both are written as strings (or `max_delay` is left unset); a
+        // `max_delay` refused above is not compared.
+        let max_delay = match &self.max_delay {
+            None if written.contains("max_delay") => None,
+            None => Some(None),
+            Some(d) => d.nanos().map(|nanos| Some(Duration::from_nanos(nanos))),
+        };
         if let (Some(initial), Some(max_delay)) = (&self.initial_delay, max_delay) {
-            if initial.nanos().is_some_and(|nanos| nanos > max_delay) {
-                errors.at(
-                    initial.span(),
-                    "`initial_delay` is longer than `max_delay` (30s unless set), so every delay would be cut to `max_delay`: raise `max_delay` or lower `initial_delay`",
-                );
+            if let Some(nanos) = initial.nanos() {
+                let within =
+                    retry::initial_delay_within_max_delay(Duration::from_nanos(nanos), max_delay);
+                if let Err(invalid) = within {
+                    errors.at(initial.span(), invalid);
+                }
             }
         }
     }
@@ -205,16 +204,7 @@ fn parse_budget(value: &Expr) -> syn::Result<BudgetArg> {
 
 fn parse_jitter(value: &Expr) -> syn::Result<JitterArg> {
     if let Ok((fraction, span)) = args::float("jitter", value) {
-        return if fraction > 0.0 && fraction <= 1.0 {
-            Ok(JitterArg::Proportional(fraction))
-        } else {
-            Err(syn::Error::new(
-                span,
-                format!(
-                    "a proportional `jitter` must be in (0, 1], found {fraction}: `jitter = 0.1` is ±10%"
-                ),
-            ))
-        };
+        return args::checked(span, retry::jitter_fraction(fraction)).map(JitterArg::Proportional);
     }
     args::word("jitter", value, JITTERS)
         .map(JitterArg::Word)

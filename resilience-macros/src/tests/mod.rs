@@ -1,9 +1,11 @@
 //! Tests of the whole expansion, run on `proc_macro2` tokens: no input makes a macro panic
-//! (`no_panic`), and what each attribute expands to is kept for review (`snapshots`).
+//! (`no_panic`), what each attribute expands to is kept for review (`snapshots`), and the
+//! values the shared settings rules refuse are compile errors (`refused`).
 //! `known_issues` keeps the expansions found wrong, ignored until fixed.
 
 mod known_issues;
 mod no_panic;
+mod refused;
 mod snapshots;
 
 use crate::item::ATTRIBUTES;

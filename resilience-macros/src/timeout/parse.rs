@@ -128,11 +128,9 @@ fn example(value: &Expr) -> String {
 
 fn parse_limit(value: &Expr) -> syn::Result<DurationArg> {
     let limit = DurationArg::parse("a timeout", EXPRESSION, value)?;
-    if limit.is_zero() {
-        return Err(syn::Error::new(
-            limit.span(),
-            "a zero timeout would fail every call: give a positive duration",
-        ));
+    if let Some(nanos) = limit.nanos() {
+        let checked = resilience_settings::timeout::limit(std::time::Duration::from_nanos(nanos));
+        args::checked(limit.span(), checked)?;
     }
     Ok(limit)
 }

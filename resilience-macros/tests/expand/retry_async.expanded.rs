@@ -94,6 +94,10 @@ pub async fn fetch_page(client: &Client, url: &str) -> Result<String, reqwest::E
                 }
             };
             ::resilience::__private::sleep_task(__resilience_delay).await;
+            ::resilience::__private::retry_started(
+                &__resilience_retry,
+                __resilience_delay,
+            );
         }
     })
 }

@@ -74,6 +74,10 @@ fn fetch(id: u64) -> Result<Record, FetchError> {
                 }
             };
             ::resilience::__private::sleep_thread(__resilience_delay);
+            ::resilience::__private::retry_started(
+                &__resilience_retry,
+                __resilience_delay,
+            );
         }
     })
 }

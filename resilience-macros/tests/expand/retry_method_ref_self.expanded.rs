@@ -87,6 +87,10 @@ fn refresh(&self, key: &str) -> io::Result<Token> {
                 }
             };
             ::resilience::__private::sleep_thread(__resilience_delay);
+            ::resilience::__private::retry_started(
+                &__resilience_retry,
+                __resilience_delay,
+            );
         }
     })
 }

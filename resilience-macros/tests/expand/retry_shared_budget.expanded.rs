@@ -76,6 +76,10 @@ fn place(order: &Order) -> Result<Receipt, OrderError> {
                 }
             };
             ::resilience::__private::sleep_thread(__resilience_delay);
+            ::resilience::__private::retry_started(
+                &__resilience_retry,
+                __resilience_delay,
+            );
         }
     })
 }

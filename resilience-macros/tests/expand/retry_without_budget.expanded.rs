@@ -76,6 +76,10 @@ fn import(batch: &Batch) -> Result<(), ImportError> {
                 }
             };
             ::resilience::__private::sleep_thread(__resilience_delay);
+            ::resilience::__private::retry_started(
+                &__resilience_retry,
+                __resilience_delay,
+            );
         }
     })
 }

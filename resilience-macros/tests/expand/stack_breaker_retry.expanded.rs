@@ -109,6 +109,10 @@ fn reserve(sku: &Sku, count: u32) -> Result<Reservation, InventoryError> {
                         }
                     };
                     ::resilience::__private::sleep_thread(__resilience_delay);
+                    ::resilience::__private::retry_started(
+                        &__resilience_retry,
+                        __resilience_delay,
+                    );
                 }
             };
             match __resilience_result {

@@ -166,6 +166,10 @@ async fn charge(req: &Charge) -> Result<Receipt, PayError> {
                 }
             };
             ::resilience::__private::sleep_task(__resilience_delay).await;
+            ::resilience::__private::retry_started(
+                &__resilience_retry,
+                __resilience_delay,
+            );
         }
     })
 }

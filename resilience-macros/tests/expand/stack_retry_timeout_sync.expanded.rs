@@ -103,6 +103,10 @@ fn upload(path: PathBuf, data: Vec<u8>) -> io::Result<()> {
                 }
             };
             ::resilience::__private::sleep_thread(__resilience_delay);
+            ::resilience::__private::retry_started(
+                &__resilience_retry,
+                __resilience_delay,
+            );
         }
     })
 }

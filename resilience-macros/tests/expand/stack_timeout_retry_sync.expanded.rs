@@ -93,6 +93,10 @@ fn sync_inventory(store: StoreId) -> Result<usize, SyncError> {
                         }
                     };
                     ::resilience::__private::sleep_thread(__resilience_delay);
+                    ::resilience::__private::retry_started(
+                        &__resilience_retry,
+                        __resilience_delay,
+                    );
                 }
             },
         )

@@ -2,11 +2,16 @@
 
 use std::time::Duration;
 
-/// The largest count-based window, in calls: a window keeps one byte per call.
-pub(crate) const MAX_WINDOW_CALLS: u32 = 1 << 16;
+/// The largest count-based window, in calls: a window keeps one byte per call. The settings'
+/// rule, which the attribute, the environment and files refuse values beyond.
+pub(crate) const MAX_WINDOW_CALLS: u32 = resilience_settings::breaker::MAX_WINDOW_CALLS;
 
-/// The shortest time-based window.
-const MIN_WINDOW_TIME: Duration = Duration::from_millis(1);
+/// The shortest time-based window, as the settings' rule says.
+const MIN_WINDOW_TIME: Duration = resilience_settings::breaker::MIN_WINDOW_TIME;
+
+/// The recovery timeout unless set: the one the settings' rules compare `max_recovery_timeout`
+/// with.
+const DEFAULT_RECOVERY_TIMEOUT: Duration = resilience_settings::breaker::DEFAULT_RECOVERY_TIMEOUT;
 
 /// One setting of a [`BreakerConfig`], as a `with_*` builder writes it: see
 /// [`BreakerConfig::is_explicit`]. The failure rate covers its window and minimum number of
@@ -363,13 +368,13 @@ impl BreakerConfig {
         BreakerConfig {
             failure_threshold: 5,
             explicit: 0,
-            recovery_timeout: Duration::from_secs(60),
+            recovery_timeout: DEFAULT_RECOVERY_TIMEOUT,
             half_open_max_calls: 1,
             success_threshold: 1,
             failure_rate: None,
             slow_call: None,
             backoff_factor: 1.0,
-            backoff_max: Duration::from_secs(60),
+            backoff_max: DEFAULT_RECOVERY_TIMEOUT,
             adaptive: None,
             max_trial_wait: None,
         }
@@ -672,6 +677,20 @@ impl BreakerConfig {
     /// ```
     pub const fn recovery_backoff(&self) -> (f64, Duration) {
         (self.backoff_factor, self.backoff_max)
+    }
+
+    /// The longest the breaker stays open at once: the recovery timeout, or under a
+    /// recovery backoff its cap (when longer). A restored open period is never longer.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let config = resilience::BreakerConfig::new().with_recovery_timeout(Duration::from_secs(1));
+    /// assert_eq!(config.longest_open_duration(), Duration::from_secs(1));
+    /// let config = config.with_recovery_backoff(2.0, Duration::from_secs(30));
+    /// assert_eq!(config.longest_open_duration(), Duration::from_secs(30));
+    /// ```
+    pub fn longest_open_duration(&self) -> Duration {
+        self.open_duration(u32::MAX)
     }
 
     /// How long the breaker stays open after `failed_recoveries` failed trials in a row.

@@ -203,6 +203,29 @@ impl fmt::Display for Reason {
     }
 }
 
+/// How [`CircuitBreaker::restore`] restored an open period.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{BreakerConfig, CircuitBreaker, Restored, State};
+/// let breaker = CircuitBreaker::new("a", BreakerConfig::new());
+/// assert_eq!(breaker.restore(State::Open, Duration::from_secs(5), 0), Restored::AsSaved);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Restored {
+    /// As the snapshot recorded it.
+    AsSaved,
+    /// Open for `allowed`, the longest open period the configuration produces, rather than
+    /// for the `asked` left: no breaker of this configuration stays open that long.
+    Shortened {
+        /// The time left the snapshot asked for.
+        asked: Duration,
+        /// The time left it was given.
+        allowed: Duration,
+    },
+}
+
 /// A state change, as given to listeners registered with
 /// [`CircuitBreaker::on_state_change`] and [`breakers::on_state_change`](crate::breakers::on_state_change).
 ///
@@ -442,6 +465,36 @@ struct Inner {
     baseline: Tally,
     /// Calls the throttle rejected: they count in its window, and in a failure rate's.
     throttled: u64,
+    /// The open period a restore put the breaker in, while it lasts: judged again against
+    /// each new configuration.
+    restored: Option<RestoredEnd>,
+}
+
+/// An open period [`CircuitBreaker::restore`] started: its state word, when, and the end
+/// the snapshot asked for, which the configuration may have shortened.
+#[derive(Debug, Clone, Copy)]
+struct RestoredEnd {
+    word: u64,
+    at: u64,
+    asked: u64,
+}
+
+/// The rounding a snapshot's end is allowed: it is saved rounded up to the millisecond.
+const SNAPSHOT_ROUNDING: u64 = 1_000_000;
+
+impl RestoredEnd {
+    /// The end that `config` allows: the end asked for, unless it is later than the longest
+    /// open period `config` produces (and the snapshot's rounding), then that period.
+    fn end(&self, config: &BreakerConfig) -> u64 {
+        let limit = self
+            .at
+            .saturating_add(nanos(config.longest_open_duration()));
+        if self.asked > limit.saturating_add(SNAPSHOT_ROUNDING) {
+            limit
+        } else {
+            self.asked
+        }
+    }
 }
 
 impl Inner {
@@ -605,6 +658,7 @@ impl CircuitBreaker {
                 draws: 0,
                 baseline: Tally::default(),
                 throttled: 0,
+                restored: None,
             }),
             listeners: Mutex::new(Vec::new()),
         };
@@ -656,7 +710,9 @@ impl CircuitBreaker {
     }
 
     /// Replaces the configuration. The state is kept; a failure-rate window is started
-    /// afresh if its shape changed. An open period already running keeps its end.
+    /// afresh if its shape changed. An open period already running keeps its end, unless
+    /// [`restore`](Self::restore) started it: its end is the restored one, judged against
+    /// the new configuration.
     ///
     /// ```
     /// # use resilience::{BreakerConfig, CircuitBreaker};
@@ -695,6 +751,17 @@ impl CircuitBreaker {
         self.slow_nanos
             .store(config.slow_call.map_or(NO_SLOW, nanos), Relaxed);
         self.flags.store(flags, Relaxed);
+        // A restored open period is judged again against the new configuration: the first
+        // call site of a breaker that a restore created brings its own.
+        let word = self.word.load(Relaxed);
+        if let Some(restored) = inner.restored.filter(|r| r.word == word) {
+            let end = restored.end(&config);
+            if end != self.open_until.load(Relaxed) {
+                self.open_until.store(end, Relaxed);
+                // Published again, so that whoever sees the open state sees this end.
+                self.word.store(word, Release);
+            }
+        }
         // The dynamic flags follow their windows, which may have changed.
         let now = self.now_nanos();
         self.update_throttle(&inner, now);
@@ -762,26 +829,95 @@ impl CircuitBreaker {
         self.emit(change);
     }
 
-    /// Puts the breaker in `state`, as a snapshot recorded it: an open breaker (or a
-    /// half-open one) stays open for `open_for`, then lets a trial call through as usual.
-    pub(crate) fn restore(&self, state: State, open_for: Duration, failed_recoveries: u32) {
-        let change = {
-            let mut inner = lock(&self.inner);
-            let to = match state {
-                State::HalfOpen => State::Open,
-                other => other,
-            };
-            let change = self.transition(&mut inner, to, Reason::Restored);
-            inner.failed_recoveries = failed_recoveries;
-            if to == State::Open {
-                let until = self.now_nanos().saturating_add(nanos(open_for));
-                self.open_until.store(until, Relaxed);
-                // Published again, so that whoever sees the open state sees this end.
-                self.word.store(self.word.load(Relaxed), Release);
-            }
-            change
-        };
+    /// Puts the breaker in `state`, as a snapshot of it recorded it (see
+    /// [`breakers::restore`](crate::breakers::restore), which does this for the registry):
+    /// an open breaker (or a half-open one) stays open for `open_for`, then lets a trial
+    /// call through as usual; `failed_recoveries` lengthen the open periods after it under a
+    /// recovery backoff.
+    ///
+    /// An `open_for` longer than any open period the configuration produces (its recovery
+    /// timeout, or the backoff's cap) cannot come from this configuration: a snapshot of
+    /// another configuration, or a clock that disagrees with the one that took it. It is
+    /// shortened to that longest period, and returned as [`Restored::Shortened`]. Each new
+    /// configuration ([`reconfigure`](Self::reconfigure)) judges the restored end again,
+    /// while it runs.
+    ///
+    /// A restore is one step as callers see it: the open period's end is written before
+    /// the state is, so a call racing it either goes through as before or is rejected
+    /// until the restored end.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience::{BreakerConfig, CircuitBreaker, Restored, State};
+    ///
+    /// let breaker = CircuitBreaker::new("a", BreakerConfig::new()); // open 60 s at most
+    /// let day = Duration::from_secs(86_400);
+    /// assert_eq!(
+    ///     breaker.restore(State::Open, day, 0),
+    ///     Restored::Shortened { asked: day, allowed: Duration::from_secs(60) }
+    /// );
+    /// assert_eq!(breaker.state(), State::Open);
+    /// assert!(breaker.stats().until_half_open.unwrap() <= Duration::from_secs(60));
+    /// assert_eq!(breaker.restore(State::Closed, Duration::ZERO, 0), Restored::AsSaved);
+    /// ```
+    pub fn restore(&self, state: State, open_for: Duration, failed_recoveries: u32) -> Restored {
+        let (change, restored) = self.restore_quietly(state, open_for, failed_recoveries);
         self.emit(change);
+        restored
+    }
+
+    /// [`restore`](Self::restore), leaving the state change for the caller to
+    /// [`emit`](Self::emit): the registry restores a breaker before others can see it.
+    pub(crate) fn restore_quietly(
+        &self,
+        state: State,
+        open_for: Duration,
+        failed_recoveries: u32,
+    ) -> (Option<StateChange>, Restored) {
+        let mut inner = lock(&self.inner);
+        let to = match state {
+            State::HalfOpen => State::Open,
+            other => other,
+        };
+        let (change, restored) = if to == State::Open {
+            let now = self.now_nanos();
+            let end = RestoredEnd {
+                word: 0,
+                at: now,
+                asked: now.saturating_add(nanos(open_for)),
+            };
+            let until = end.end(&inner.config);
+            // One step: the end is written before the state word publishes it.
+            let change = self.transition_until(&mut inner, to, Reason::Restored, Some(until));
+            inner.restored = Some(RestoredEnd {
+                word: self.word.load(Relaxed),
+                ..end
+            });
+            (change, self.restored_now(&inner))
+        } else {
+            let change = self.transition(&mut inner, to, Reason::Restored);
+            (change, Restored::AsSaved)
+        };
+        inner.failed_recoveries = failed_recoveries;
+        (change, restored)
+    }
+
+    /// Whether the open period a restore started, still running, was shortened by the
+    /// configuration in force.
+    pub(crate) fn restored(&self) -> Restored {
+        self.restored_now(&lock(&self.inner))
+    }
+
+    fn restored_now(&self, inner: &Inner) -> Restored {
+        match inner.restored {
+            Some(r) if r.word == self.word.load(Relaxed) && r.end(&inner.config) != r.asked => {
+                Restored::Shortened {
+                    asked: Duration::from_nanos(r.asked.saturating_sub(r.at)),
+                    allowed: inner.config.longest_open_duration(),
+                }
+            }
+            _ => Restored::AsSaved,
+        }
     }
 
     /// A snapshot of the state and counts; see [`BreakerStats`].
@@ -1199,15 +1335,30 @@ impl CircuitBreaker {
     /// Moves to `to`; `None` when it was already there (the generation still moves on, so
     /// that calls in flight no longer steer the state).
     fn transition(&self, inner: &mut Inner, to: State, reason: Reason) -> Option<StateChange> {
+        self.transition_until(inner, to, reason, None)
+    }
+
+    /// [`transition`](Self::transition); to open, until `until` (nanoseconds since `base`)
+    /// rather than for the configuration's open period. The end is written before the state
+    /// word, whose `Release` store publishes both.
+    fn transition_until(
+        &self,
+        inner: &mut Inner,
+        to: State,
+        reason: Reason,
+        until: Option<u64>,
+    ) -> Option<StateChange> {
         let old = self.word.load(Relaxed);
         let from = State::of_word(old);
         let generation = (old >> TAG_BITS) + 1;
         let at = Instant::now();
+        inner.restored = None;
         match to {
             State::Open => {
-                let open_for = inner.config.open_duration(inner.failed_recoveries);
-                let until =
-                    nanos(at.saturating_duration_since(self.base)).saturating_add(nanos(open_for));
+                let until = until.unwrap_or_else(|| {
+                    let open_for = inner.config.open_duration(inner.failed_recoveries);
+                    nanos(at.saturating_duration_since(self.base)).saturating_add(nanos(open_for))
+                });
                 self.open_until.store(until, Relaxed);
             }
             State::Closed => {
@@ -1239,7 +1390,8 @@ impl CircuitBreaker {
         })
     }
 
-    fn emit(&self, change: Option<StateChange>) {
+    /// Tells the listeners about `change`, with no lock held.
+    pub(crate) fn emit(&self, change: Option<StateChange>) {
         let Some(change) = change else { return };
         crate::observe::state_change(&change);
         let mut listeners = lock(&self.listeners).clone();

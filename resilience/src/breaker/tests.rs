@@ -708,3 +708,69 @@ async fn beside_a_failure_rate_the_throttle_s_rejections_open_a_breaker_that_is_
     assert_eq!(b.state(), State::Closed);
     assert_eq!(b.stats().adaptive.unwrap().requests, 99);
 }
+
+/// Issue 13, point 5: a restored `open_until` a day ahead (or at the end of time) kept the
+/// breaker open that long, beyond anything its configuration produces.
+#[tokio::test(start_paused = true)]
+async fn a_restored_open_period_is_no_longer_than_the_configuration_allows() {
+    let config = BreakerConfig::new()
+        .with_recovery_timeout(SECOND)
+        .with_recovery_backoff(2.0, 30 * SECOND);
+    let b = CircuitBreaker::new("t", config);
+    let day = Duration::from_secs(86_400);
+    assert_eq!(
+        b.restore(State::Open, day, 3),
+        Restored::Shortened {
+            asked: day,
+            allowed: 30 * SECOND
+        }
+    );
+    assert_eq!(b.stats().until_half_open, Some(30 * SECOND));
+    advance(30 * SECOND).await;
+    assert!(b.try_acquire().unwrap().is_trial());
+
+    for asked in [Duration::MAX, Duration::from_nanos(u64::MAX)] {
+        let b = CircuitBreaker::new("t", config);
+        assert!(matches!(
+            b.restore(State::Open, asked, u32::MAX),
+            Restored::Shortened { .. }
+        ));
+        advance(30 * SECOND).await;
+        assert!(b.try_acquire().unwrap().is_trial(), "{asked:?}");
+    }
+
+    // Within the longest period, and the millisecond a snapshot rounds up: as saved.
+    let b = CircuitBreaker::new("t", config);
+    let saved = 30 * SECOND + Duration::from_micros(999);
+    assert_eq!(b.restore(State::Open, saved, 0), Restored::AsSaved);
+    assert_eq!(b.stats().until_half_open, Some(saved));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_restored_open_period_is_judged_again_by_a_new_configuration() {
+    // Created with the defaults (open 60 s at most), as the registry creates a breaker that
+    // no call site has met yet, then configured by its call site (open up to 10 min).
+    let b = CircuitBreaker::new("t", BreakerConfig::new());
+    let saved = Duration::from_secs(240);
+    assert!(matches!(
+        b.restore(State::Open, saved, 1),
+        Restored::Shortened { .. }
+    ));
+    let site = BreakerConfig::new()
+        .with_recovery_timeout(Duration::from_secs(60))
+        .with_recovery_backoff(2.0, Duration::from_secs(600));
+    b.reconfigure(site);
+    assert_eq!(b.restored(), Restored::AsSaved);
+    assert_eq!(b.stats().until_half_open, Some(saved));
+    advance(Duration::from_secs(239)).await;
+    assert!(b.try_acquire().is_err(), "open for the restored period");
+    // Shortened again by a configuration that cannot produce it.
+    b.reconfigure(BreakerConfig::new().with_recovery_timeout(SECOND));
+    assert!(matches!(b.restored(), Restored::Shortened { .. }));
+    assert!(b.try_acquire().unwrap().is_trial());
+    // Once the breaker moves on, the restored period is over: a new configuration keeps
+    // the end of the period it is in.
+    b.reconfigure(site);
+    assert_eq!(b.restored(), Restored::AsSaved);
+    assert_eq!(b.state(), State::HalfOpen);
+}

@@ -22,35 +22,45 @@
 //! | `<SETTING>` | value | as the attribute's |
 //! |---|---|---|
 //! | `FAILURE_THRESHOLD` | integer >= 1 | `failure_threshold` |
-//! | `RECOVERY_TIMEOUT` | duration | `recovery_timeout` |
+//! | `RECOVERY_TIMEOUT` | duration > 0 | `recovery_timeout` |
 //! | `HALF_OPEN_MAX_CALLS` | integer >= 1 | `half_open_max_calls` |
 //! | `SUCCESS_THRESHOLD` | integer >= 1 | `success_threshold` |
 //! | `FAILURE_RATE` | fraction in (0, 1] | `failure_rate` |
-//! | `WINDOW` | integer (calls) or duration | `window` (of the failure rate and the throttle) |
-//! | `MINIMUM_CALLS` | integer >= 1 | `minimum_calls` |
-//! | `SLOW_CALL` | duration | `slow_call` |
-//! | `RECOVERY_BACKOFF` | number >= 1 | `recovery_backoff` |
-//! | `MAX_RECOVERY_TIMEOUT` | duration | `max_recovery_timeout` |
-//! | `ADAPTIVE` | number >= 1 | `adaptive` |
+//! | `WINDOW` | integer from 1 to 65536 (calls), or duration >= 1 ms | `window` (of the failure rate and the throttle) |
+//! | `MINIMUM_CALLS` | integer >= 1, at most the window's calls | `minimum_calls` |
+//! | `SLOW_CALL` | duration > 0 | `slow_call` |
+//! | `RECOVERY_BACKOFF` | finite number >= 1 | `recovery_backoff` |
+//! | `MAX_RECOVERY_TIMEOUT` | duration > 0, at least the recovery timeout | `max_recovery_timeout` |
+//! | `ADAPTIVE` | finite number >= 1 | `adaptive` |
 //! | `MAX_TRIAL_WAIT` | duration (`0s`: no limit) | `max_trial_wait` |
 //!
 //! Durations are written as in the attributes: an integer or decimal and a unit, `ns`, `us`,
-//! `ms`, `s`, `m` or `h` (`"250ms"`, `"1.5s"`, `"2m"`); see [`parse_duration`].
-//! `WINDOW` and `MINIMUM_CALLS` shape a failure-rate policy, and `MAX_RECOVERY_TIMEOUT` caps
-//! a recovery backoff: per breaker, alone, they change the policy the breaker has; as global
-//! defaults they need `FAILURE_RATE` (or `RECOVERY_BACKOFF`) beside them, and are reported
-//! otherwise. A global default acts as if it were written in the breaker's attribute: a
-//! global `FAILURE_RATE` gives a breaker without a rate policy one (window 100 calls,
-//! minimum 10 calls, unless set), which, as with the attribute, replaces the
+//! `ms`, `s`, `m` or `h` (`"250ms"`, `"1.5s"`, `"2m"`); see [`parse_duration`]. Each value is
+//! checked by the rule its attribute argument is checked by when the code compiles (one
+//! implementation of each rule, in the `resilience-settings` crate, which the attributes,
+//! the environment and configuration files all call), and refused with the same words.
+//!
+//! `WINDOW` and `MINIMUM_CALLS` shape a failure-rate policy (`WINDOW` the throttle's too),
+//! and `MAX_RECOVERY_TIMEOUT` caps a recovery backoff: per breaker, alone, they change the
+//! policy the breaker has, and are reported for a breaker that has none; as global defaults
+//! they need `FAILURE_RATE` (or `ADAPTIVE`, or `RECOVERY_BACKOFF`) beside them, and are
+//! reported otherwise. A global default acts as if it were written in the breaker's
+//! attribute: a global `FAILURE_RATE` gives a breaker without a rate policy one (window 100
+//! calls, minimum 10 calls, unless set), which, as with the attribute, replaces the
 //! consecutive-failures policy unless a `FAILURE_THRESHOLD` is given too; a global
 //! `RECOVERY_BACKOFF` caps the open time at 10 × the recovery timeout unless set.
 //!
 //! `<NAME>` is the breaker's name in upper case, each run of characters other than ASCII
-//! letters and digits (`::`, `-`, `.`, `_`, spaces...) replaced by one `_`, with none at
-//! either end: `payments` is `PAYMENTS`, `inventory-db` is `INVENTORY_DB`,
-//! `my_app::db::query` is `MY_APP_DB_QUERY` (see [`env_prefix`]). The name never holds
-//! `__`, so the double underscores around it are unambiguous. Names that differ only in
-//! those characters or in case share their variables.
+//! letters and digits (`::`, `-`, `.`, `_`, spaces, any non-ASCII character...) replaced by
+//! one `_`, with none at either end: `payments` is `PAYMENTS`, `inventory-db` is
+//! `INVENTORY_DB`, `my_app::db::query` is `MY_APP_DB_QUERY` (see [`env_prefix`]). The name
+//! never holds `__`, so the double underscores around it are unambiguous. Names that differ
+//! only in those characters or in case share their variables. A name with no ASCII letter or
+//! digit at all (`支付`, `::`) leaves nothing to write: such a breaker cannot be configured
+//! from the environment ([`env_prefix`] says so, and so does the report of a variable
+//! without a `<NAME>`); configure it with [`breakers::configure`](crate::breakers::configure)
+//! or a file. No encoding of such names is offered: a variable name an operator cannot read
+//! or type from the breaker's name is no better than none, and files take any name as it is.
 //!
 //! ```text
 //! RESILIENCE_BREAKER_RECOVERY_TIMEOUT=30s               # every breaker, unless its attribute says otherwise
@@ -59,11 +69,45 @@
 //! ```
 //!
 //! The environment is read once, when the registry creates its first breaker, and again
-//! only by [`breakers::reload_env`](crate::breakers::reload_env). A variable that cannot be
-//! used — a bad value, an unknown `<SETTING>`, a malformed name — never stops the program
-//! and is never ignored in silence: it is reported once on standard error and kept in
-//! [`breakers::config_errors`](crate::breakers::config_errors), and the next source in the
+//! only by [`breakers::reload_env`](crate::breakers::reload_env).
+//!
+//! # Applied, reported or refused
+//!
+//! Every variable whose name starts with `RESILIENCE_BREAKER_` or `RESILIENCE_BUDGET_` is
+//! either applied or reported, never ignored in silence. A report never stops the program:
+//! it is written once on standard error and kept in
+//! [`breakers::config_errors`](crate::breakers::config_errors) (or
+//! [`budgets::config_errors`](crate::budgets::config_errors)), each [`ConfigError`] with the
+//! variable, its value and the reason, and the variable is ignored: the next source in the
 //! order above applies.
+//!
+//! - **Applied**: a variable with a known `<SETTING>`, a `<NAME>` written as above (per
+//!   breaker or budget), and a value its rule accepts, to every breaker (or budget) whose
+//!   name is written so, each time the registry configures one. A `<NAME>` that no breaker
+//!   of the program has yet is kept for the breaker that will have it.
+//! - **Reported when read**, because it can reach no breaker:
+//!   - an unknown `<SETTING>`, or one in lower case (the report gives the spelling);
+//!   - a value that is not UTF-8, that does not parse, or that its rule refuses (the
+//!     table above), as the attribute refuses it;
+//!   - a `<NAME>` that no name is written as: with lower-case letters, with `__`, starting
+//!     or ending with `_`, with other characters, not UTF-8 (the report gives the
+//!     spelling to use), or missing (a name without ASCII letters or digits);
+//!   - settings of one breaker's (or the global) variables that contradict each other as
+//!     the attribute's arguments would: a `MINIMUM_CALLS` above its `WINDOW`, a
+//!     `MAX_RECOVERY_TIMEOUT` below its `RECOVERY_TIMEOUT` (the second is reported);
+//!   - a global `WINDOW`, `MINIMUM_CALLS` or `MAX_RECOVERY_TIMEOUT` without the global
+//!     policy it shapes (see above).
+//! - **Reported for one breaker when applied to it**, because what it means depends on
+//!   that breaker's own configuration (kept in `config_errors` until the breaker is
+//!   configured again, when it is judged again):
+//!   - its own `WINDOW`, `MINIMUM_CALLS` or `MAX_RECOVERY_TIMEOUT` when it has no failure
+//!     rate (or throttle), no failure rate, no recovery backoff: they would change nothing;
+//!   - a variable, its own or global, that contradicts its configuration: a
+//!     `MINIMUM_CALLS` above the window in force, a `MAX_RECOVERY_TIMEOUT` below the
+//!     recovery timeout in force. (A `WINDOW` narrower than the breaker's minimum number of
+//!     calls lowers that minimum to the window, as the attribute's default does.)
+//! - **Not reported**: a global default that a breaker's own configuration overrides. That
+//!   is the order of precedence at work, not a mistake.
 //!
 //! # Retry budgets
 //!
@@ -81,15 +125,16 @@
 //! | `<SETTING>` | value | |
 //! |---|---|---|
 //! | `RATIO` | number in [0, 1000] | retries per call made |
-//! | `MIN_RETRIES_PER_SECOND` | integer >= 0 | the floor |
-//! | `WINDOW` | duration > 0 | how far back calls and retries count |
+//! | `MIN_RETRIES_PER_SECOND` | integer from 0 to 4294967295 | the floor |
+//! | `WINDOW` | duration >= 1 ms | how far back calls and retries count |
 //!
 //! ```text
 //! RESILIENCE_BUDGET_RATIO=0.1                  # every budget: retries add at most 10%
 //! RESILIENCE_BUDGET__ORDERS__WINDOW=30s        # `#[retry(budget = "orders")]`
 //! ```
 //!
-//! Variables that cannot be used are reported as the breakers' are, and kept in
+//! Variables that cannot be used are reported when read, as the breakers' are (an unknown
+//! `<SETTING>`, a value its rule refuses, a `<NAME>` no budget is written as), and kept in
 //! [`budgets::config_errors`](crate::budgets::config_errors).
 //!
 //! # Configuration files
@@ -97,8 +142,18 @@
 //! With the `serde` feature, [`Config`], [`BreakerConfig`] and
 //! [`RetryPolicy`] implement `Deserialize` and `Serialize`, with the
 //! attribute arguments' names and durations as strings, so that a file in any format
-//! `serde` reads (TOML, YAML, JSON...) configures the registry in one call. Unknown keys
-//! are errors that name them.
+//! `serde` reads (TOML, YAML, JSON...) configures the registry in one call.
+//!
+//! A file is applied or refused as a whole: reading it fails, with an error that names the
+//! key and says what is wrong and how to fix it, on an unknown key, and on any value or
+//! combination the attribute refuses, checked by the same rules: each value by its
+//! setting's rule (the tables above, and the attributes' for `[retry]`), then, within one
+//! table, a `window` or `minimum_calls` without `failure_rate` (or `adaptive` for
+//! `window`), a `max_recovery_timeout` without `recovery_backoff`, a `minimum_calls` above
+//! the window (100 calls unless set), a `max_recovery_timeout` below `recovery_timeout`
+//! (60 s unless set), an `initial_delay` above `max_delay` (30 s unless set), and a
+//! `multiplier` beside a `backoff` other than `exponential`. Nothing is clamped in silence:
+//! `window = 100000` is refused, not taken as 65536.
 //!
 //! ```toml
 //! [breakers.payments]
@@ -126,8 +181,25 @@
 //! jitter = "full"         # none, full, equal, decorrelated, or a fraction for ± that much
 //! max_elapsed = "10s"
 //! ```
+//!
+//! # Snapshots
+//!
+//! [`breakers::snapshot`](crate::breakers::snapshot) records every breaker's state, and
+//! [`breakers::restore`](crate::breakers::restore) brings it back after a restart
+//! ([`Snapshot`], serializable with the `serde` feature). A snapshot is read as given, with
+//! one exception: an open period longer than any the breaker's configuration produces (its
+//! recovery timeout, or a recovery backoff's cap) is shortened to the longest it produces,
+//! since it can only come from another configuration or from clocks that disagree (an
+//! `open_until` a day ahead would otherwise keep the breaker open for a day). Each shortened
+//! period is **reported** as configuration is: once on standard error, and in
+//! [`breakers::config_errors`](crate::breakers::config_errors) as a [`ConfigError`] whose
+//! [`source`](ConfigError::source) is [`ConfigSource::Snapshot`]. It is judged against the
+//! breaker's own configuration, which for a breaker the restore creates is known only when
+//! its first call site runs (or [`breakers::configure`](crate::breakers::configure) is
+//! called): it is judged then, before any call is decided.
 
 mod env;
+mod fields;
 #[cfg(feature = "serde")]
 mod serde_impls;
 mod snapshot;
@@ -136,7 +208,10 @@ use std::{collections::BTreeMap, fmt, time::Duration};
 
 pub use crate::breaker::BreakerSetting;
 use crate::{BreakerConfig, BudgetConfig, RetryPolicy};
-pub(crate) use env::{current as current_env, generation as env_generation, reload as reload_env};
+pub(crate) use env::{
+    current as current_env, generation as env_generation, reload as reload_env,
+    report as report_errors,
+};
 pub use snapshot::{BreakerSnapshot, Snapshot};
 pub(crate) mod snapshot_support {
     pub(crate) use super::snapshot::{round_up_to_millis, truncate_to_millis};
@@ -207,9 +282,12 @@ impl Config {
     }
 }
 
-/// An environment variable that could not be used, from
-/// [`breakers::config_errors`](crate::breakers::config_errors). It was ignored: the next
-/// source in the order of precedence applies.
+/// Operator configuration that could not be used as given: an environment variable, from
+/// [`breakers::config_errors`](crate::breakers::config_errors) and
+/// [`budgets::config_errors`](crate::budgets::config_errors), or a breaker's entry of a
+/// restored snapshot, from [`breakers::restore`](crate::breakers::restore). Each is also
+/// reported once on standard error. See the [module](self)'s documentation for what is
+/// applied, reported or refused.
 ///
 /// ```
 /// for error in resilience::breakers::config_errors() {
@@ -219,38 +297,143 @@ impl Config {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ConfigError {
-    /// The variable's name.
+    /// Where the value was read: the variable's name, or for a snapshot the breaker's entry,
+    /// as in `snapshot breaker "payments" open_until`.
     pub variable: String,
-    /// Its value, lossily decoded if it was not UTF-8.
+    /// The value, lossily decoded if it was not UTF-8; for a snapshot's `open_until`, the
+    /// time it left.
     pub value: String,
-    /// What is wrong with it.
+    /// What is wrong with it, and what was done instead.
     pub reason: String,
+    /// What the value was read from.
+    pub source: ConfigSource,
+}
+
+/// What a [`ConfigError`]'s value was read from.
+///
+/// ```
+/// use resilience::config::ConfigSource;
+/// assert_ne!(ConfigSource::Environment, ConfigSource::Snapshot);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConfigSource {
+    /// An environment variable: it was ignored, and the next source in the order of
+    /// precedence applies.
+    Environment,
+    /// A breaker's entry of a snapshot given to
+    /// [`breakers::restore`](crate::breakers::restore): it was restored as the reason says.
+    Snapshot,
+}
+
+impl ConfigError {
+    pub(crate) fn environment(variable: String, value: String, reason: String) -> Self {
+        ConfigError {
+            variable,
+            value,
+            reason,
+            source: ConfigSource::Environment,
+        }
+    }
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "ignoring environment variable {}={:?}: {}",
-            self.variable, self.value, self.reason
-        )
+        match self.source {
+            ConfigSource::Environment => write!(
+                f,
+                "ignoring environment variable {}={:?}: {}",
+                self.variable, self.value, self.reason
+            ),
+            ConfigSource::Snapshot => write!(
+                f,
+                "restoring {} ({} left): {}",
+                self.variable, self.value, self.reason
+            ),
+        }
     }
 }
 
 impl std::error::Error for ConfigError {}
 
 /// The prefix of the per-breaker environment variables of the breaker `name`: add a
-/// `<SETTING>` (see the [module](self)'s table) to get a variable's name.
+/// `<SETTING>` (see the [module](self)'s table) to get a variable's name. A name without
+/// any ASCII letter or digit cannot be written in a variable's name: such a breaker cannot
+/// be configured from the environment (configure it in code or in a configuration file),
+/// and the error says so.
 ///
 /// ```
 /// use resilience::config::env_prefix;
-/// assert_eq!(env_prefix("payments"), "RESILIENCE_BREAKER__PAYMENTS__");
-/// assert_eq!(env_prefix("my_app::db::query"), "RESILIENCE_BREAKER__MY_APP_DB_QUERY__");
-/// assert_eq!(env_prefix("inventory-db.v2"), "RESILIENCE_BREAKER__INVENTORY_DB_V2__");
+/// assert_eq!(env_prefix("payments").unwrap(), "RESILIENCE_BREAKER__PAYMENTS__");
+/// assert_eq!(env_prefix("my_app::db::query").unwrap(), "RESILIENCE_BREAKER__MY_APP_DB_QUERY__");
+/// assert_eq!(env_prefix("inventory-db.v2").unwrap(), "RESILIENCE_BREAKER__INVENTORY_DB_V2__");
+/// let err = env_prefix("支付").unwrap_err();
+/// assert!(err.to_string().contains("cannot be configured from the environment"));
 /// ```
-pub fn env_prefix(name: &str) -> String {
-    format!("{}_{}__", env::BREAKER_PREFIX, env::mangle(name))
+pub fn env_prefix(name: &str) -> Result<String, EnvNameError> {
+    scoped_prefix(env::BREAKER_PREFIX, name, "breaker")
 }
+
+/// The prefix of the per-budget environment variables of the retry budget `name`, as
+/// [`env_prefix`] gives the breakers'.
+///
+/// ```
+/// use resilience::config::budget_env_prefix;
+/// assert_eq!(budget_env_prefix("orders").unwrap(), "RESILIENCE_BUDGET__ORDERS__");
+/// assert!(budget_env_prefix("--").is_err());
+/// ```
+pub fn budget_env_prefix(name: &str) -> Result<String, EnvNameError> {
+    scoped_prefix(env::BUDGET_PREFIX, name, "retry budget")
+}
+
+fn scoped_prefix(prefix: &str, name: &str, what: &'static str) -> Result<String, EnvNameError> {
+    let mangled = env::mangle(name);
+    if mangled.is_empty() {
+        return Err(EnvNameError {
+            name: name.to_owned(),
+            what,
+        });
+    }
+    Ok(format!("{prefix}_{mangled}__"))
+}
+
+/// A name that no environment variable can spell, from [`env_prefix`]: it has no ASCII
+/// letter or digit.
+///
+/// ```
+/// let err = resilience::config::env_prefix("::").unwrap_err();
+/// assert_eq!(err.name(), "::");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvNameError {
+    name: String,
+    what: &'static str,
+}
+
+impl EnvNameError {
+    /// The name.
+    ///
+    /// ```
+    /// assert_eq!(resilience::config::env_prefix("支付").unwrap_err().name(), "支付");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl fmt::Display for EnvNameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the {} `{}` cannot be configured from the environment: a variable names it by \
+             its ASCII letters and digits, and it has none; configure it in code or in a \
+             configuration file, or give it a name with ASCII letters or digits",
+            self.what, self.name
+        )
+    }
+}
+
+impl std::error::Error for EnvNameError {}
 
 /// A duration string that [`parse_duration`] could not read.
 ///
@@ -269,21 +452,10 @@ impl fmt::Display for DurationError {
 
 impl std::error::Error for DurationError {}
 
-const UNITS: &[(&str, u128)] = &[
-    ("ns", 1),
-    ("us", 1_000),
-    ("ms", 1_000_000),
-    ("s", 1_000_000_000),
-    ("m", 60_000_000_000),
-    ("h", 3_600_000_000_000),
-];
-
-const FORMAT_HELP: &str = "write an integer or decimal and a unit: ns, us, ms, s, m or h, as in \"250ms\", \"1.5s\" or \"2m\"";
-
 /// Parses a duration written as in the attributes: an integer or decimal and a unit, `ns`,
-/// `us`, `ms`, `s`, `m` or `h`, with no space. The rules are the attributes' own, checked at
-/// run time instead of when the code compiles, so that a value moves between code, the
-/// environment and a file unchanged.
+/// `us`, `ms`, `s`, `m` or `h`, with no space. The grammar is the attributes' own (one
+/// implementation, which the attributes run when the code compiles and this runs at run time),
+/// so that a value moves between code, the environment and a file unchanged.
 ///
 /// ```
 /// use std::time::Duration;
@@ -296,74 +468,7 @@ const FORMAT_HELP: &str = "write an integer or decimal and a unit: ns, us, ms, s
 /// assert!(parse_duration("5secs").unwrap_err().to_string().contains("use \"s\""));
 /// ```
 pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
-    parse_nanos(text)
-        .map(Duration::from_nanos)
-        .map_err(DurationError)
-}
-
-fn parse_nanos(text: &str) -> Result<u64, String> {
-    if text.is_empty() {
-        return Err(format!("empty duration: {FORMAT_HELP}"));
-    }
-    if text.trim() != text || text.contains(' ') {
-        return Err(format!(
-            "unexpected space in duration \"{text}\": {FORMAT_HELP}"
-        ));
-    }
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    if number.is_empty() {
-        return Err(format!(
-            "duration \"{text}\" does not start with a number: {FORMAT_HELP}"
-        ));
-    }
-    if unit.is_empty() {
-        return Err(format!(
-            "duration \"{text}\" has no unit: write \"{number}ms\" or \"{number}s\" (units: ns, us, ms, s, m, h)"
-        ));
-    }
-    let Some(&(_, unit_nanos)) = UNITS.iter().find(|(name, _)| *name == unit) else {
-        let hint = match unit {
-            "sec" | "secs" | "second" | "seconds" => " (use \"s\")",
-            "min" | "mins" | "minute" | "minutes" => " (use \"m\")",
-            "hr" | "hrs" | "hour" | "hours" => " (use \"h\")",
-            "µs" | "micros" => " (use \"us\")",
-            "millis" | "msec" | "msecs" => " (use \"ms\")",
-            "d" | "day" | "days" => " (use \"h\": 1 day is \"24h\")",
-            _ => "",
-        };
-        return Err(format!(
-            "unknown unit \"{unit}\" in duration \"{text}\"{hint}: units are ns, us, ms, s, m and h"
-        ));
-    };
-    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    if whole.is_empty() || fraction.contains('.') || (number.contains('.') && fraction.is_empty()) {
-        return Err(format!(
-            "malformed number \"{number}\" in duration \"{text}\": {FORMAT_HELP}"
-        ));
-    }
-    let too_long = || format!("duration \"{text}\" is too long: the largest is about 584 years");
-    let whole: u128 = whole.parse().map_err(|_| too_long())?;
-    let mut nanos = whole.checked_mul(unit_nanos).ok_or_else(too_long)?;
-    if !fraction.is_empty() {
-        if fraction.len() > 18 {
-            return Err(format!(
-                "duration \"{text}\" has more decimals than a nanosecond can hold"
-            ));
-        }
-        let digits: u128 = fraction.parse().map_err(|_| too_long())?;
-        let scale = 10u128.pow(fraction.len() as u32);
-        let scaled = digits * unit_nanos;
-        if scaled % scale != 0 {
-            return Err(format!(
-                "duration \"{text}\" is finer than a nanosecond: round it to whole nanoseconds"
-            ));
-        }
-        nanos = nanos.checked_add(scaled / scale).ok_or_else(too_long)?;
-    }
-    u64::try_from(nanos).map_err(|_| too_long())
+    resilience_settings::duration::parse(text).map_err(|e| DurationError(e.to_string()))
 }
 
 /// Writes a duration in the syntax [`parse_duration`] reads, exactly, in the largest unit
@@ -379,158 +484,26 @@ fn parse_nanos(text: &str) -> Result<u64, String> {
 /// assert_eq!(format_duration(Duration::ZERO), "0s");
 /// ```
 pub fn format_duration(duration: Duration) -> String {
-    let nanos = duration.as_nanos().min(u128::from(u64::MAX));
-    if nanos == 0 {
-        return "0s".to_owned();
-    }
-    let (unit, size) = UNITS
-        .iter()
-        .rev()
-        .find(|(_, size)| nanos % size == 0)
-        .copied()
-        .unwrap_or(("ns", 1));
-    format!("{}{unit}", nanos / size)
-}
-
-/// Checks a count that must be at least 1.
-pub(crate) fn check_count(n: u64) -> Result<u32, String> {
-    match u32::try_from(n) {
-        Ok(0) => Err("must be an integer >= 1".into()),
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!("{n} is too large (at most {})", u32::MAX)),
-    }
-}
-
-/// Checks a failure rate: a fraction in (0, 1].
-pub(crate) fn check_rate(rate: f64) -> Result<f64, String> {
-    if rate > 0.0 && rate <= 1.0 {
-        Ok(rate)
-    } else {
-        Err(format!("{rate} is not a fraction in (0, 1]"))
-    }
-}
-
-/// Checks a retry budget's ratio: a finite number in [0, 1000].
-pub(crate) fn check_budget_ratio(ratio: f64) -> Result<f64, String> {
-    if (0.0..=1000.0).contains(&ratio) {
-        Ok(ratio)
-    } else {
-        Err(format!(
-            "{ratio} is not a number of retries per call in [0, 1000]: 0.2 lets retries add 20%"
-        ))
-    }
-}
-
-/// Checks a duration that must be longer than zero.
-pub(crate) fn check_positive(duration: Duration) -> Result<Duration, String> {
-    if duration.is_zero() {
-        Err("must be longer than zero".into())
-    } else {
-        Ok(duration)
-    }
-}
-
-/// Checks adaptive throttling's multiplier: a finite number >= 1.
-pub(crate) fn check_adaptive(k: f64) -> Result<f64, String> {
-    if k.is_finite() && k >= 1.0 {
-        Ok(k)
-    } else {
-        Err(format!(
-            "{k} is not a finite number >= 1 (below 1, the throttle would reject calls to a healthy dependency)"
-        ))
-    }
-}
-
-/// Checks a growth factor: a finite number >= 1.
-pub(crate) fn check_factor(factor: f64) -> Result<f64, String> {
-    if factor.is_finite() && factor >= 1.0 {
-        Ok(factor)
-    } else {
-        Err(format!("{factor} is not a finite number >= 1"))
-    }
+    resilience_settings::duration::format(duration)
 }
 
 #[cfg(test)]
-mod tests {
+mod tests;
+
+#[cfg(test)]
+mod duration_tests {
     use super::*;
 
     #[test]
-    fn accepts_every_unit_and_decimals() {
-        for (text, nanos) in [
-            ("250ms", 250_000_000),
-            ("1.5s", 1_500_000_000),
-            ("2m", 120_000_000_000),
-            ("1h", 3_600_000_000_000),
-            ("10us", 10_000),
-            ("7ns", 7),
-            ("0ms", 0),
-            ("0.001s", 1_000_000),
-            ("0.25h", 900_000_000_000),
-        ] {
-            assert_eq!(
-                parse_duration(text),
-                Ok(Duration::from_nanos(nanos)),
-                "{text}"
-            );
+    fn reads_the_shared_corpus() {
+        for (text, expected) in resilience_settings::corpus::DURATIONS {
+            match (parse_duration(text), expected) {
+                (Ok(d), Ok(nanos)) => assert_eq!(d, Duration::from_nanos(*nanos), "{text:?}"),
+                (Err(err), Err(says)) => assert!(err.to_string().contains(says), "{text:?}: {err}"),
+                (got, want) => panic!("{text:?}: got {got:?}, expected {want:?}"),
+            }
         }
-    }
-
-    #[test]
-    fn rejects_with_the_attributes_reasons() {
-        for (input, says) in [
-            ("250", "has no unit"),
-            ("ms", "does not start with a number"),
-            ("", "empty"),
-            ("5 s", "unexpected space"),
-            (" 5s", "unexpected space"),
-            ("5secs", "use \"s\""),
-            ("5d", "24h"),
-            ("5x", "unknown unit"),
-            ("5S", "unknown unit"),
-            ("1.s", "malformed"),
-            ("1..2s", "malformed"),
-            (".5s", "malformed"),
-            ("1.5ns", "finer than a nanosecond"),
-            ("99999999999h", "too long"),
-            ("-1s", "does not start with a number"),
-        ] {
-            let err = parse_duration(input).unwrap_err().to_string();
-            assert!(err.contains(says), "{input}: {err}");
-        }
-    }
-
-    #[test]
-    fn formats_what_it_parses() {
-        for nanos in [
-            0,
-            1,
-            999,
-            1_000,
-            1_500_000_000,
-            60_000_000_000,
-            90_000_000_000,
-            u64::MAX,
-        ] {
-            let d = Duration::from_nanos(nanos);
-            assert_eq!(parse_duration(&format_duration(d)), Ok(d), "{nanos}");
-        }
-        assert_eq!(format_duration(Duration::from_secs(7200)), "2h");
-        assert_eq!(format_duration(Duration::from_micros(3)), "3us");
-        assert_eq!(
-            format_duration(Duration::MAX),
-            format_duration(Duration::from_nanos(u64::MAX))
-        );
-    }
-
-    #[test]
-    fn checks_values() {
-        assert!(check_count(0).is_err());
-        assert_eq!(check_count(3), Ok(3));
-        assert!(check_count(u64::MAX).is_err());
-        assert!(
-            check_rate(0.0).is_err() && check_rate(1.5).is_err() && check_rate(f64::NAN).is_err()
-        );
-        assert_eq!(check_rate(1.0), Ok(1.0));
-        assert!(check_factor(0.5).is_err() && check_factor(f64::INFINITY).is_err());
+        let d = Duration::from_millis(1500);
+        assert_eq!(parse_duration(&format_duration(d)), Ok(d));
     }
 }

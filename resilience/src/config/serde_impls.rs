@@ -8,10 +8,9 @@ use serde::{
     de::{self, Visitor},
 };
 
-use super::{
-    BreakerSnapshot, Config, Snapshot, check_adaptive, check_budget_ratio, check_count,
-    check_factor, check_positive, check_rate, env::Fields, format_duration, parse_duration,
-};
+use resilience_settings::{Invalid, breaker, budget, retry};
+
+use super::{BreakerSnapshot, Config, Snapshot, fields::Fields, format_duration, parse_duration};
 use crate::{
     Backoff, BreakerConfig, BudgetConfig, Jitter, RetryPolicy, State, Window,
     config::BreakerSetting,
@@ -65,15 +64,18 @@ impl<'de> Deserialize<'de> for WindowRepr {
                 f.write_str("a number of calls (integer >= 1) or a duration string such as \"30s\"")
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<WindowRepr, E> {
-                check_count(v)
+                breaker::window_calls(i128::from(v))
                     .map(|n| WindowRepr(Window::Calls(n)))
-                    .map_err(|e| E::custom(format!("window: {e}")))
+                    .map_err(E::custom)
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<WindowRepr, E> {
-                self.visit_u64(u64::try_from(v).unwrap_or(0))
+                breaker::window_calls(i128::from(v))
+                    .map(|n| WindowRepr(Window::Calls(n)))
+                    .map_err(E::custom)
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<WindowRepr, E> {
-                parse_duration(v)
+                let d = parse_duration(v).map_err(E::custom)?;
+                breaker::window_time(d)
                     .map(|d| WindowRepr(Window::Time(d)))
                     .map_err(E::custom)
             }
@@ -87,19 +89,19 @@ impl<'de> Deserialize<'de> for WindowRepr {
 #[serde(deny_unknown_fields)]
 struct BreakerRepr {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    failure_threshold: Option<u64>,
+    failure_threshold: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     recovery_timeout: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    half_open_max_calls: Option<u64>,
+    half_open_max_calls: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    success_threshold: Option<u64>,
+    success_threshold: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     failure_rate: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     window: Option<WindowRepr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    minimum_calls: Option<u64>,
+    minimum_calls: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     slow_call: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -139,16 +141,16 @@ impl Serialize for BreakerConfig {
             .map(WindowRepr);
         BreakerRepr {
             failure_threshold: set(BreakerSetting::FailureThreshold)
-                .then_some(u64::from(self.failure_threshold())),
+                .then_some(i64::from(self.failure_threshold())),
             recovery_timeout: set(BreakerSetting::RecoveryTimeout)
                 .then_some(Text(self.recovery_timeout())),
             half_open_max_calls: set(BreakerSetting::HalfOpenMaxCalls)
-                .then_some(u64::from(self.half_open_max_calls())),
+                .then_some(i64::from(self.half_open_max_calls())),
             success_threshold: set(BreakerSetting::SuccessThreshold)
-                .then_some(u64::from(self.success_threshold())),
+                .then_some(i64::from(self.success_threshold())),
             failure_rate: rate.map(|p| p.rate()),
             window,
-            minimum_calls: rate.map(|p| u64::from(p.minimum_calls())),
+            minimum_calls: rate.map(|p| i64::from(p.minimum_calls())),
             slow_call: self
                 .slow_call()
                 .filter(|_| set(BreakerSetting::SlowCall))
@@ -179,41 +181,42 @@ impl Serialize for BreakerConfig {
 impl<'de> Deserialize<'de> for BreakerConfig {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let repr = BreakerRepr::deserialize(d)?;
-        let count = |key: &str, n: Option<u64>| {
-            n.map(check_count)
+        // Each value by its setting's rule, as the attribute checks it.
+        let count = |n: Option<i64>, check: fn(i128) -> Result<u32, Invalid>| {
+            n.map(|n| check(i128::from(n)))
                 .transpose()
-                .map_err(|e| de::Error::custom(format!("{key}: {e}")))
+                .map_err(de::Error::custom)
+        };
+        let duration = |d: Option<Text>, check: fn(Duration) -> Result<Duration, Invalid>| {
+            d.map(|d| check(d.0)).transpose().map_err(de::Error::custom)
+        };
+        let number = |x: Option<f64>, check: fn(f64) -> Result<f64, Invalid>| {
+            x.map(check).transpose().map_err(de::Error::custom)
         };
         let fields = Fields {
-            failure_threshold: count("failure_threshold", repr.failure_threshold)?,
-            recovery_timeout: repr.recovery_timeout.map(|t| t.0),
-            half_open_max_calls: count("half_open_max_calls", repr.half_open_max_calls)?,
-            success_threshold: count("success_threshold", repr.success_threshold)?,
-            failure_rate: repr
-                .failure_rate
-                .map(check_rate)
-                .transpose()
-                .map_err(|e| de::Error::custom(format!("failure_rate: {e}")))?,
+            failure_threshold: count(repr.failure_threshold, breaker::failure_threshold)?,
+            recovery_timeout: duration(repr.recovery_timeout, breaker::recovery_timeout)?,
+            half_open_max_calls: count(repr.half_open_max_calls, breaker::half_open_max_calls)?,
+            success_threshold: count(repr.success_threshold, breaker::success_threshold)?,
+            failure_rate: number(repr.failure_rate, breaker::failure_rate)?,
             window: repr.window.map(|w| w.0),
-            minimum_calls: count("minimum_calls", repr.minimum_calls)?,
-            slow_call: repr.slow_call.map(|t| t.0),
-            recovery_backoff: repr
-                .recovery_backoff
-                .map(check_factor)
-                .transpose()
-                .map_err(|e| de::Error::custom(format!("recovery_backoff: {e}")))?,
-            max_recovery_timeout: repr.max_recovery_timeout.map(|t| t.0),
-            adaptive: repr
-                .adaptive
-                .map(check_adaptive)
-                .transpose()
-                .map_err(|e| de::Error::custom(format!("adaptive: {e}")))?,
-            max_trial_wait: repr.max_trial_wait.map(|t| t.0),
+            minimum_calls: count(repr.minimum_calls, breaker::minimum_calls)?,
+            slow_call: duration(repr.slow_call, breaker::slow_call)?,
+            recovery_backoff: number(repr.recovery_backoff, breaker::recovery_backoff)?,
+            max_recovery_timeout: duration(
+                repr.max_recovery_timeout,
+                breaker::max_recovery_timeout,
+            )?,
+            adaptive: number(repr.adaptive, breaker::adaptive)?,
+            max_trial_wait: duration(repr.max_trial_wait, breaker::max_trial_wait)?,
         };
-        if let Some(why) = fields.orphan() {
-            return Err(de::Error::custom(why));
+        // Then against each other, as the attribute checks them.
+        fields.check_together().map_err(de::Error::custom)?;
+        let (config, refused) = fields.apply(BreakerConfig::new(), false);
+        match refused.into_iter().next() {
+            None => Ok(config),
+            Some((_, invalid)) => Err(de::Error::custom(invalid)),
         }
-        Ok(fields.apply(BreakerConfig::new(), false))
     }
 }
 
@@ -224,7 +227,7 @@ struct BudgetRepr {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ratio: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    min_retries_per_second: Option<u32>,
+    min_retries_per_second: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     window: Option<Text>,
 }
@@ -244,7 +247,7 @@ impl Serialize for BudgetConfig {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         BudgetRepr {
             ratio: Some(self.ratio()),
-            min_retries_per_second: Some(self.min_retries_per_second()),
+            min_retries_per_second: Some(i64::from(self.min_retries_per_second())),
             window: Some(Text(self.window())),
         }
         .serialize(s)
@@ -266,17 +269,14 @@ impl<'de> Deserialize<'de> for BudgetConfig {
         let repr = BudgetRepr::deserialize(d)?;
         let mut config = BudgetConfig::new();
         if let Some(ratio) = repr.ratio {
-            let ratio =
-                check_budget_ratio(ratio).map_err(|e| de::Error::custom(format!("ratio: {e}")))?;
-            config = config.with_ratio(ratio);
+            config = config.with_ratio(budget::ratio(ratio).map_err(de::Error::custom)?);
         }
         if let Some(n) = repr.min_retries_per_second {
+            let n = budget::min_retries_per_second(i128::from(n)).map_err(de::Error::custom)?;
             config = config.with_min_retries_per_second(n);
         }
         if let Some(window) = repr.window {
-            let window =
-                check_positive(window.0).map_err(|e| de::Error::custom(format!("window: {e}")))?;
-            config = config.with_window(window);
+            config = config.with_window(budget::window(window.0).map_err(de::Error::custom)?);
         }
         Ok(config)
     }
@@ -305,7 +305,7 @@ impl<'de> Deserialize<'de> for JitterRepr {
             type Value = JitterRepr;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(
-                    "\"none\", \"full\", \"equal\", \"decorrelated\", or a fraction in [0, 1]",
+                    "\"none\", \"full\", \"equal\", \"decorrelated\", or a fraction in (0, 1]",
                 )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<JitterRepr, E> {
@@ -320,11 +320,9 @@ impl<'de> Deserialize<'de> for JitterRepr {
                 }))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<JitterRepr, E> {
-                if (0.0..=1.0).contains(&v) {
-                    Ok(JitterRepr(Jitter::Proportional(v)))
-                } else {
-                    Err(E::invalid_value(de::Unexpected::Float(v), &self))
-                }
+                retry::jitter_fraction(v)
+                    .map(|f| JitterRepr(Jitter::Proportional(f)))
+                    .map_err(E::custom)
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<JitterRepr, E> {
                 self.visit_f64(v as f64)
@@ -342,7 +340,7 @@ impl<'de> Deserialize<'de> for JitterRepr {
 #[serde(deny_unknown_fields)]
 struct RetryRepr {
     #[serde(default)]
-    max_attempts: Option<u64>,
+    max_attempts: Option<i64>,
     #[serde(default)]
     backoff: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -376,7 +374,7 @@ impl Serialize for RetryPolicy {
             Backoff::Fibonacci => ("fibonacci", None),
         };
         RetryRepr {
-            max_attempts: Some(u64::from(self.max_attempts())),
+            max_attempts: Some(i64::from(self.max_attempts())),
             backoff: Some(backoff.to_owned()),
             multiplier,
             initial_delay: Some(Text(self.initial_delay())),
@@ -404,24 +402,26 @@ impl Serialize for RetryPolicy {
 impl<'de> Deserialize<'de> for RetryPolicy {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let repr = RetryRepr::deserialize(d)?;
+        // Each value by its setting's rule, then against each other, as the attribute
+        // checks them.
         let mut policy = RetryPolicy::new();
         if let Some(n) = repr.max_attempts {
-            let n = check_count(n).map_err(|e| de::Error::custom(format!("max_attempts: {e}")))?;
+            let n = retry::max_attempts(i128::from(n)).map_err(de::Error::custom)?;
             policy = policy.with_max_attempts(n);
         }
         let multiplier = repr
             .multiplier
-            .map(check_factor)
+            .map(retry::multiplier)
             .transpose()
-            .map_err(|e| de::Error::custom(format!("multiplier: {e}")))?;
+            .map_err(de::Error::custom)?;
         let backoff = match repr.backoff.as_deref() {
             None | Some("exponential") => Backoff::Exponential {
                 multiplier: multiplier.unwrap_or(2.0),
             },
             Some(other) => {
                 if multiplier.is_some() {
-                    return Err(de::Error::custom(format!(
-                        "multiplier applies to the exponential backoff only, not `{other}`"
+                    return Err(de::Error::custom(retry::multiplier_without_exponential(
+                        other,
                     )));
                 }
                 match other {
@@ -438,17 +438,25 @@ impl<'de> Deserialize<'de> for RetryPolicy {
             }
         };
         policy = policy.with_backoff(backoff);
+        let max_delay = repr
+            .max_delay
+            .map(|d| retry::max_delay(d.0))
+            .transpose()
+            .map_err(de::Error::custom)?;
         if let Some(d) = repr.initial_delay {
-            policy = policy.with_initial_delay(d.0);
+            let d = retry::initial_delay(d.0).map_err(de::Error::custom)?;
+            retry::initial_delay_within_max_delay(d, max_delay).map_err(de::Error::custom)?;
+            policy = policy.with_initial_delay(d);
         }
-        if let Some(d) = repr.max_delay {
-            policy = policy.with_max_delay(d.0);
+        if let Some(d) = max_delay {
+            policy = policy.with_max_delay(d);
         }
         if let Some(j) = repr.jitter {
             policy = policy.with_jitter(j.0);
         }
         if let Some(d) = repr.max_elapsed {
-            policy = policy.with_max_elapsed(d.0);
+            let d = retry::max_elapsed(d.0).map_err(de::Error::custom)?;
+            policy = policy.with_max_elapsed(d);
         }
         if let Some(seed) = repr.seed {
             policy = policy.with_seed(seed);
@@ -555,8 +563,12 @@ fn to_millis(at: SystemTime) -> u64 {
         .unwrap_or(u64::MAX)
 }
 
+/// `ms` after the epoch; beyond what the platform's clock holds, the year 9999, which a
+/// restore then shortens to the longest open period the configuration allows.
 fn of_millis(ms: u64) -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_millis(ms)
+    SystemTime::UNIX_EPOCH
+        .checked_add(Duration::from_millis(ms))
+        .unwrap_or_else(|| SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_799))
 }
 
 #[derive(Serialize, Deserialize)]

@@ -1,0 +1,93 @@
+//! The values every front door refuses (`resilience_settings::corpus::REFUSED`, which the
+//! attributes' tests run as attribute arguments), through the environment, both as a
+//! breaker's (or budget's) own variables and as global defaults, and through configuration
+//! files: each is refused, alone, saying what the shared rule says.
+
+use std::ffi::OsString;
+
+use resilience_settings::corpus::{REFUSED, Refused, Target, Value};
+
+use super::{BreakerConfig, ConfigError, env::EnvConfig};
+
+fn text(value: Value) -> String {
+    match value {
+        Value::Int(n) => n.to_string(),
+        Value::Float(x) => format!("{x:?}"),
+        Value::Duration(text) | Value::Word(text) => text.to_owned(),
+    }
+}
+
+/// The case as variables, `scope` being `_T_` for the breaker (or budget) `t`, or `` for
+/// the global defaults.
+fn variables(case: &Refused, scope: &str) -> Vec<(OsString, OsString)> {
+    let prefix = match case.target {
+        Target::Breaker => "RESILIENCE_BREAKER_",
+        Target::Budget => "RESILIENCE_BUDGET_",
+        Target::Retry => unreachable!("no variable configures a retry policy"),
+    };
+    case.settings
+        .iter()
+        .map(|(key, value)| {
+            let name = format!("{prefix}{scope}{}", key.to_ascii_uppercase());
+            (name.into(), text(*value).into())
+        })
+        .collect()
+}
+
+fn refused_once(errors: &[ConfigError], variable: &str, case: &Refused) {
+    assert_eq!(errors.len(), 1, "{case:?}: {errors:#?}");
+    assert_eq!(errors[0].variable, variable, "{case:?}");
+    assert!(
+        errors[0].reason.contains(case.says),
+        "{case:?} does not say {:?}: {}",
+        case.says,
+        errors[0]
+    );
+}
+
+#[test]
+fn the_environment_refuses_what_the_attribute_refuses() {
+    for case in REFUSED.iter().filter(|c| c.target != Target::Retry) {
+        for scope in ["_T__", ""] {
+            let env = EnvConfig::from_vars(variables(case, scope));
+            let variable = match case.target {
+                Target::Budget => format!("RESILIENCE_BUDGET_{scope}"),
+                _ => format!("RESILIENCE_BREAKER_{scope}"),
+            } + &case.refused.to_ascii_uppercase();
+            let errors = match case.target {
+                Target::Budget => env.budget_errors.clone(),
+                _ => {
+                    env.resolve("t", BreakerConfig::new());
+                    env.errors()
+                }
+            };
+            refused_once(&errors, &variable, case);
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn configuration_files_refuse_what_the_attribute_refuses() {
+    for case in REFUSED {
+        let table = match case.target {
+            Target::Breaker => "breakers",
+            Target::Retry => "retry",
+            Target::Budget => "budgets",
+        };
+        let mut file = format!("[{table}.t]\n");
+        for (key, value) in case.settings {
+            let value = match value {
+                Value::Duration(text) | Value::Word(text) => format!("{text:?}"),
+                other => text(*other),
+            };
+            file += &format!("{key} = {value}\n");
+        }
+        let err = toml::from_str::<super::Config>(&file).expect_err(&file);
+        assert!(
+            err.to_string().contains(case.says),
+            "{file} does not say {:?}: {err}",
+            case.says
+        );
+    }
+}
