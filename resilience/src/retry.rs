@@ -293,6 +293,7 @@ impl RetryPolicy {
     ///     .call(|| { calls += 1; Err("down") });
     /// assert_eq!((result, calls), (Err("down"), 3));
     /// ```
+    #[inline(always)]
     pub fn call<T, E>(&self, op: impl FnMut() -> Result<T, E>) -> Result<T, E> {
         self.retrying().call(op)
     }
@@ -620,7 +621,7 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     /// assert_eq!(result.unwrap_err().kind(), std::io::ErrorKind::ConnectionRefused);
     /// assert_eq!(runs, 1, "the second attempt was rejected, and returned at once");
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn call<T, E>(&self, mut op: impl FnMut() -> Result<T, E>) -> Result<T, E>
     where
         When: RetryIf<E>,
@@ -628,16 +629,32 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
         Hint: DelayHint<E>,
     {
         let started = self.started(Clock::Thread);
+        rejection::clear();
+        match op() {
+            Ok(value) => {
+                self.first_try_ok();
+                Ok(value)
+            }
+            Err(error) => self.retry_sync(op, started, Err(error)),
+        }
+    }
+
+    /// The rest of [`call`](Self::call) after a first attempt that failed, out of line so
+    /// that the success path inlines into its caller.
+    #[inline(never)]
+    fn retry_sync<T, E>(
+        &self,
+        mut op: impl FnMut() -> Result<T, E>,
+        started: Option<Instant>,
+        mut result: Result<T, E>,
+    ) -> Result<T, E>
+    where
+        When: RetryIf<E>,
+        Hook: OnRetry<E>,
+        Hint: DelayHint<E>,
+    {
         let mut attempts = None;
         loop {
-            rejection::clear();
-            let result = match op() {
-                Ok(value) => {
-                    self.record_ok(&attempts);
-                    return Ok(value);
-                }
-                Err(error) => Err(error),
-            };
             match self.failed(&mut attempts, Clock::Thread, started, result) {
                 Step::Done(result) => return result,
                 Step::Wait(delay) => {
@@ -645,6 +662,14 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
                     self.retry_started(delay);
                 }
             }
+            rejection::clear();
+            result = match op() {
+                Ok(value) => {
+                    self.record_ok(&attempts);
+                    return Ok(value);
+                }
+                Err(error) => Err(error),
+            };
         }
     }
 
