@@ -468,6 +468,35 @@ async fn a_retry_inside_a_timeout_never_sleeps_past_its_deadline() {
     assert_eq!(start.elapsed(), Duration::from_secs(1));
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_refusal_is_returned_at_once_not_retried() {
+    let calls = Arc::new(AtomicU32::new(0));
+    let counted = Arc::clone(&calls);
+    let service = service_fn(move |_: ()| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        async { Ok::<_, Infallible>(()) }
+    });
+    let breaker = CircuitBreakerLayer::named("tower_layers.refusal", BreakerConfig::new());
+    breaker.breaker().force_open();
+    let mut stack = ServiceBuilder::new()
+        .layer(RetryLayer::new(EXACT).named("tower_layers.refusal"))
+        .layer(breaker)
+        .service(service);
+    let start = Instant::now();
+    let err = stack.ready().await.unwrap().call(()).await.unwrap_err();
+    assert!(resilience_error(&err).is_circuit_open());
+    assert_eq!(start.elapsed(), Duration::ZERO, "no delay before giving up");
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    let stats = retries::get("tower_layers.refusal").unwrap();
+    assert_eq!((stats.calls, stats.attempts, stats.give_ups), (1, 1, 1));
+
+    // Back to normal: a success at once is counted as one.
+    breaker.breaker().reset();
+    stack.ready().await.unwrap().call(()).await.unwrap();
+    let stats = retries::get("tower_layers.refusal").unwrap();
+    assert_eq!((stats.calls, stats.first_try_successes), (2, 1));
+}
+
 // --- Stacks --------------------------------------------------------------------------------
 
 #[tokio::test(start_paused = true)]

@@ -63,7 +63,7 @@
 //! | breaker | the registry's, shared with the attributes, operators' tools, environment configuration | none | its own, per layer |
 //! | deadline seen by the code below | yes ([`deadline`](crate::deadline)), and the retry stops before it | no | no |
 //! | errors | the service's own (retry), [`Error`](crate::Error) boxed (breaker, timeout) | `BoxError` (`Elapsed`) | wrapped in its own enums |
-//! | futures | breaker, timeout: not boxed; retry: boxed | not boxed | boxed |
+//! | futures | not boxed (retry: boxed once a first attempt failed) | not boxed | boxed |
 //!
 //! Their behaviour side by side, on the same services, is tested in `tests/tests/tower_peers.rs`,
 //! and their costs are measured in `benches/benches/tower.rs` (figures in `BENCHMARKS.md`).

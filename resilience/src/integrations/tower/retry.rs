@@ -5,7 +5,7 @@ use std::{
     mem,
     pin::Pin,
     sync::{Mutex, MutexGuard, PoisonError},
-    task::{Context, Poll},
+    task::{Context, Poll, ready},
     time::Duration,
 };
 
@@ -36,13 +36,16 @@ use crate::{AnyError, DelayHint, NoHook, Retry, RetryBudget, RetryPolicy};
 /// it will not serve sooner.
 ///
 /// Below a [`CircuitBreakerLayer`](super::CircuitBreakerLayer) whose breaker refuses an
-/// attempt, the refusal is returned at once rather than retried after the usual delay (unless
-/// the breaker lets a trial through before that delay would end), as with the attributes.
+/// attempt, the refusal is returned at once rather than retried after the usual delay, as
+/// with the attributes (a refusal of a later attempt waits instead if the breaker lets a trial
+/// through before that delay would end; the first attempt is made before the engine's loop,
+/// which cannot see its refusal, so a refusal of it is returned at once).
 /// Inside a deadline ([`TimeoutLayer`](super::TimeoutLayer) above it, or a `#[timeout]` function
 /// making the call), no sleep ends past it: the last outcome is returned instead.
 ///
 /// The service must be `Clone`: each call takes the ready service, as tower's own `Retry`
-/// does. Its future is boxed (`Send`), since the engine's loop is an `async fn`.
+/// does. A call whose first attempt ends it allocates nothing; after a failed first attempt,
+/// the engine's loop is boxed (`Send`), since it is an `async fn`.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
@@ -266,10 +269,6 @@ pub struct RetryService<S, C = Errors, P = CloneRequests> {
     cap: Duration,
 }
 
-/// The future of a [`RetryService`] call: boxed, since the retry engine's loop is an
-/// `async fn`.
-pub type RetryFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
-
 impl<S, C, P, Req> Service<Req> for RetryService<S, C, P>
 where
     S: Service<Req> + Clone + Send + 'static,
@@ -282,7 +281,7 @@ where
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = RetryFuture<S::Response, S::Error>;
+    type Future = RetryFuture<S, Req, C, P>;
 
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
@@ -290,31 +289,253 @@ where
     }
 
     fn call(&mut self, request: Req) -> Self::Future {
-        // The ready service goes with the call; the clone waits for the next `poll_ready`.
+        // The ready service makes the first attempt and stays with the call for the others;
+        // the clone waits for the next `poll_ready`.
         let clone = self.inner.clone();
-        let service = mem::replace(&mut self.inner, clone);
+        let mut service = mem::replace(&mut self.inner, clone);
         let (first, original) = match self.replay.replay(&request) {
             Some(copy) => (copy, Some(request)),
             None => (request, None),
         };
+        let response = service.call(first);
+        RetryFuture {
+            state: State::First {
+                response,
+                rest: Some(Rest {
+                    service,
+                    original,
+                    retry: self.retry,
+                    classify: self.classify.clone(),
+                    replay: self.replay.clone(),
+                    cap: self.cap,
+                }),
+            },
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of a [`RetryService`] call: the first attempt, unboxed, and after a first
+    /// attempt that failed, the retry engine's loop, boxed (an `async fn` cannot be named).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use resilience::{RetryPolicy, tower::{RetryFuture, RetryLayer}};
+    /// use tower::{Layer, Service, service_fn};
+    ///
+    /// let mut service = RetryLayer::new(RetryPolicy::new())
+    ///     .layer(service_fn(|n: u32| async move { Ok::<_, std::io::Error>(n) }));
+    /// let future: RetryFuture<_, _, _, _> = service.call(6);
+    /// assert_eq!(future.await.unwrap(), 6);
+    /// # }
+    /// ```
+    pub struct RetryFuture<S, Req, C, P>
+    where
+        S: Service<Req>,
+    {
+        #[pin]
+        state: State<S, Req, C, P>,
+    }
+}
+
+/// The engine's loop after a first attempt that failed.
+type Retrying<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
+pin_project_lite::pin_project! {
+    #[project = StateProjection]
+    enum State<S, Req, C, P>
+    where
+        S: Service<Req>,
+    {
+        // The first attempt, and what the others need if it fails.
+        First {
+            #[pin]
+            response: S::Future,
+            rest: Option<Rest<S, Req, C, P>>,
+        },
+        Retrying {
+            retrying: Retrying<S::Response, S::Error>,
+        },
+    }
+}
+
+impl<S, Req, C, P> std::fmt::Debug for RetryFuture<S, Req, C, P>
+where
+    S: Service<Req>,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match &self.state {
+            State::First { .. } => "first attempt",
+            State::Retrying { .. } => "retrying",
+        };
+        f.debug_struct("RetryFuture")
+            .field("state", &state)
+            .finish()
+    }
+}
+
+impl<S, C, P, Req> Future for RetryFuture<S, Req, C, P>
+where
+    S: Service<Req> + Send + 'static,
+    S::Future: Send,
+    S::Response: Send + 'static,
+    S::Error: Send + 'static,
+    Req: Send + 'static,
+    C: Classify<S::Response, S::Error> + Send + Sync + 'static,
+    P: Replay<Req> + Send + Sync + 'static,
+{
+    type Output = Result<S::Response, S::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.project().state;
+        if let StateProjection::First { response, rest } = state.as_mut().project() {
+            let outcome = ready!(response.poll(cx));
+            let rest = rest
+                .take()
+                .expect("a retry future polled after it finished");
+            let retrying = match rest.after_first(outcome) {
+                AfterFirst::Done(outcome) => return Poll::Ready(outcome),
+                AfterFirst::Retrying(retrying) => retrying,
+            };
+            state.set(State::Retrying { retrying });
+        }
+        match state.project() {
+            StateProjection::Retrying { retrying } => retrying.as_mut().poll(cx),
+            StateProjection::First { .. } => unreachable!("the first attempt ended above"),
+        }
+    }
+}
+
+/// What the attempts after the first need.
+struct Rest<S, Req, C, P> {
+    service: S,
+    original: Option<Req>,
+    retry: Retry<AnyError, NoHook, AgainDelay>,
+    classify: C,
+    replay: P,
+    cap: Duration,
+}
+
+impl<S, Req, C, P> Rest<S, Req, C, P>
+where
+    S: Service<Req> + Send + 'static,
+    S::Future: Send,
+    S::Response: Send + 'static,
+    S::Error: Send + 'static,
+    Req: Send + 'static,
+    C: Classify<S::Response, S::Error> + Send + Sync + 'static,
+    P: Replay<Req> + Send + Sync + 'static,
+{
+    /// The call's result if the first attempt ends it, counted by the engine as a first
+    /// attempt's; else the engine's loop, which starts from that attempt.
+    ///
+    /// A call that succeeds at once thus costs no allocation: the engine counts it from a
+    /// future on the stack, finished at its first poll, as `Retry::call_async` counts any
+    /// first success. A refusal of a circuit breaker below is returned at once, as the engine
+    /// returns one, since the engine cannot see it: it learns of refusals in the poll that
+    /// makes them, and this attempt was made outside its loop.
+    fn after_first(
+        self,
+        outcome: Result<S::Response, S::Error>,
+    ) -> AfterFirst<S::Response, S::Error> {
+        let refused = outcome.as_ref().err().is_some_and(is_refusal);
+        let judged = judge(
+            &self.classify,
+            &self.replay,
+            self.cap,
+            self.original.as_ref(),
+            outcome,
+        );
+        let (again, copy) = match judged {
+            Ok(outcome) => {
+                finish_now(
+                    self.retry
+                        .call_async(|| std::future::ready(Ok::<(), Again<(), ()>>(()))),
+                );
+                return AfterFirst::Done(outcome);
+            }
+            Err((again, _)) if refused => {
+                // Counted as a call the engine gave up on: one attempt, not retried.
+                let refusal = || {
+                    std::future::ready(Err::<(), _>(Again {
+                        outcome: Err::<(), ()>(()),
+                        delay: None,
+                    }))
+                };
+                finish_now(
+                    self.retry
+                        .when(|_: &Again<(), ()>| false)
+                        .call_async(refusal),
+                );
+                return AfterFirst::Done(again.outcome);
+            }
+            Err(retry) => retry,
+        };
         let call = Call {
             shared: Mutex::new(Shared {
-                service,
-                next: Some(first),
-                original,
+                next: Some((self.service, copy)),
+                original: self.original,
             }),
-            classify: self.classify.clone(),
-            replay: self.replay.clone(),
+            classify: self.classify,
+            replay: self.replay,
             cap: self.cap,
         };
         let retry = self.retry;
-        Box::pin(async move {
-            let finished = retry.call_async(|| call.attempt()).await;
+        AfterFirst::Retrying(Box::pin(async move {
+            // The engine's first attempt is the one made before its loop.
+            let mut first = Some(again);
+            let finished = retry
+                .call_async(|| {
+                    let first = first.take();
+                    async {
+                        match first {
+                            Some(again) => Err(again),
+                            None => call.attempt().await,
+                        }
+                    }
+                })
+                .await;
             match finished {
                 Ok(outcome) | Err(Again { outcome, .. }) => outcome,
             }
-        })
+        }))
     }
+}
+
+/// What follows the first attempt.
+enum AfterFirst<T, E> {
+    /// The call's result.
+    Done(Result<T, E>),
+    /// The engine's loop, from the first attempt on.
+    Retrying(Retrying<T, E>),
+}
+
+/// Runs a future that finishes at its first poll: the engine counting a call.
+fn finish_now<F: Future>(future: F) {
+    let mut future = std::pin::pin!(future);
+    let _ = future
+        .as_mut()
+        .poll(&mut Context::from_waker(std::task::Waker::noop()));
+}
+
+/// Whether an error is a circuit breaker's refusal: a [`crate::Error::CircuitOpen`], as it
+/// is, boxed, or inside an I/O error.
+fn is_refusal<E: 'static>(error: &E) -> bool {
+    let error: &dyn std::any::Any = error;
+    let found = error
+        .downcast_ref::<crate::Error>()
+        .or_else(|| {
+            error
+                .downcast_ref::<super::BoxError>()
+                .and_then(|boxed| boxed.downcast_ref::<crate::Error>())
+        })
+        .or_else(|| {
+            error
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref()?.downcast_ref::<crate::Error>())
+        });
+    found.is_some_and(crate::Error::is_circuit_open)
 }
 
 /// An outcome that the retry loop may try again, with the delay it asked for: the engine's
@@ -335,11 +556,40 @@ impl<T, E> DelayHint<Again<T, E>> for AgainDelay {
     }
 }
 
-/// One call through the layer: what its attempts share.
+/// Judges an attempt's outcome: `Ok` if it ends the call (a success, an answer, a failure
+/// whose `Retry-After` is beyond the cap, a request that may not be sent again); `Err` with
+/// the copy of the request for the next attempt if it failed and may be retried.
+fn judge<T, E, Req, C, P>(
+    classify: &C,
+    replay: &P,
+    cap: Duration,
+    original: Option<&Req>,
+    outcome: Result<T, E>,
+) -> Result<Result<T, E>, (Again<T, E>, Req)>
+where
+    C: Classify<T, E>,
+    P: Replay<Req>,
+{
+    if !classify.is_failure(outcome.as_ref()) {
+        return Ok(outcome);
+    }
+    let delay = classify.retry_after(outcome.as_ref());
+    if delay.is_some_and(|delay| delay > cap) {
+        // The service will not serve before then: its answer, now.
+        return Ok(outcome);
+    }
+    match original.and_then(|original| replay.replay(original)) {
+        Some(copy) => Err((Again { outcome, delay }, copy)),
+        None => Ok(outcome),
+    }
+}
+
+/// The attempts after the first: what they share.
 struct Call<S, Req, C, P> {
-    /// The call's own lock, taken by one attempt at a time, never contended and never held
-    /// across an `.await`: it only lets each attempt reach the service and the request that
-    /// the retry loop's closure cannot lend it.
+    /// Taken once by each attempt, to take the service and its request, and once by a
+    /// failed one, to leave them for the next. One attempt at a time, so never contended;
+    /// never held across an `.await`. It lets the attempts pass on what the retry loop's
+    /// closure cannot lend them.
     shared: Mutex<Shared<S, Req>>,
     classify: C,
     replay: P,
@@ -347,12 +597,10 @@ struct Call<S, Req, C, P> {
 }
 
 struct Shared<S, Req> {
-    service: S,
-    /// The request of the next attempt: the first's, then each retry's copy, made when the
-    /// retry is decided.
-    next: Option<Req>,
-    /// The request as the caller made it, to copy for retries; `None` if it may not be sent
-    /// again.
+    /// The service and the copy of the request for the next attempt, left by a failed one
+    /// once its retry is decided.
+    next: Option<(S, Req)>,
+    /// The request as the caller made it, to copy for retries.
     original: Option<Req>,
 }
 
@@ -366,46 +614,35 @@ where
         self.shared.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// One attempt: its outcome, or an [`Again`] if it failed and may be retried.
+    /// One attempt after the first: its outcome, or an [`Again`] if it failed and may be
+    /// retried. The service is readied and called within one poll of the attempt, so that a
+    /// breaker below which refuses the call tells the retry loop in the poll that finishes
+    /// the attempt.
     async fn attempt(&self) -> Result<Result<S::Response, S::Error>, Again<S::Response, S::Error>> {
-        // Readied and called within one poll of the attempt, so that a breaker below which
-        // refuses the call tells the retry loop in the poll that finishes the attempt.
-        let called = poll_fn(|cx| {
-            let mut shared = self.shared();
-            match shared.service.poll_ready(cx) {
-                Poll::Pending => Poll::Pending,
-                Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
-                Poll::Ready(Ok(())) => {
-                    let request = shared
-                        .next
-                        .take()
-                        .expect("an attempt starts only with its request: the first, or the copy made when its retry was decided");
-                    Poll::Ready(Ok(shared.service.call(request)))
-                }
-            }
-        })
-        .await;
-        let outcome = match called {
-            Ok(response) => response.await,
+        let next = self.shared().next.take();
+        let (mut service, request) = next.expect(
+            "the engine makes an attempt only after a failed one left its service and request",
+        );
+        let outcome = match poll_fn(|cx| service.poll_ready(cx)).await {
+            Ok(()) => service.call(request).await,
             Err(error) => Err(error),
         };
-        if !self.classify.is_failure(outcome.as_ref()) {
-            return Ok(outcome);
-        }
-        let delay = self.classify.retry_after(outcome.as_ref());
-        if delay.is_some_and(|delay| delay > self.cap) {
-            // The service will not serve before then: its answer, now.
-            return Ok(outcome);
-        }
+        let original = self.shared().original.take();
+        let judged = judge(
+            &self.classify,
+            &self.replay,
+            self.cap,
+            original.as_ref(),
+            outcome,
+        );
         let mut shared = self.shared();
-        let Some(copy) = shared
-            .original
-            .as_ref()
-            .and_then(|original| self.replay.replay(original))
-        else {
-            return Ok(outcome);
-        };
-        shared.next = Some(copy);
-        Err(Again { outcome, delay })
+        shared.original = original;
+        match judged {
+            Ok(outcome) => Ok(outcome),
+            Err((again, copy)) => {
+                shared.next = Some((service, copy));
+                Err(again)
+            }
+        }
     }
 }

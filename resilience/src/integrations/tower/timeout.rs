@@ -3,7 +3,6 @@
 use std::{
     future::Future,
     pin::Pin,
-    sync::Arc,
     task::{Context, Poll, ready},
     time::Duration,
 };
@@ -49,7 +48,7 @@ use crate::{Error, deadline};
 #[derive(Debug, Clone)]
 pub struct TimeoutLayer {
     limit: Duration,
-    name: Arc<str>,
+    name: &'static str,
 }
 
 impl TimeoutLayer {
@@ -64,20 +63,22 @@ impl TimeoutLayer {
     pub fn new(limit: Duration) -> Self {
         TimeoutLayer {
             limit,
-            name: Arc::from("timeout"),
+            name: "timeout",
         }
     }
 
     /// Names the calls in the timeout's error (`` `name` timed out after 2s``), its `tracing`
-    /// event and its `resilience_timeouts_total` metric (label `function`).
+    /// event and its `resilience_timeouts_total` metric (label `function`). A `&'static str`,
+    /// as for [`RetryLayer::named`](super::RetryLayer::named): a call carries it without
+    /// counting references, and the error's `Arc<str>` is made only when a call times out.
     ///
     /// ```
     /// use std::time::Duration;
     /// let layer = resilience::tower::TimeoutLayer::new(Duration::from_secs(2)).named("inventory");
     /// assert_eq!(layer.name(), "inventory");
     /// ```
-    pub fn named(mut self, name: impl Into<Arc<str>>) -> Self {
-        self.name = name.into();
+    pub fn named(mut self, name: &'static str) -> Self {
+        self.name = name;
         self
     }
 
@@ -97,8 +98,8 @@ impl TimeoutLayer {
     /// # use std::time::Duration;
     /// assert_eq!(resilience::tower::TimeoutLayer::new(Duration::ZERO).name(), "timeout");
     /// ```
-    pub fn name(&self) -> &str {
-        &self.name
+    pub fn name(&self) -> &'static str {
+        self.name
     }
 }
 
@@ -109,7 +110,7 @@ impl<S> Layer<S> for TimeoutLayer {
         TimeoutService {
             inner,
             limit: self.limit,
-            name: Arc::clone(&self.name),
+            name: self.name,
         }
     }
 }
@@ -132,7 +133,7 @@ impl<S> Layer<S> for TimeoutLayer {
 pub struct TimeoutService<S> {
     inner: S,
     limit: Duration,
-    name: Arc<str>,
+    name: &'static str,
 }
 
 impl<S, Req> Service<Req> for TimeoutService<S>
@@ -161,7 +162,7 @@ where
             timer: None,
             deadline,
             limit: self.limit,
-            name: Arc::clone(&self.name),
+            name: self.name,
         }
     }
 }
@@ -186,12 +187,12 @@ pin_project_lite::pin_project! {
     pub struct TimeoutFuture<F> {
         #[pin]
         inner: F,
-        // Armed only once the call has waited: a call that finishes at once arms no timer.
-        #[pin]
-        timer: Option<Sleep>,
+        // Armed only once the call has waited: a call that finishes at once arms no timer,
+        // and carries a pointer's worth of it rather than the timer itself.
+        timer: Option<Pin<Box<Sleep>>>,
         deadline: Option<Instant>,
         limit: Duration,
-        name: Arc<str>,
+        name: &'static str,
     }
 }
 
@@ -208,20 +209,15 @@ where
             return this.inner.poll(cx).map_err(Into::into);
         };
         // The call first, then the timer: a call that finishes in the timer's instant wins.
-        if let Poll::Ready(result) = deadline::within_sync_at(at, || this.inner.poll(cx)) {
+        if let Poll::Ready(result) = deadline::within_sync_at(at, || this.inner.as_mut().poll(cx)) {
             return Poll::Ready(result.map_err(Into::into));
         }
-        if this.timer.is_none() {
-            this.timer.set(Some(tokio::time::sleep_until(at)));
-        }
-        if let Some(timer) = this.timer.as_pin_mut() {
-            ready!(timer.poll(cx));
-        }
+        let timer = this
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
+        ready!(timer.as_mut().poll(cx));
         timed_out(this.name, *this.limit);
-        Poll::Ready(Err(Box::new(Error::timeout(
-            Arc::clone(this.name),
-            *this.limit,
-        ))))
+        Poll::Ready(Err(Box::new(Error::timeout(*this.name, *this.limit))))
     }
 }
 
