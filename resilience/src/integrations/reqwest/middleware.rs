@@ -360,7 +360,8 @@ impl ResilienceMiddleware {
             Some(limit) => {
                 let name = self.name.unwrap_or("reqwest");
                 let bounded = async { sent.await.map_err(Failed::Middleware) };
-                crate::timeout_async_named(name, limit, bounded)
+                // Boxed: a middleware without an attempt timeout carries none of its state.
+                Box::pin(crate::timeout_async_named(name, limit, bounded))
                     .await
                     .map_err(Failed::into_middleware)
             }
@@ -378,6 +379,10 @@ impl ResilienceMiddleware {
 
 #[async_trait::async_trait]
 impl Middleware for ResilienceMiddleware {
+    /// Makes the first attempt before the retry engine's loop, so that a request that
+    /// succeeds at once carries none of the loop's state (the engine counts it as its first
+    /// attempt's success); after a first attempt that failed, the loop starts from it, in a
+    /// future of its own.
     async fn handle(
         &self,
         request: Request,
@@ -389,32 +394,106 @@ impl Middleware for ResilienceMiddleware {
         } else {
             None
         };
-        let may_retry = copy.is_some();
-        let (mut first, original) = match copy {
-            Some(copy) => (Some(copy), Some(request)),
-            None => (Some(request), None),
+        let (first, original) = match copy {
+            Some(copy) => (copy, Some(request)),
+            None => (request, None),
         };
-        let seen = &*extensions;
+        let may_retry = original.is_some();
+        // Each attempt gets the caller's extensions as they were; the caller gets back the
+        // last attempt's.
+        let own = if may_retry {
+            extensions.clone()
+        } else {
+            std::mem::take(extensions)
+        };
+        let first = self
+            .attempt(Some(first), own, next.clone(), may_retry)
+            .await;
+        let again = match first {
+            Ok(Finished {
+                extensions: last,
+                result,
+            }) => {
+                finish_now(
+                    self.retry
+                        .call_async(|| std::future::ready(Ok::<(), ()>(()))),
+                );
+                *extensions = last;
+                return result;
+            }
+            // A refusal of the breaker: returned at once, as the engine returns one.
+            Err(again) if again.result.as_ref().is_err_and(is_refusal) => {
+                let refusal = || std::future::ready(Err::<(), ()>(()));
+                finish_now(self.retry.when(|_: &()| false).call_async(refusal));
+                *extensions = again.extensions;
+                return again.result;
+            }
+            Err(again) => again,
+        };
+        let (last, result) = Box::pin(self.retrying(again, original, extensions, next)).await;
+        *extensions = last;
+        result
+    }
+}
+
+impl ResilienceMiddleware {
+    /// The retry engine's loop after a first attempt that failed, which it takes as its own
+    /// first: the last attempt's extensions and result.
+    async fn retrying(
+        &self,
+        first: Again,
+        original: Option<Request>,
+        callers: &Extensions,
+        next: Next<'_>,
+    ) -> (Extensions, Result<Response, Error>) {
+        let mut first = Some(first);
         let finished = self
             .retry
             .call_async(|| {
-                let request = first
-                    .take()
-                    .or_else(|| original.as_ref().and_then(Request::try_clone));
-                // Each attempt gets the caller's extensions as they were; the caller gets
-                // back the last attempt's.
-                self.attempt(request, seen.clone(), next.clone(), may_retry)
+                let attempt = match first.take() {
+                    Some(again) => Attempt::First(again),
+                    None => Attempt::Later(
+                        original.as_ref().and_then(Request::try_clone),
+                        callers.clone(),
+                        next.clone(),
+                    ),
+                };
+                async move {
+                    match attempt {
+                        Attempt::First(again) => Err(again),
+                        Attempt::Later(request, extensions, next) => {
+                            self.attempt(request, extensions, next, true).await
+                        }
+                    }
+                }
             })
             .await;
-        let (last, result) = match finished {
+        match finished {
             Ok(Finished { extensions, result })
             | Err(Again {
                 extensions, result, ..
             }) => (extensions, result),
-        };
-        *extensions = last;
-        result
+        }
     }
+}
+
+/// An attempt of the engine's loop: the first, already made, or a later one to make.
+enum Attempt<'a> {
+    First(Again),
+    Later(Option<Request>, Extensions, Next<'a>),
+}
+
+/// Runs a future that finishes at its first poll: the engine counting a request.
+fn finish_now<F: std::future::Future>(future: F) {
+    let mut future = std::pin::pin!(future);
+    let _ = future
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+}
+
+/// Whether an error is this middleware's breaker refusing a request.
+fn is_refusal(error: &Error) -> bool {
+    resilience_error(error).is_some_and(crate::Error::is_circuit_open)
 }
 
 /// An attempt's outcome that ends the call.
@@ -439,6 +518,14 @@ impl DelayHint<Again> for AgainDelay {
     #[inline]
     fn delay_hint(&self, again: &Again) -> Option<Duration> {
         again.delay
+    }
+}
+
+/// For the engine's count of a request that the first attempt ended.
+impl DelayHint<()> for AgainDelay {
+    #[inline]
+    fn delay_hint(&self, (): &()) -> Option<Duration> {
+        None
     }
 }
 
