@@ -72,18 +72,19 @@ impl<Req: Clone, Res, E> Policy<Req, Res, E> for Retries {
     type Future = Ready<()>;
 
     fn retry(&mut self, _: &mut Req, result: &mut Result<Res, E>) -> Option<Self::Future> {
-        if let Some(budget) = &self.budget {
-            if !std::mem::replace(&mut self.deposited, true) {
-                budget.deposit();
-            }
+        let first_result = !std::mem::replace(&mut self.deposited, true);
+        if let (Some(budget), true) = (&self.budget, first_result) {
+            budget.deposit();
         }
         if result.is_ok() || self.retries == 0 {
             return None;
         }
-        if let Some(budget) = &self.budget {
-            if !budget.withdraw() {
-                return None;
-            }
+        if self
+            .budget
+            .as_ref()
+            .is_some_and(|budget| !budget.withdraw())
+        {
+            return None;
         }
         self.retries -= 1;
         Some(std::future::ready(()))
