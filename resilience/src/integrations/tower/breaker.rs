@@ -60,8 +60,10 @@ impl CircuitBreakerLayer {
     /// another layer or an operator used or configured the name (its configuration stands,
     /// and `config` is ignored, as a second `#[circuit_breaker]` site's arguments are), else
     /// a new one configured with `config`, which the environment's variables for the name
-    /// override as usual. Every error of the service is a failure: see
-    /// [`classify`](Self::classify) and [`http`](Self::http).
+    /// override as usual. A new one is configured as [`breakers::configure`] does it: a
+    /// `#[circuit_breaker]` function that names it later shares it with this configuration.
+    /// Every error of the service is a failure: see [`classify`](Self::classify) and
+    /// [`http`](Self::http).
     ///
     /// Building a layer takes the registry's lock, once per layer; calls never do.
     ///
