@@ -39,7 +39,8 @@ use crate::{AnyError, DelayHint, NoHook, Retry, RetryBudget, RetryPolicy};
 /// attempt, the refusal is returned at once rather than retried after the usual delay, as
 /// with the attributes (a refusal of a later attempt waits instead if the breaker lets a trial
 /// through before that delay would end; the first attempt is made before the engine's loop,
-/// which cannot see its refusal, so a refusal of it is returned at once).
+/// which cannot see its refusal, so a refusal of it, recognised in the error as the breaker
+/// layer makes it, a boxed [`Error`](crate::Error), is returned at once).
 /// Inside a deadline ([`TimeoutLayer`](super::TimeoutLayer) above it, or a `#[timeout]` function
 /// making the call), no sleep ends past it: the last outcome is returned instead.
 ///
