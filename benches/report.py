@@ -26,6 +26,12 @@ GROUPS = [
     ("registry", None, "the global registry of named breakers"),
     ("async timeout", "tokio::time::timeout", "a body that finishes in time"),
     ("sync timeout", "thread spawned per call", "a body that finishes in time"),
+    ("tower retry, success", "bare service", "an in-memory service that answers at once, through each retry layer (current-thread runtime)"),
+    ("tower timeout, in time", "tower Timeout", "an in-memory service that answers at once, through each timeout layer"),
+    ("tower breaker, closed", "bare service", "an in-memory service that answers at once, through each closed breaker layer"),
+    ("tower stack, retry > breaker > timeout", "bare service", "the three layers stacked over an in-memory service; tower has no breaker"),
+    ("reqwest middleware, in memory", "no middleware", "a request through reqwest-middleware's chain, answered by a last middleware without I/O: the baseline is building and sending the request"),
+    ("reqwest middleware, loopback", "no middleware", "a round trip to a minimal HTTP/1.1 server on loopback, the connection kept alive; the middlewares' costs are below the round trip's noise"),
 ]
 
 # (description, check(figures) -> (met, detail), why it is missed when it is)
@@ -60,6 +66,19 @@ def goal_async_near_sync(async_case, sync_case, limit_ns):
         a = f["breaker async success"][async_case] - f["breaker async success"]["bare await"]
         s = f["breaker closed success, 1 thread(s)"][sync_case] - f["breaker closed success, 1 thread(s)"]["bare call"]
         return a - s <= limit_ns, f"{a:+.2f} ns over a bare await, against {s:+.2f} ns sync"
+    return check
+
+def goal_added_vs(group, case, peer, base, factor):
+    def check(f):
+        ours = f[group][case] - f[group][base]
+        theirs = f[group][peer] - f[group][base]
+        return ours <= theirs * factor, f"{ours:+.0f} ns against {theirs:+.0f} ns"
+    return check
+
+def goal_within(group, case, other, limit_ns):
+    def check(f):
+        added = f[group][case] - f[group][other]
+        return added <= limit_ns, f"{added:+.2f} ns"
     return check
 
 def goal_at_most(group, case, limit_ns):
@@ -132,6 +151,25 @@ GOALS = [
      "timer slot are written on every call"),
     ("sync `#[timeout]` cheaper than a thread spawned per call",
      goal_ratio("sync timeout", "#[timeout] fn", "thread spawned per call", 1.0), ""),
+    ("`CircuitBreakerLayer` at least 10x faster than tower-resilience's breaker",
+     goal_fastest("tower breaker, closed", "CircuitBreakerLayer", ["tower-resilience circuit breaker"], 10.0), ""),
+    ("`TimeoutLayer` within 1.2x of tower's `Timeout`",
+     goal_ratio("tower timeout, in time", "TimeoutLayer", "tower Timeout", 1.2),
+     "both read the clock once per call; the layer also puts its deadline in scope (a "
+     "thread-local set and restored around the call and each poll)"),
+    ("`RetryLayer` faster than tower-resilience's retry",
+     goal_faster_than("tower retry, success", "RetryLayer", ["tower-resilience retry"]), ""),
+    ("`RetryLayer` within 10 ns of tower's `Retry` on a success",
+     goal_within("tower retry, success", "RetryLayer", "tower Retry", 10.0),
+     "the engine counts each call (the site's statistics, which are its retry budget's deposit) "
+     "from a future polled once on the stack, and the layer's future carries the service, the "
+     "request kept for the retries and the retry's settings; tower's `Retry` counts nothing "
+     "and has no budget unless its user's policy keeps one"),
+    ("`ResilienceMiddleware` adds at most 1.5x what reqwest-retry adds, in memory",
+     goal_added_vs("reqwest middleware, in memory", "ResilienceMiddleware", "reqwest-retry", "no middleware", 1.5),
+     "the first attempt's state (the request, its copy, the extensions' copy, the breaker's "
+     "permit) lives in the boxed future of the middleware, which is moved into its box on "
+     "every request; most of the rest is copying requests, as reqwest-retry does"),
 ]
 
 
@@ -183,7 +221,8 @@ def main():
     out.append(f"- Machine: {cpu}, {cores} cores, {platform.system()} {platform.release()}")
     out.append(f"- Toolchain: {command(['rustc', '--version'])}")
     out.append("- Commands: `cargo bench -p resilience-benches --bench retry`, `--bench breaker`, "
-               "`--bench breaker_paths`, `--bench timeout` (each prints criterion's own report too)\n")
+               "`--bench breaker_paths`, `--bench timeout`, `--bench tower`, `--bench reqwest` "
+               "(each prints criterion's own report too)\n")
     out.append("## Goals\n")
     out.append("| goal | figure | met | why not |")
     out.append("|---|---|---|---|")

@@ -52,6 +52,14 @@
 //! - `tracing`: an event for each retry, give-up, breaker state change, rejection and timeout.
 //! - `metrics`: counters, a gauge and a histogram through the `metrics` facade.
 //! - `serde`: configuration structs deserialize from any format; snapshots serialize.
+//! - `tower`: the module `resilience::tower`, layers over the same engines (retries, named
+//!   breakers, timeouts with deadlines) for `tower::ServiceBuilder` stacks, hyper and axum
+//!   clients.
+//! - `reqwest`: the module `resilience::reqwest`, helpers for reqwest (transient-error rules,
+//!   `Retry-After`) and a `reqwest-middleware` middleware over the same engines.
+//!
+//! Both integrations share `resilience::http`: the `Retry-After` header in both of its forms
+//! and the idempotent methods.
 //!
 //! # Design choices
 //!
@@ -82,6 +90,15 @@ pub mod retries;
 mod retry;
 mod stripes;
 pub mod timeout;
+
+#[cfg(any(feature = "tower", feature = "reqwest"))]
+mod integrations;
+#[cfg(any(feature = "tower", feature = "reqwest"))]
+pub use integrations::http;
+#[cfg(feature = "reqwest")]
+pub use integrations::reqwest;
+#[cfg(feature = "tower")]
+pub use integrations::tower;
 
 mod breaker;
 pub mod config;
