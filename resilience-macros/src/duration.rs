@@ -2,6 +2,8 @@
 //! an expression of type `Duration` (a `const`, `Duration::from_millis(250)`), checked by the
 //! compiler.
 
+use std::time::Duration;
+
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::{Expr, ExprLit, Lit, LitStr, spanned::Spanned};
@@ -85,10 +87,11 @@ impl DurationArg {
         }
     }
 
-    /// The value in nanoseconds, when it is known before the code compiles.
-    pub(crate) fn nanos(&self) -> Option<u64> {
+    /// The value, when it is known before the code compiles: for the checks that compare it
+    /// with another setting.
+    pub(crate) fn known(&self) -> Option<Duration> {
         match self {
-            DurationArg::Literal(d) => Some(d.nanos),
+            DurationArg::Literal(d) => Some(Duration::from_nanos(d.nanos)),
             DurationArg::Expr(_) => None,
         }
     }
@@ -127,14 +130,26 @@ fn needs_unit(what: &str, expression: &str, digits: &str, suffix: &str, span: Sp
         )
     } else if digits.contains('.') {
         format!(
-            "{what} needs a unit: add one, as in `\"{digits}s\"` (ns, us, ms, s, m or h), or write {expression}"
+            "{what} needs a unit: add one, as in `\"{digits}s\"` ({}), or write {expression}",
+            units()
         )
     } else {
         format!(
-            "{what} needs a unit: add one, as in `\"{digits}ms\"` or `\"{digits}s\"` (ns, us, ms, s, m or h), or write {expression}"
+            "{what} needs a unit: add one, as in `\"{digits}ms\"` or `\"{digits}s\"` ({}), or write {expression}",
+            units()
         )
     };
     syn::Error::new(span, message)
+}
+
+/// The settings' units as a message lists them: "ns, us, ms, s, m or h".
+fn units() -> String {
+    let names: Vec<&str> = UNITS.iter().map(|(unit, _)| *unit).collect();
+    match names.split_last() {
+        Some((last, [])) => (*last).to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }
 
 #[cfg(test)]
