@@ -140,6 +140,24 @@ impl Function {
         } = self;
         quote!(#(#attrs)* #vis #sig { #(#inner_attrs)* #body })
     }
+
+    /// Writes the function back as the user wrote it, `prelude` (items) first in its body:
+    /// the user's statements in the user's braces, not in a block of their own, so that no
+    /// lint sees braces the user did not write.
+    pub(crate) fn as_written(&self, prelude: TokenStream) -> TokenStream {
+        let Function {
+            attrs,
+            inner_attrs,
+            vis,
+            sig,
+            body,
+            braces,
+            ..
+        } = self;
+        let mut block = Group::new(Delimiter::Brace, quote!(#(#inner_attrs)* #prelude #body));
+        block.set_span(*braces);
+        quote!(#(#attrs)* #vis #sig #block)
+    }
 }
 
 /// What every attribute needs of the signature; the declared return type when all holds.

@@ -80,8 +80,7 @@ pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream)
         // The function as written (without this crate's attributes), so that its callers
         // still type-check and only the attribute's mistakes are reported.
         let error = error.to_compile_error();
-        let block = function.block();
-        let function = function.with_body(quote!(#uses #block));
+        let function = function.as_written(uses);
         return quote!(#error #function);
     }
     let body = body(&function, &layers);
