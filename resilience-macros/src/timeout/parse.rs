@@ -91,7 +91,7 @@ fn is_duration_key(key: &Ident, value: &Expr) -> bool {
     DURATION_KEYS.contains(&key.as_str())
         || matches!(
             DurationArg::parse("", EXPRESSION, value),
-            Ok(DurationArg::Literal(_))
+            Ok(DurationArg::Literal { .. })
         )
 }
 
