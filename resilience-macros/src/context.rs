@@ -105,7 +105,7 @@ impl<'f> Context<'f> {
         quote!(#open #ty #rest)
     }
 
-    /// `::resilience::__private::function::<generics>(args)`, located exactly where the
+    /// `function::<generics>(args)` of the runtime's hidden module, located exactly where the
     /// return type is written: a call whose bounds are on the return type then reports a
     /// return type that is not a `Result` where the check at the top of the body does, which
     /// it thereby repeats silently.
