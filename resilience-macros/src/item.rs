@@ -1,6 +1,6 @@
 //! The annotated function: its signature parsed and checked for what every attribute needs,
-//! its body kept as the user's tokens (as tracing-attributes' `MaybeItemFn` does), and the
-//! whole written back with a new body and everything else exactly as the user wrote it.
+//! its body kept as the user's tokens (as tracing-attributes' `MaybeItemFn` keeps it), and
+//! the whole written back with a new body and everything else exactly as the user wrote it.
 //!
 //! The body is never parsed: the macros do not look inside it beyond a search for `Self`, so
 //! parsing it would cost compile time on every expansion and hand rustc a reprinted copy
@@ -10,7 +10,7 @@ use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote};
 use syn::{
     Item, ReturnType, Signature, TraitItemFn, Type, Visibility,
-    parse::{Parse, ParseStream},
+    parse::{ParseStream, Parser},
     spanned::Spanned,
 };
 
@@ -33,52 +33,32 @@ pub(crate) struct Function {
     pub(crate) braces: Span,
 }
 
-/// A function as written, the body unparsed.
-struct MaybeItemFn {
-    attrs: Vec<syn::Attribute>,
-    inner_attrs: Vec<syn::Attribute>,
-    vis: Visibility,
-    sig: Signature,
-    body: TokenStream,
-    braces: Span,
-}
-
-impl Parse for MaybeItemFn {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let attrs = input.call(syn::Attribute::parse_outer)?;
-        let vis = input.parse()?;
-        let sig = input.parse()?;
-        let content;
-        let braces = syn::braced!(content in input).span.join();
-        let inner_attrs = content.call(syn::Attribute::parse_inner)?;
-        let body = content.parse()?;
-        Ok(MaybeItemFn {
-            attrs,
-            inner_attrs,
-            vis,
-            sig,
-            body,
-            braces,
-        })
-    }
-}
-
 impl Function {
     /// Parses the item an attribute was put on, or explains what it applies to.
     pub(crate) fn parse(item: TokenStream, attribute: Attribute) -> syn::Result<Self> {
-        let f = match syn::parse2::<MaybeItemFn>(item.clone()) {
-            Ok(f) => f,
-            Err(error) => return Err(not_a_function(item, error, attribute)),
+        // Attributes, visibility and signature parsed; the braces' content kept as tokens.
+        let function = |input: ParseStream<'_>| {
+            let attrs = input.call(syn::Attribute::parse_outer)?;
+            let vis: Visibility = input.parse()?;
+            let sig: Signature = input.parse()?;
+            let content;
+            let braces = syn::braced!(content in input).span.join();
+            let inner_attrs = content.call(syn::Attribute::parse_inner)?;
+            let body: TokenStream = content.parse()?;
+            Ok((attrs, vis, sig, braces, inner_attrs, body))
         };
-        let output = check(&f.sig, attribute)?;
+        let (attrs, vis, sig, braces, inner_attrs, body) = function
+            .parse2(item.clone())
+            .map_err(|error| not_a_function(item, error, attribute))?;
+        let output = check(&sig, attribute)?;
         Ok(Function {
-            attrs: f.attrs,
-            inner_attrs: f.inner_attrs,
-            vis: f.vis,
-            sig: f.sig,
             output,
-            body: f.body,
-            braces: f.braces,
+            attrs,
+            vis,
+            sig,
+            braces,
+            inner_attrs,
+            body,
         })
     }
 
