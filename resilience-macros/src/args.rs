@@ -58,10 +58,37 @@ pub(crate) fn list(tokens: TokenStream) -> syn::Result<Vec<Arg>> {
     Ok(list.into_iter().collect())
 }
 
-/// A table of spellings: each word a user may write, with what it stands for. The one list
-/// of an attribute's keys, or of the bare words a value takes; a variant missing from its
-/// table is never built, which the compiler reports.
+/// A table of spellings: each word a user may write, with what it stands for: an attribute's
+/// keys, or the bare words a value takes.
 pub(crate) type Table<T> = &'static [(&'static str, T)];
+
+/// Declares an enum and its [`Table`] of spellings from one list, so that neither can miss
+/// an entry of the other:
+///
+/// ```text
+/// spelled! {
+///     /// How the delay grows.
+///     enum Backoff in BACKOFFS { Constant = "constant", Linear = "linear" }
+/// }
+/// ```
+macro_rules! spelled {
+    (
+        $(#[$doc:meta])*
+        $vis:vis enum $name:ident in $table:ident {
+            $($variant:ident = $word:literal),* $(,)?
+        }
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        $vis enum $name {
+            $($variant),*
+        }
+
+        /// Every spelling, in the order messages list them.
+        const $table: $crate::args::Table<$name> = &[$(($word, $name::$variant)),*];
+    };
+}
+pub(crate) use spelled;
 
 /// An attribute whose arguments are all `key = value`: its table of keys and a reader per
 /// key. Parsing, with every error collected, is shared ([`key_values`]).

@@ -34,46 +34,27 @@ pub(crate) struct BreakerArgs {
     max_trial_wait: Option<DurationArg>,
 }
 
-/// An argument of `#[circuit_breaker]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Key {
-    Name,
-    FailureThreshold,
-    RecoveryTimeout,
-    HalfOpenMaxCalls,
-    SuccessThreshold,
-    When,
-    FailureRate,
-    Window,
-    MinimumCalls,
-    SlowCall,
-    RecoveryBackoff,
-    MaxRecoveryTimeout,
-    Fallback,
-    FallbackOnFailure,
-    Adaptive,
-    MaxTrialWait,
+args::spelled! {
+    /// An argument of `#[circuit_breaker]`.
+    pub(crate) enum Key in KEYS {
+        Name = "name",
+        FailureThreshold = "failure_threshold",
+        RecoveryTimeout = "recovery_timeout",
+        HalfOpenMaxCalls = "half_open_max_calls",
+        SuccessThreshold = "success_threshold",
+        When = "when",
+        FailureRate = "failure_rate",
+        Window = "window",
+        MinimumCalls = "minimum_calls",
+        SlowCall = "slow_call",
+        RecoveryBackoff = "recovery_backoff",
+        MaxRecoveryTimeout = "max_recovery_timeout",
+        Fallback = "fallback",
+        FallbackOnFailure = "fallback_on_failure",
+        Adaptive = "adaptive",
+        MaxTrialWait = "max_trial_wait",
+    }
 }
-
-/// Every argument, in the order messages list them.
-const KEYS: args::Table<Key> = &[
-    ("name", Key::Name),
-    ("failure_threshold", Key::FailureThreshold),
-    ("recovery_timeout", Key::RecoveryTimeout),
-    ("half_open_max_calls", Key::HalfOpenMaxCalls),
-    ("success_threshold", Key::SuccessThreshold),
-    ("when", Key::When),
-    ("failure_rate", Key::FailureRate),
-    ("window", Key::Window),
-    ("minimum_calls", Key::MinimumCalls),
-    ("slow_call", Key::SlowCall),
-    ("recovery_backoff", Key::RecoveryBackoff),
-    ("max_recovery_timeout", Key::MaxRecoveryTimeout),
-    ("fallback", Key::Fallback),
-    ("fallback_on_failure", Key::FallbackOnFailure),
-    ("adaptive", Key::Adaptive),
-    ("max_trial_wait", Key::MaxTrialWait),
-];
 
 /// `window = 100` (the last 100 calls) or `window = "30s"` (the calls of the last 30 s; a
 /// `const` `Duration` too).

@@ -31,38 +31,23 @@ pub(crate) struct RetryArgs {
     budget: Option<Budget>,
 }
 
-/// An argument of `#[retry]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Key {
-    MaxAttempts,
-    Backoff,
-    InitialDelay,
-    Multiplier,
-    MaxDelay,
-    Jitter,
-    MaxElapsed,
-    When,
-    OnRetry,
-    Policy,
-    Name,
-    Budget,
+args::spelled! {
+    /// An argument of `#[retry]`.
+    pub(crate) enum Key in KEYS {
+        MaxAttempts = "max_attempts",
+        Backoff = "backoff",
+        InitialDelay = "initial_delay",
+        Multiplier = "multiplier",
+        MaxDelay = "max_delay",
+        Jitter = "jitter",
+        MaxElapsed = "max_elapsed",
+        When = "when",
+        OnRetry = "on_retry",
+        Policy = "policy",
+        Name = "name",
+        Budget = "budget",
+    }
 }
-
-/// Every argument, in the order messages list them.
-const KEYS: args::Table<Key> = &[
-    ("max_attempts", Key::MaxAttempts),
-    ("backoff", Key::Backoff),
-    ("initial_delay", Key::InitialDelay),
-    ("multiplier", Key::Multiplier),
-    ("max_delay", Key::MaxDelay),
-    ("jitter", Key::Jitter),
-    ("max_elapsed", Key::MaxElapsed),
-    ("when", Key::When),
-    ("on_retry", Key::OnRetry),
-    ("policy", Key::Policy),
-    ("name", Key::Name),
-    ("budget", Key::Budget),
-];
 
 impl Key {
     /// Whether it describes the schedule, which a `policy = PATH` already fixes.
@@ -80,21 +65,15 @@ impl Key {
     }
 }
 
-/// `backoff = ...`: how the delay grows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Backoff {
-    Constant,
-    Linear,
-    Exponential,
-    Fibonacci,
+args::spelled! {
+    /// `backoff = ...`: how the delay grows.
+    enum Backoff in BACKOFFS {
+        Constant = "constant",
+        Linear = "linear",
+        Exponential = "exponential",
+        Fibonacci = "fibonacci",
+    }
 }
-
-const BACKOFFS: args::Table<Backoff> = &[
-    ("constant", Backoff::Constant),
-    ("linear", Backoff::Linear),
-    ("exponential", Backoff::Exponential),
-    ("fibonacci", Backoff::Fibonacci),
-];
 
 /// `jitter = full`, or `jitter = 0.1` for ±10%.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -106,7 +85,7 @@ enum Jitter {
     Proportional(f64),
 }
 
-/// The jitters written as a word.
+/// The jitters written as a word (all but `Proportional`, written as a number).
 const JITTERS: args::Table<Jitter> = &[
     ("none", Jitter::None),
     ("full", Jitter::Full),

@@ -26,13 +26,12 @@ struct Written {
     name: Option<LitStr>,
 }
 
-/// The one `key = value` argument of `#[timeout]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Key {
-    Name,
+crate::args::spelled! {
+    /// The one `key = value` argument of `#[timeout]`.
+    enum Key in KEYS {
+        Name = "name",
+    }
 }
-
-const KEYS: crate::args::Table<Key> = &[("name", Key::Name)];
 
 impl TimeoutArgs {
     /// Reads and checks `#[timeout]`'s arguments, reporting every mistake at once.
