@@ -1,9 +1,10 @@
 //! The shared grammar of attribute arguments: `key = value` pairs (and, for `#[timeout]`, one
-//! bare value), with repeated and unknown keys reported at their span, every error collected.
+//! bare value), each key looked up in its attribute's table, repeated and unknown keys
+//! reported at their span; and the readers of values, each saying what it expected.
 
 use std::time::Duration;
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::{
     Expr, ExprLit, Ident, Lit, LitStr, Path, Token,
@@ -12,7 +13,11 @@ use syn::{
     spanned::Spanned,
 };
 
-use crate::duration::{CONST_EXPRESSION, DurationArg};
+use crate::{
+    attribute::Attribute,
+    duration::{CONST_EXPRESSION, DurationArg},
+    errors::Errors,
+};
 
 /// One argument as written: `key = value`, or a bare `value`.
 pub(crate) enum Arg {
@@ -47,105 +52,108 @@ impl Parse for Arg {
     }
 }
 
-/// The raw argument list of an attribute.
-pub(crate) struct ArgList(pub(crate) Vec<Arg>);
-
-impl Parse for ArgList {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let list = Punctuated::<Arg, Token![,]>::parse_terminated(input)?;
-        Ok(ArgList(list.into_iter().collect()))
-    }
+/// The arguments of an attribute, as written.
+pub(crate) fn list(tokens: TokenStream) -> syn::Result<Vec<Arg>> {
+    let list = syn::parse::Parser::parse2(Punctuated::<Arg, Token![,]>::parse_terminated, tokens)?;
+    Ok(list.into_iter().collect())
 }
 
-/// Collects errors so that every mistake in an attribute is reported at once.
-#[derive(Default)]
-pub(crate) struct Errors(Option<syn::Error>);
+/// A table of spellings: each word a user may write, with what it stands for: an attribute's
+/// keys, or the bare words a value takes.
+pub(crate) type Table<T> = &'static [(&'static str, T)];
 
-impl Errors {
-    pub(crate) fn push(&mut self, error: syn::Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(error),
-            None => self.0 = Some(error),
+/// Declares an enum and its [`Table`] of spellings from one list, so that neither can miss
+/// an entry of the other:
+///
+/// ```text
+/// spelled! {
+///     /// How the delay grows.
+///     enum Backoff in BACKOFFS { Constant = "constant", Linear = "linear" }
+/// }
+/// ```
+macro_rules! spelled {
+    (
+        $(#[$doc:meta])*
+        $vis:vis enum $name:ident in $table:ident {
+            $($variant:ident = $word:literal),* $(,)?
         }
-    }
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        $vis enum $name {
+            $($variant),*
+        }
 
-    pub(crate) fn at(&mut self, span: impl Spanned, message: impl std::fmt::Display) {
-        self.push(syn::Error::new(span.span(), message));
-    }
-
-    /// Keeps the value of `result`, recording its error.
-    pub(crate) fn ok<T>(&mut self, result: syn::Result<T>) -> Option<T> {
-        result.map_err(|e| self.push(e)).ok()
-    }
-
-    pub(crate) fn finish(self) -> syn::Result<()> {
-        self.0.map_or(Ok(()), Err)
-    }
+        /// Every spelling, in the order messages list them.
+        const $table: $crate::args::Table<$name> = &[$(($word, $name::$variant)),*];
+    };
 }
+pub(crate) use spelled;
 
-/// An attribute whose arguments are all `key = value`: its table of keys, a reader per key
-/// and the checks across keys. Parsing, with every error collected, is shared.
+/// An attribute whose arguments are all `key = value`: its table of keys and a reader per
+/// key. Parsing, with every error collected, is shared ([`key_values`]).
 pub(crate) trait KeyValueArgs: Default {
-    /// The attribute's name, for messages.
-    const ATTRIBUTE: &'static str;
+    /// Which of the attribute's arguments a key is.
+    type Key: Copy + PartialEq + 'static;
+    /// The attribute, for messages.
+    const ATTRIBUTE: Attribute;
     /// Every key it accepts.
-    const KEYS: &'static [&'static str];
+    const KEYS: Table<Self::Key>;
     /// One argument as an example, for the message about a value without a key.
     const EXAMPLE: &'static str;
 
-    /// Reads the value of `name` (a key of [`Self::KEYS`]), recording what is wrong with it.
-    fn set(&mut self, name: &str, key: &Ident, value: &Expr, errors: &mut Errors);
-
-    /// Checks the arguments against each other, knowing which keys were `written`.
-    fn validate(&self, written: &Written, errors: &mut Errors);
-
-    /// Parses and checks the arguments, reporting every mistake at once.
-    fn parse(tokens: proc_macro2::TokenStream) -> syn::Result<Self> {
-        let ArgList(list) = syn::parse2(tokens)?;
-        let mut errors = Errors::default();
-        let mut out = Self::default();
-        let written = for_each_key(
-            Self::ATTRIBUTE,
-            Self::KEYS,
-            list,
-            &mut errors,
-            |value, errors| {
-                errors.at(
-                    &value,
-                    format!(
-                        "`#[{0}]` takes `key = value` arguments, as in `#[{0}({1})]`",
-                        Self::ATTRIBUTE,
-                        Self::EXAMPLE
-                    ),
-                )
-            },
-            |name, key, value, errors| out.set(name, key, &value, errors),
-        );
-        out.validate(&written, &mut errors);
-        errors.finish()?;
-        Ok(out)
-    }
+    /// Reads the value of `key`, written `ident`, recording what is wrong with it.
+    fn set(&mut self, key: Self::Key, ident: &Ident, value: &Expr, errors: &mut Errors);
 }
 
-/// Walks the `key = value` arguments of an attribute, checking each key against the
-/// attribute's table: unknown keys get a suggestion, repeated keys point at the repeat.
-pub(crate) fn for_each_key(
-    attribute: &str,
-    known: &[&str],
+/// The first phase of an attribute: each argument read on its own, with the keys written
+/// (for the checks across arguments) and every mistake so far.
+pub(crate) fn key_values<A: KeyValueArgs>(
+    tokens: TokenStream,
+) -> syn::Result<(A, Written<A::Key>, Errors)> {
+    let list = list(tokens)?;
+    let mut errors = Errors::default();
+    let mut out = A::default();
+    let written = for_each_key(
+        A::ATTRIBUTE,
+        A::KEYS,
+        list,
+        &mut errors,
+        |value, errors| {
+            errors.at(
+                &value,
+                format!(
+                    "`#[{0}]` takes `key = value` arguments, as in `#[{0}({1})]`",
+                    A::ATTRIBUTE,
+                    A::EXAMPLE
+                ),
+            )
+        },
+        |key, ident, value, errors| out.set(key, ident, &value, errors),
+    );
+    Ok((out, written, errors))
+}
+
+/// Walks the arguments of an attribute, checking each key against the attribute's table:
+/// unknown keys get a suggestion, repeated keys point at the repeat.
+pub(crate) fn for_each_key<K: Copy>(
+    attribute: Attribute,
+    keys: Table<K>,
     args: Vec<Arg>,
     errors: &mut Errors,
     mut on_bare: impl FnMut(Expr, &mut Errors),
-    mut on_key: impl FnMut(&str, &Ident, Expr, &mut Errors),
-) -> Written {
+    mut on_key: impl FnMut(K, &Ident, Expr, &mut Errors),
+) -> Written<K> {
     let mut seen: Vec<Ident> = Vec::new();
+    let mut written = Vec::new();
     for arg in args {
         match arg {
             Arg::Bare(value) => on_bare(value, errors),
-            Arg::KeyValue { key, value } => {
-                let name = key.to_string();
+            Arg::KeyValue { key: ident, value } => {
+                let name = ident.to_string();
                 if let Some(first) = seen.iter().find(|k| **k == name) {
                     let mut error = syn::Error::new(
-                        key.span(),
+                        ident.span(),
                         format!("`{name}` is set more than once in `#[{attribute}]`: keep one"),
                     );
                     error.combine(syn::Error::new(
@@ -155,46 +163,61 @@ pub(crate) fn for_each_key(
                     errors.push(error);
                     continue;
                 }
-                seen.push(key.clone());
-                if known.contains(&name.as_str()) {
-                    on_key(&name, &key, value, errors);
-                } else {
-                    errors.at(&key, unknown_key_message(attribute, &name, known));
+                seen.push(ident.clone());
+                match lookup(keys, &name) {
+                    Some(key) => {
+                        on_key(key, &ident, value, errors);
+                        written.push((key, ident));
+                    }
+                    None => errors.at(&ident, unknown_key_message(attribute, &name, keys)),
                 }
             }
         }
     }
-    Written(seen)
+    Written(written)
+}
+
+/// What `word` stands for in `table`.
+fn lookup<T: Copy>(table: Table<T>, word: &str) -> Option<T> {
+    table.iter().find(|(w, _)| *w == word).map(|(_, t)| *t)
+}
+
+fn spellings<T>(table: Table<T>) -> Vec<&'static str> {
+    table.iter().map(|(word, _)| *word).collect()
 }
 
 /// The keys an attribute was given, in order, whether their values were valid or not: the
 /// checks across keys use it so that a bad value is not also reported as a missing one.
-pub(crate) struct Written(Vec<Ident>);
+pub(crate) struct Written<K>(Vec<(K, Ident)>);
 
-impl Written {
+impl<K: Copy + PartialEq> Written<K> {
     /// Where `key` was written, if it was.
-    pub(crate) fn get(&self, key: &str) -> Option<&Ident> {
-        self.0.iter().find(|k| *k == key)
+    pub(crate) fn get(&self, key: K) -> Option<&Ident> {
+        self.0
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, ident)| ident)
     }
 
     /// Whether `key` was written.
-    pub(crate) fn contains(&self, key: &str) -> bool {
+    pub(crate) fn contains(&self, key: K) -> bool {
         self.get(key).is_some()
     }
 
-    /// Every key written.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &Ident> {
-        self.0.iter()
+    /// Every key written, with where.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (K, &Ident)> {
+        self.0.iter().map(|(k, ident)| (*k, ident))
     }
 }
 
-fn unknown_key_message(attribute: &str, name: &str, known: &[&str]) -> String {
+fn unknown_key_message<K>(attribute: Attribute, name: &str, keys: Table<K>) -> String {
+    let known = spellings(keys);
     let list = known
         .iter()
         .map(|k| format!("`{k}`"))
         .collect::<Vec<_>>()
         .join(", ");
-    match closest(name, known) {
+    match closest(name, &known) {
         Some(near) => format!(
             "unknown argument `{name}` for `#[{attribute}]`: did you mean `{near}`? (expected one of {list})"
         ),
@@ -291,8 +314,8 @@ pub(crate) fn checked_duration(
     check: fn(Duration) -> Result<Duration, resilience_settings::Invalid>,
 ) -> syn::Result<DurationArg> {
     let d = duration(key, value)?;
-    if let Some(nanos) = d.nanos() {
-        checked(d.span(), check(Duration::from_nanos(nanos)))?;
+    if let Some(known) = d.known() {
+        checked(d.span(), check(known))?;
     }
     Ok(d)
 }
@@ -325,8 +348,9 @@ pub(crate) fn float(key: &str, value: &Expr) -> syn::Result<(f64, Span)> {
     Ok((n, value.span()))
 }
 
-/// A bare word among `choices`.
-pub(crate) fn word(key: &str, value: &Expr, choices: &[&str]) -> syn::Result<Ident> {
+/// A bare word of `table`: what it stands for, and where it is written.
+pub(crate) fn word<T: Copy>(key: &str, value: &Expr, table: Table<T>) -> syn::Result<(T, Ident)> {
+    let choices = spellings(table);
     let list = choices
         .iter()
         .map(|c| format!("`{c}`"))
@@ -349,10 +373,10 @@ pub(crate) fn word(key: &str, value: &Expr, choices: &[&str]) -> syn::Result<Ide
         ));
     };
     let name = ident.to_string();
-    if choices.contains(&name.as_str()) {
-        return Ok(ident);
+    if let Some(found) = lookup(table, &name) {
+        return Ok((found, ident));
     }
-    let near = closest(&name, choices)
+    let near = closest(&name, &choices)
         .map(|c| format!("did you mean `{c}`? "))
         .unwrap_or_default();
     Err(syn::Error::new(

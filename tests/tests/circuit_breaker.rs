@@ -500,6 +500,77 @@ fn adaptive_throttling_sheds_calls_to_a_dependency_that_is_down_and_never_opens(
     );
 }
 
+// The attribute emits only what is written, except where a runtime builder takes a default
+// together with a written setting: there it must spell the documented default.
+
+#[circuit_breaker(name = "cb.defaults.rate", failure_rate = 0.5)]
+fn rate_alone() -> Result<(), ApiError> {
+    Ok(())
+}
+
+#[circuit_breaker(name = "cb.defaults.small_window", failure_rate = 0.5, window = 4)]
+fn rate_in_a_small_window() -> Result<(), ApiError> {
+    Ok(())
+}
+
+#[circuit_breaker(name = "cb.defaults.backoff", recovery_backoff = 2.0)]
+fn backoff_alone() -> Result<(), ApiError> {
+    Ok(())
+}
+
+#[circuit_breaker(
+    name = "cb.defaults.backoff_1s",
+    recovery_timeout = "1s",
+    recovery_backoff = 2.0
+)]
+fn backoff_from_one_second() -> Result<(), ApiError> {
+    Ok(())
+}
+
+const TWO_SECONDS: Duration = Duration::from_secs(2);
+
+#[circuit_breaker(
+    name = "cb.defaults.backoff_const",
+    recovery_timeout = TWO_SECONDS,
+    recovery_backoff = 2.0
+)]
+fn backoff_from_a_constant() -> Result<(), ApiError> {
+    Ok(())
+}
+
+#[test]
+fn defaults_written_beside_a_setting_are_the_documented_ones() {
+    let config = |name: &str| breakers::get(name).expect("registered").config();
+    rate_alone().unwrap();
+    let rate = config("cb.defaults.rate").failure_rate().unwrap();
+    assert_eq!(
+        (rate.window(), rate.minimum_calls()),
+        (resilience::Window::Calls(100), 10)
+    );
+    rate_in_a_small_window().unwrap();
+    let rate = config("cb.defaults.small_window").failure_rate().unwrap();
+    assert_eq!(
+        (rate.window(), rate.minimum_calls()),
+        (resilience::Window::Calls(4), 4)
+    );
+    // The cap of the grown open time: ten times the recovery timeout.
+    backoff_alone().unwrap();
+    assert_eq!(
+        config("cb.defaults.backoff").recovery_backoff(),
+        (2.0, Duration::from_secs(600))
+    );
+    backoff_from_one_second().unwrap();
+    assert_eq!(
+        config("cb.defaults.backoff_1s").recovery_backoff(),
+        (2.0, Duration::from_secs(10))
+    );
+    backoff_from_a_constant().unwrap();
+    assert_eq!(
+        config("cb.defaults.backoff_const").recovery_backoff(),
+        (2.0, Duration::from_secs(20))
+    );
+}
+
 // A method's default name includes the type it is implemented on, `module::Type::method`, so
 // that `impl A { fn get }` and `impl B { fn get }` in one module never share a breaker by
 // accident. Sharing stays one `name = ".."` away.

@@ -283,6 +283,18 @@ schedule_test!(
     retry(max_attempts = 5, initial_delay = "100ms", jitter = none),
     [0, 100, 300, 700, 1500]
 );
+// `backoff = exponential` written alone grows as the default does: the expansion spells the
+// multiplier out (the runtime takes it with the backoff), and it must be the runtime's.
+schedule_test!(
+    exponential_written_alone_grows_as_the_default,
+    retry(
+        max_attempts = 5,
+        backoff = exponential,
+        initial_delay = "100ms",
+        jitter = none
+    ),
+    [0, 100, 300, 700, 1500]
+);
 schedule_test!(
     exponential_multiplier_and_cap,
     retry(

@@ -1,12 +1,33 @@
-//! Writing `#[circuit_breaker]` as a permit around the attempt.
+//! The third phase of `#[circuit_breaker]`: a permit of the breaker taken around a call.
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
 
-use super::parse::{BreakerArgs, WindowArg};
-use crate::{duration::DurationArg, stack::Context};
+use super::{BreakerArgs, Window};
+use crate::{context::Context, defaults, duration::DurationArg, params};
 
 impl BreakerArgs {
+    /// How the call site finds its breaker: the runtime function to call, and the name to
+    /// pass it. A method without a `name` is named after its `Self` type as well,
+    /// `module::Type::method`, so that two types' methods never share a breaker by accident;
+    /// a free function keeps `module::function`.
+    fn site(&self, cx: &Context<'_>) -> (TokenStream, TokenStream) {
+        match &self.name {
+            Some(name) => (quote!(::resilience::__private::site_breaker), quote!(#name)),
+            None if cx.function.is_method() => {
+                let ident = cx.name();
+                (
+                    quote!(::resilience::__private::method_site_breaker::<Self>),
+                    quote!(::core::module_path!(), #ident),
+                )
+            }
+            None => (
+                quote!(::resilience::__private::site_breaker),
+                cx.default_name(),
+            ),
+        }
+    }
+
     /// The configuration as a `const` expression built with the runtime's `const` builders.
     fn config(&self) -> TokenStream {
         let mut config = quote!(::resilience::__private::BreakerConfig::new());
@@ -23,22 +44,30 @@ impl BreakerArgs {
         if let Some(n) = self.success_threshold {
             config.extend(quote!(.with_success_threshold(#n)));
         }
-        // Default: the last 100 calls.
+        // The window of the failure rate and of the throttle, and the failure rate's minimum
+        // number of calls, each the runtime's default unless written (see `defaults`).
         let (window, default_minimum) = match &self.window {
-            Some((WindowArg::Calls(n), _)) => (
+            Some((Window::Calls(n), _)) => (
                 quote!(::resilience::__private::Window::Calls(#n)),
-                (*n).min(10),
+                (*n).min(defaults::MINIMUM_CALLS),
             ),
-            Some((WindowArg::Time(d), _)) => {
+            Some((Window::Time(d), _)) => {
                 let d = d.to_tokens();
-                (quote!(::resilience::__private::Window::Time(#d)), 10)
+                (
+                    quote!(::resilience::__private::Window::Time(#d)),
+                    defaults::MINIMUM_CALLS,
+                )
             }
-            None => (quote!(::resilience::__private::Window::Calls(100u32)), 10),
+            None => {
+                let n = defaults::WINDOW_CALLS;
+                (
+                    quote!(::resilience::__private::Window::Calls(#n)),
+                    n.min(defaults::MINIMUM_CALLS),
+                )
+            }
         };
         if let Some((rate, _)) = self.failure_rate {
             let rate = Literal::f64_suffixed(rate);
-            // At least 10 calls (or the whole window when it is smaller) before the rate
-            // counts.
             let minimum = self
                 .minimum_calls
                 .as_ref()
@@ -51,20 +80,23 @@ impl BreakerArgs {
         }
         if let Some((factor, _)) = self.recovery_backoff {
             let factor = Literal::f64_suffixed(factor);
-            let max = match &self.max_recovery_timeout {
-                Some((d, _)) => d.to_tokens(),
-                // Ten times the first open period unless set.
-                None => match &self.recovery_timeout {
-                    Some(d @ DurationArg::Expr(_)) => {
-                        let d = d.to_tokens();
-                        quote!(::core::time::Duration::saturating_mul(#d, 10))
-                    }
-                    known => {
-                        let base = known.as_ref().and_then(|d| d.nanos());
-                        let max = base.unwrap_or(60_000_000_000u64).saturating_mul(10);
-                        quote!(::core::time::Duration::from_nanos(#max))
-                    }
-                },
+            let max = match (&self.max_recovery_timeout, &self.recovery_timeout) {
+                (Some((d, _)), _) => d.to_tokens(),
+                // The runtime's cap unless written: a multiple of the first open period.
+                (None, Some(d @ DurationArg::Expr(_))) => {
+                    let d = d.to_tokens();
+                    let times = Literal::u32_unsuffixed(defaults::RECOVERY_CAP_FACTOR);
+                    quote!(::core::time::Duration::saturating_mul(#d, #times))
+                }
+                (None, known) => {
+                    let base = known
+                        .as_ref()
+                        .and_then(DurationArg::known)
+                        .unwrap_or(defaults::RECOVERY_TIMEOUT);
+                    let max = base.saturating_mul(defaults::RECOVERY_CAP_FACTOR);
+                    let max = u64::try_from(max.as_nanos()).unwrap_or(u64::MAX);
+                    quote!(::core::time::Duration::from_nanos(#max))
+                }
             };
             config.extend(quote!(.with_recovery_backoff(#factor, #max)));
         }
@@ -80,10 +112,10 @@ impl BreakerArgs {
     }
 
     /// Wraps `inner`, an expression giving one call's result, in a permit of the breaker.
-    pub(crate) fn wrap(&self, inner: TokenStream, cx: &Context<'_>) -> TokenStream {
+    pub(crate) fn expand(&self, inner: TokenStream, cx: &Context<'_>) -> TokenStream {
         let mixed = Span::mixed_site();
         let ty = &cx.return_type;
-        let (site_breaker, name) = cx.breaker_site(self.name.as_ref());
+        let (site_breaker, name) = self.site(cx);
         let config = self.config();
         let counts = match &self.when {
             Some(when) => cx.predicate(when),
@@ -106,7 +138,7 @@ impl BreakerArgs {
         } else {
             quote_spanned!(mixed=> #reject(__resilience_error))
         };
-        let fallback_call = self.fallback.as_ref().map(|path| cx.call_alike(path));
+        let fallback_call = self.fallback.as_ref().map(|path| fallback_call(path, cx));
         let on_rejection = match &fallback_call {
             Some(call) => {
                 quote_spanned!(mixed=> { let _ = __resilience_error; #call })
@@ -174,5 +206,18 @@ impl BreakerArgs {
                 }
             }
         }
+    }
+}
+
+/// The call of the `fallback` function with the function's own arguments, `.await`ed in an
+/// async function. (A parameter that cannot be passed on was refused with the stack's checks,
+/// and its error is the call.)
+fn fallback_call(path: &syn::Path, cx: &Context<'_>) -> TokenStream {
+    let call = params::call_with_arguments(&cx.function.sig, path)
+        .unwrap_or_else(syn::Error::into_compile_error);
+    if cx.is_async {
+        quote!(#call.await)
+    } else {
+        call
     }
 }

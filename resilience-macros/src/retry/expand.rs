@@ -1,15 +1,15 @@
-//! Writing `#[retry]` as a loop around the attempt.
+//! The third phase of `#[retry]`: the retry loop written around an attempt.
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::parse::{BudgetArg, JitterArg, RetryArgs};
-use crate::stack::Context;
+use super::{Backoff, Budget, Jitter, RetryArgs};
+use crate::{context::Context, defaults};
 
 impl RetryArgs {
-    /// The policy as a `const` expression: `policy = PATH`, or the inline arguments applied
-    /// to the defaults with the runtime's `const` builders.
+    /// The policy as a `const` expression: `policy = PATH`, or the arguments written applied
+    /// to the runtime's defaults with its `const` builders.
     fn policy(&self) -> TokenStream {
         if let Some(path) = &self.policy {
             return quote!(#path);
@@ -19,12 +19,15 @@ impl RetryArgs {
             policy.extend(quote!(.with_max_attempts(#n)));
         }
         // `multiplier` implies exponential; setting it below says so once.
-        if let Some(backoff) = self.backoff.as_ref().filter(|_| self.multiplier.is_none()) {
-            let variant = match backoff.to_string().as_str() {
-                "constant" => quote!(Constant),
-                "linear" => quote!(Linear),
-                "fibonacci" => quote!(Fibonacci),
-                _ => quote!(Exponential { multiplier: 2.0 }),
+        if let Some((backoff, _)) = self.backoff.as_ref().filter(|_| self.multiplier.is_none()) {
+            let variant = match backoff {
+                Backoff::Constant => quote!(Constant),
+                Backoff::Linear => quote!(Linear),
+                Backoff::Fibonacci => quote!(Fibonacci),
+                Backoff::Exponential => {
+                    let m = Literal::f64_unsuffixed(defaults::MULTIPLIER);
+                    quote!(Exponential { multiplier: #m })
+                }
             };
             policy.extend(quote!(.with_backoff(::resilience::__private::Backoff::#variant)));
         }
@@ -46,13 +49,11 @@ impl RetryArgs {
         }
         if let Some(jitter) = &self.jitter {
             let jitter = match jitter {
-                JitterArg::Word(word) => match word.to_string().as_str() {
-                    "none" => quote!(None),
-                    "equal" => quote!(Equal),
-                    "decorrelated" => quote!(Decorrelated),
-                    _ => quote!(Full),
-                },
-                JitterArg::Proportional(fraction) => {
+                Jitter::None => quote!(None),
+                Jitter::Full => quote!(Full),
+                Jitter::Equal => quote!(Equal),
+                Jitter::Decorrelated => quote!(Decorrelated),
+                Jitter::Proportional(fraction) => {
                     let f = Literal::f64_suffixed(*fraction);
                     quote!(Proportional(#f))
                 }
@@ -63,7 +64,7 @@ impl RetryArgs {
     }
 
     /// Wraps `inner`, an expression giving one attempt's result, in the retry loop.
-    pub(crate) fn wrap(&self, inner: TokenStream, cx: &Context<'_>) -> TokenStream {
+    pub(crate) fn expand(&self, inner: TokenStream, cx: &Context<'_>) -> TokenStream {
         let policy = self.policy();
         // The call site's statistics, in a `static` of its own: counting a success at once
         // is one relaxed increment, and the site lists itself on its first call.
@@ -75,8 +76,8 @@ impl RetryArgs {
         // breaker is.
         let (budget_site, budget) = match &self.budget {
             None => (TokenStream::new(), TokenStream::new()),
-            Some(BudgetArg::None) => (TokenStream::new(), quote!(.without_budget())),
-            Some(BudgetArg::Named(budget)) => (
+            Some(Budget::None) => (TokenStream::new(), quote!(.without_budget())),
+            Some(Budget::Named(budget)) => (
                 quote! {
                     static __RESILIENCE_BUDGET: ::resilience::__private::BudgetSite =
                         ::resilience::__private::BudgetSite::new();

@@ -4,7 +4,7 @@
 //! keys (read back from the parsers' own "expected one of" message, so the list cannot go
 //! stale) with values of every kind, mutates valid inputs token by token, and pairs them with
 //! functions of every shape and with items that are not functions at all. Each input goes
-//! through [`stack::expand`] under `catch_unwind`; it must give a `compile_error!` or a valid
+//! through [`expand`](super::expand) under `catch_unwind`; it must give a `compile_error!` or a valid
 //! expansion, never a panic.
 //!
 //! `RESILIENCE_FUZZ_SEED` and `RESILIENCE_FUZZ_CASES` run another seed or a longer search.
@@ -18,8 +18,8 @@ use std::{
 use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 use quote::ToTokens;
 
-use super::is_ours;
-use crate::{item::ATTRIBUTES, stack};
+use super::{expand, is_ours};
+use crate::attribute::Attribute;
 
 /// Inputs tried by default: enough to reach every branch of the parsers many times over,
 /// few enough to stay within seconds in a debug build.
@@ -543,7 +543,7 @@ fn known_keys(attribute: &str) -> Vec<String> {
         "timeout" => lex("\"1s\", no_such_key = 1"),
         _ => lex("no_such_key = 1"),
     };
-    let out = stack::expand(attribute, args, lex("fn f() -> Result<(), E> { Ok(()) }")).to_string();
+    let out = expand(attribute, args, lex("fn f() -> Result<(), E> { Ok(()) }")).to_string();
     let list = out
         .split("expected one of ")
         .nth(1)
@@ -729,9 +729,9 @@ fn env_number(name: &str) -> Option<u64> {
 fn the_macros_never_panic_whatever_tokens_they_get() {
     let seed = env_number("RESILIENCE_FUZZ_SEED").unwrap_or(0x5EED_2024);
     let cases = env_number("RESILIENCE_FUZZ_CASES").map_or(DEFAULT_CASES, |n| n as usize);
-    let keys: Vec<(&'static str, Vec<String>)> = ATTRIBUTES
+    let keys: Vec<(&'static str, Vec<String>)> = Attribute::ALL
         .iter()
-        .map(|&attribute| (attribute, known_keys(attribute)))
+        .map(|attribute| (attribute.name(), known_keys(attribute.name())))
         .collect();
     let mut rng = Rng::new(seed);
     let started = Instant::now();
@@ -744,7 +744,7 @@ fn the_macros_never_panic_whatever_tokens_they_get() {
         tried += 1;
         let is_function = syn::parse2::<syn::ItemFn>(case.item.clone()).is_ok();
         functions += usize::from(is_function);
-        let outcome = run(|| stack::expand(case.attribute, case.args.clone(), case.item.clone()));
+        let outcome = run(|| expand(case.attribute, case.args.clone(), case.item.clone()));
         let verdict = match &outcome {
             Outcome::Panicked(message) => Err(format!("panicked: {message}")),
             Outcome::Expanded(output) => {
@@ -845,8 +845,8 @@ fn the_checker_sees_a_broken_expansion() {
 
 #[test]
 fn the_generator_uses_every_key() {
-    for attribute in ATTRIBUTES {
-        let keys = known_keys(attribute);
+    for attribute in Attribute::ALL {
+        let keys = known_keys(attribute.name());
         assert!(
             keys.iter().all(|k| syn::parse_str::<syn::Ident>(k).is_ok()),
             "{keys:?}"

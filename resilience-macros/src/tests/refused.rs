@@ -4,8 +4,6 @@
 
 use resilience_settings::corpus::{REFUSED, Target, Value};
 
-use crate::stack;
-
 fn argument(key: &str, value: Value) -> String {
     match value {
         Value::Int(n) => format!("{key} = {n}"),
@@ -30,7 +28,7 @@ fn every_value_the_settings_refuse_is_one_compile_error() {
             .map(|(key, value)| argument(key, *value))
             .collect();
         let args = args.join(", ");
-        let output = stack::expand(
+        let output = super::expand(
             attribute,
             args.parse().expect("arguments lex"),
             "fn f() -> Result<(), E> { Ok(()) }"

@@ -11,7 +11,10 @@ use std::path::PathBuf;
 use quote::ToTokens;
 
 use super::is_ours;
-use crate::{item::attribute_args, stack};
+use crate::{
+    attribute::{self, Attribute},
+    stack,
+};
 
 const UPDATE: &str = "UPDATE_SNAPSHOTS=1 cargo test -p resilience-macros --lib snapshots";
 
@@ -267,16 +270,11 @@ fn expand(name: &str, source: &str) -> String {
         .iter()
         .position(is_ours)
         .unwrap_or_else(|| panic!("fixture `{name}` has none of this crate's attributes"));
-    let attribute = function.attrs.remove(outermost);
-    let attribute_name = attribute
-        .path()
-        .segments
-        .last()
-        .map(|s| s.ident.to_string())
-        .unwrap_or_default();
-    let args = attribute_args(&attribute)
+    let attr = function.attrs.remove(outermost);
+    let attribute = Attribute::of(&attr).unwrap_or_else(|| panic!("fixture `{name}`"));
+    let args = attribute::arguments(&attr)
         .unwrap_or_else(|e| panic!("fixture `{name}`: bad attribute: {e}"));
-    let output = stack::expand(&attribute_name, args, function.to_token_stream());
+    let output = stack::expand(attribute, args, function.to_token_stream());
     let file: syn::File = syn::parse2(output.clone()).unwrap_or_else(|e| {
         panic!("fixture `{name}` expands to tokens that are not items: {e}\n{output}")
     });

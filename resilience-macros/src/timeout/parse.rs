@@ -1,15 +1,17 @@
-//! Reading and checking `#[timeout]`'s arguments: one duration first, a string literal or any
-//! expression of type `Duration`, then an optional `name`.
+//! The first phase of `#[timeout]`: its arguments read, each checked on its own. One
+//! duration first, a string literal or any expression of type `Duration`, then an optional
+//! `name`.
 
 use proc_macro2::{Span, TokenStream};
-use syn::{Expr, ExprLit, Ident, LitStr};
+use syn::{Expr, ExprLit, Ident};
 
+use super::{KEYS, Key, Written};
 use crate::{
-    args::{self, Arg, ArgList, Errors},
+    args::{self, Arg},
+    attribute::Attribute,
     duration::DurationArg,
+    errors::Errors,
 };
-
-const KEYS: &[&str] = &["name"];
 
 /// Keys a user may reach for to give the duration itself, which `#[timeout]` takes without a
 /// key.
@@ -21,20 +23,15 @@ const DURATION_KEYS: &[&str] = &[
 /// What a timeout's limit may be besides a string: evaluated on each call, so any expression.
 const EXPRESSION: &str = "an expression of type `Duration`";
 
-pub(crate) struct TimeoutArgs {
-    pub(crate) limit: DurationArg,
-    pub(crate) name: Option<LitStr>,
-}
-
-impl TimeoutArgs {
-    pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Self> {
+impl Written {
+    pub(super) fn parse(tokens: TokenStream) -> syn::Result<(Self, Errors)> {
         if tokens.is_empty() {
             return Err(syn::Error::new(
                 Span::call_site(),
                 "`#[timeout]` needs a duration: write `#[timeout(\"250ms\")]`",
             ));
         }
-        let ArgList(list) = syn::parse2(tokens)?;
+        let list = args::list(tokens)?;
         let mut errors = Errors::default();
         // `duration = "1s"`: reported once, with the spelling to use, and then read as the
         // duration so that its absence is not reported too.
@@ -54,44 +51,32 @@ impl TimeoutArgs {
                 other => other,
             })
             .collect();
-        let mut limit = None::<Option<DurationArg>>;
-        let mut name = None;
+        let mut written = Written::default();
         args::for_each_key(
-            "timeout",
+            Attribute::Timeout,
             KEYS,
             list,
             &mut errors,
             |value, errors| {
-                if limit.is_some() {
+                if written.limit.is_some() {
                     errors.at(&value, "`#[timeout]` takes one duration: remove this one");
                     return;
                 }
                 // A duration that failed to parse still takes the first place, so that a
                 // second one is reported as a second one.
-                limit = Some(errors.ok(parse_limit(&value)));
+                written.limit = Some(errors.ok(limit(&value)));
             },
-            |key, _, value, errors| match key {
-                "name" => name = errors.ok(args::name(key, &value, "`name = \"inventory\"`")),
-                _ => unreachable!("`{key}` is in KEYS but has no reader"),
+            |key, ident, value, errors| match key {
+                Key::Name => {
+                    written.name = errors.ok(args::name(
+                        &ident.to_string(),
+                        &value,
+                        "`name = \"inventory\"`",
+                    ))
+                }
             },
         );
-        let missing = || {
-            syn::Error::new(
-                Span::call_site(),
-                "`#[timeout]` needs a duration: write `#[timeout(\"250ms\")]` first",
-            )
-        };
-        let limit = match limit {
-            Some(limit) => limit,
-            None => {
-                errors.push(missing());
-                None
-            }
-        };
-        errors.finish()?;
-        // Without a limit an error was reported above; this only keeps the macro panic-free.
-        let limit = limit.ok_or_else(missing)?;
-        Ok(TimeoutArgs { limit, name })
+        Ok((written, errors))
     }
 }
 
@@ -99,13 +84,14 @@ impl TimeoutArgs {
 /// no misspelling of `name` with a duration string as its value.
 fn is_duration_key(key: &Ident, value: &Expr) -> bool {
     let key = key.to_string();
-    if KEYS.contains(&key.as_str()) || args::closest(&key, KEYS).is_some() {
+    let keys: Vec<&str> = KEYS.iter().map(|(name, _)| *name).collect();
+    if keys.contains(&key.as_str()) || args::closest(&key, &keys).is_some() {
         return false;
     }
     DURATION_KEYS.contains(&key.as_str())
         || matches!(
             DurationArg::parse("", EXPRESSION, value),
-            Ok(DurationArg::Literal(_))
+            Ok(DurationArg::Literal { .. })
         )
 }
 
@@ -126,11 +112,10 @@ fn example(value: &Expr) -> String {
     }
 }
 
-fn parse_limit(value: &Expr) -> syn::Result<DurationArg> {
+fn limit(value: &Expr) -> syn::Result<DurationArg> {
     let limit = DurationArg::parse("a timeout", EXPRESSION, value)?;
-    if let Some(nanos) = limit.nanos() {
-        let checked = resilience_settings::timeout::limit(std::time::Duration::from_nanos(nanos));
-        args::checked(limit.span(), checked)?;
+    if let Some(known) = limit.known() {
+        args::checked(limit.span(), resilience_settings::timeout::limit(known))?;
     }
     Ok(limit)
 }

@@ -7,9 +7,11 @@
 
 use proc_macro2::Span;
 use syn::{
-    FnArg, Lifetime, Pat, ReturnType, Signature, Type, TypeReference, spanned::Spanned,
+    FnArg, Lifetime, ReturnType, Signature, Type, TypeReference, spanned::Spanned,
     visit_mut::VisitMut,
 };
+
+use super::label;
 
 /// A lifetime position in a type: a reference (its lifetime, `None` if elided) or a lifetime
 /// argument.
@@ -74,15 +76,9 @@ pub(crate) fn check(sig: &Signature) -> syn::Result<()> {
             FnArg::Receiver(r) => {
                 let found = positions(&r.ty);
                 receiver = Some(inputs.len());
-                inputs.push(("self".to_string(), found));
+                inputs.push(("`self`".to_string(), found));
             }
-            FnArg::Typed(typed) => {
-                let name = match &*typed.pat {
-                    Pat::Ident(p) => p.ident.to_string(),
-                    _ => "the argument".to_string(),
-                };
-                inputs.push((name, positions(&typed.ty)));
-            }
+            FnArg::Typed(typed) => inputs.push((label(&typed.pat), positions(&typed.ty))),
         }
     }
     let all_inputs: Vec<(&str, &Position)> = inputs
@@ -107,10 +103,6 @@ pub(crate) fn check(sig: &Signature) -> syn::Result<()> {
             },
         };
         if let Some((argument, _)) = source.filter(|(_, p)| p.mutable) {
-            let argument = match argument {
-                "the argument" => argument.to_string(),
-                name => format!("`{name}`"),
-            };
             return Err(syn::Error::new(
                 returned.span,
                 format!(

@@ -2,10 +2,8 @@
 
 use proc_macro2::TokenStream;
 
-use crate::stack;
-
 fn expand(attribute: &str, args: &str, item: &str) -> TokenStream {
-    stack::expand(
+    super::expand(
         attribute,
         args.parse().expect("args lex"),
         item.parse().expect("item lexes"),
