@@ -67,10 +67,18 @@ fn record_transfer(conn: &mut Connection, reference: &str, amount: i64) -> rusql
 /// The same transaction, retried while the database is locked. Short delays with full jitter
 /// (the default): the lock is held for well under a millisecond, and jitter keeps the
 /// waiting writers from all coming back at the same moment.
+///
+/// Bounded by time rather than by a count of attempts: a writer descheduled while it holds
+/// the lock (a busy machine) keeps the others waiting for as long as it is off the CPU. And
+/// without a retry budget: a retry budget protects a remote dependency from the load of
+/// retries, while here the retries wait for a local lock, which they cannot overload; a
+/// budget would turn a burst of contention into failed writes.
 #[retry(
-    max_attempts = 50,
+    max_attempts = 10_000,
+    max_elapsed = "30s",
     initial_delay = "200us",
     max_delay = "20ms",
+    budget = none,
     when = is_locked,
     on_retry = count_retry
 )]
