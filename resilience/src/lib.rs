@@ -80,6 +80,7 @@ pub mod observe;
 mod rejection;
 pub mod retries;
 mod retry;
+mod state;
 mod stripes;
 pub mod timeout;
 
@@ -88,11 +89,12 @@ pub mod config;
 mod registry;
 pub use breaker::{
     Adaptive, AdaptiveStats, BreakerConfig, BreakerStats, CircuitBreaker, FailureRate, Permit,
-    Reason, Restored, State, StateChange, When, Window,
+    Restored, When, Window,
 };
 pub use budget::{BudgetStats, RetryBudget};
 pub use budget_config::BudgetConfig;
 pub use registry::{breakers, budgets};
+pub use state::{Reason, State, StateChange};
 
 pub use backoff::{Backoff, Jitter, RetryPolicy};
 pub use error::Error;
@@ -118,7 +120,9 @@ pub mod __private {
     pub use crate::timeout::{attribute::timeout_async_into, timeout_sync};
     pub use ::core;
 
-    pub use crate::breaker::{BreakerConfig, CircuitBreaker, Permit, Window};
+    pub use crate::breaker::{
+        BreakerConfig, CircuitBreaker, Permit, Window, any_error, counts_as_failure,
+    };
     pub use crate::names::method_site_breaker;
     use std::sync::{Arc, OnceLock};
 
@@ -138,12 +142,6 @@ pub mod __private {
         }
     }
 
-    /// The default `when` of `#[circuit_breaker]`: every error counts.
-    #[inline(always)]
-    pub fn any_error<E>(_: &E) -> bool {
-        true
-    }
-
     /// A call site's cached breaker: filled on the site's first call.
     pub type BreakerSite = OnceLock<Arc<CircuitBreaker>>;
 
@@ -158,12 +156,6 @@ pub mod __private {
         R::Err: CarriesError,
     {
         R::from_result(Err(R::Err::from(error)))
-    }
-
-    /// Whether a result is a failure that the breaker counts.
-    #[inline]
-    pub fn counts_as_failure<T, E>(result: &Result<T, E>, counts: &impl Fn(&E) -> bool) -> bool {
-        matches!(result, Err(error) if counts(error))
     }
 
     /// Runs one sync attempt. The turbofish on the return type gives the body's `?` its

@@ -7,13 +7,13 @@
 
 use std::{
     collections::{BTreeMap, BTreeSet},
-    sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock},
+    sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError},
     time::Duration,
 };
 
 use crate::{
     Restored, State,
-    breaker::{BreakerConfig, CircuitBreaker, Listener},
+    breaker::{BreakerConfig, CircuitBreaker, Listeners},
     config::{ConfigError, ConfigSource, format_duration},
 };
 
@@ -55,18 +55,11 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     restore_errors: Vec::new(),
 });
 
-static GLOBAL_LISTENERS: RwLock<Vec<Listener>> = RwLock::new(Vec::new());
+/// The listeners of every breaker of the registry, handed to each breaker when it is made.
+static GLOBAL_LISTENERS: Listeners = Listeners::new();
 
 fn registry() -> MutexGuard<'static, Registry> {
     REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The global listeners, cloned so that they run with no lock held.
-pub(crate) fn global_listeners() -> Vec<Listener> {
-    GLOBAL_LISTENERS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone()
 }
 
 /// The slow path of `__private::site_breaker`: the first call from one call site.
@@ -132,7 +125,11 @@ fn restore(name: &str, state: State, open_for: Duration, failed_recoveries: u32)
         None => {
             let base = BreakerConfig::new();
             let resolved = crate::config::current_env().resolve(name, base);
-            let breaker = Arc::new(CircuitBreaker::registered(name.into(), resolved));
+            let breaker = Arc::new(CircuitBreaker::with_global_listeners(
+                name.into(),
+                resolved,
+                &GLOBAL_LISTENERS,
+            ));
             let (change, _) = breaker.restore_quietly(state, open_for, failed_recoveries);
             let mut reg = registry();
             if !reg.breakers.contains_key(name) {
@@ -207,7 +204,11 @@ fn create(
     configured: bool,
     base: BreakerConfig,
 ) -> Arc<CircuitBreaker> {
-    let breaker = Arc::new(CircuitBreaker::registered(name.into(), resolved));
+    let breaker = Arc::new(CircuitBreaker::with_global_listeners(
+        name.into(),
+        resolved,
+        &GLOBAL_LISTENERS,
+    ));
     reg.breakers.insert(
         breaker.name_arc(),
         Entry {
@@ -458,10 +459,7 @@ pub mod breakers {
     /// });
     /// ```
     pub fn on_state_change(listener: impl Fn(&StateChange) + Send + Sync + 'static) {
-        GLOBAL_LISTENERS
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(Arc::new(listener));
+        GLOBAL_LISTENERS.push(Arc::new(listener));
     }
 
     /// Every mismatch of attribute configurations seen so far between call sites that
