@@ -254,70 +254,8 @@ pub mod __private {
 
     pub use crate::retries::RetrySite;
 
-    /// How the retry loop writes an error in a log line.
-    pub type Describe<E> = fn(&E, &mut core::fmt::Formatter<'_>) -> core::fmt::Result;
-
-    /// Wraps a result to pick how its error is written in logs: `Debug` where the error type
-    /// implements it, its type's name where it does not (autoref specialisation, as
-    /// [`HintProbe`]).
-    pub struct DescribeProbe<'a, T, E>(pub &'a Result<T, E>);
-
-    /// Picked when the error implements `Debug`.
-    pub trait DescribeViaDebug<E> {
-        /// Writes the error with `Debug`.
-        fn resilience_describe(&self) -> Describe<E>;
-    }
-
-    impl<T, E: core::fmt::Debug> DescribeViaDebug<E> for DescribeProbe<'_, T, E> {
-        #[inline]
-        fn resilience_describe(&self) -> Describe<E> {
-            fn debug<E: core::fmt::Debug>(
-                error: &E,
-                f: &mut core::fmt::Formatter<'_>,
-            ) -> core::fmt::Result {
-                core::fmt::Debug::fmt(error, f)
-            }
-            debug::<E>
-        }
-    }
-
-    /// Picked otherwise.
-    pub trait DescribeFallback<E> {
-        /// Writes the error type's name.
-        fn resilience_describe(&self) -> Describe<E>;
-    }
-
-    impl<T, E> DescribeFallback<E> for &DescribeProbe<'_, T, E> {
-        #[inline]
-        fn resilience_describe(&self) -> Describe<E> {
-            crate::observe::type_name::<E>
-        }
-    }
-
-    /// How a result's error is written in logs, for the attribute's loop. Without the
-    /// `tracing` feature nothing is written, and nothing is picked.
-    #[cfg(feature = "tracing")]
-    #[macro_export]
-    #[doc(hidden)]
-    macro_rules! __resilience_describe {
-        ($result:expr) => {{
-            #[allow(unused_imports)]
-            use $crate::__private::{DescribeFallback as _, DescribeViaDebug as _};
-            (&$crate::__private::DescribeProbe($result)).resilience_describe()
-        }};
-    }
-
-    /// How a result's error is written in logs, for the attribute's loop. Without the
-    /// `tracing` feature nothing is written, and nothing is picked.
-    #[cfg(not(feature = "tracing"))]
-    #[macro_export]
-    #[doc(hidden)]
-    macro_rules! __resilience_describe {
-        ($result:expr) => {
-            $crate::__private::type_name
-        };
-    }
-    pub use __resilience_describe as describe;
-
-    pub use crate::observe::type_name;
+    pub use crate::__resilience_describe as describe;
+    pub use crate::observe::describe::{
+        DescribeFallback, DescribeProbe, DescribeViaDebug, type_name,
+    };
 }

@@ -144,7 +144,7 @@ fn restore(name: &str, state: State, open_for: Duration, failed_recoveries: u32)
                     },
                 );
                 drop(reg);
-                crate::observe::registered(&breaker);
+                crate::observe::registered(breaker.name(), breaker.state());
                 breaker.emit(change);
                 return;
             }
@@ -220,7 +220,7 @@ fn create(
         },
     );
     drop(reg);
-    crate::observe::registered(&breaker);
+    crate::observe::registered(breaker.name(), breaker.state());
     breaker
 }
 

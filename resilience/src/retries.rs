@@ -44,7 +44,7 @@ use std::{
     time::Duration,
 };
 
-use crate::observe::GiveUp;
+use crate::observe::{GiveUp, SiteLabels};
 
 /// A snapshot of one retry site's counts, from [`all`] or [`get`].
 ///
@@ -163,7 +163,8 @@ use crate::budget::RetryBudget;
 /// it, so the hot path checks no flag of its own.
 #[doc(hidden)]
 pub struct RetrySite {
-    name: &'static str,
+    /// The site's name, and its metric labels.
+    labels: SiteLabels,
     /// The site's own budget; its deposits are the site's calls, counted when their first
     /// attempt ends.
     budget: RetryBudget,
@@ -179,14 +180,12 @@ pub struct RetrySite {
     registered: AtomicBool,
     /// Made by `Retry::named`, so that the name finds it again.
     plain: bool,
-    #[cfg(feature = "metrics")]
-    labels: crate::observe::SiteLabels,
 }
 
 impl fmt::Debug for RetrySite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RetrySite")
-            .field("name", &self.name)
+            .field("name", &self.name())
             .finish_non_exhaustive()
     }
 }
@@ -201,7 +200,7 @@ impl RetrySite {
     /// A site named `name`, not yet listed.
     pub const fn new(name: &'static str) -> Self {
         RetrySite {
-            name,
+            labels: SiteLabels::new(name),
             budget: RetryBudget::new(name),
             first_failures: AtomicU64::new(0),
             failed_attempts: AtomicU64::new(0),
@@ -213,15 +212,13 @@ impl RetrySite {
             slept_nanos: AtomicU64::new(0),
             registered: AtomicBool::new(false),
             plain: false,
-            #[cfg(feature = "metrics")]
-            labels: crate::observe::SiteLabels::new(name),
         }
     }
 
     /// The site of the plain API named `name`: found again by name, or made and listed.
     pub(crate) fn named(name: &'static str) -> &'static RetrySite {
         let mut sites = sites();
-        if let Some(site) = sites.iter().find(|s| s.plain && s.name == name) {
+        if let Some(site) = sites.iter().find(|s| s.plain && s.name() == name) {
             return site;
         }
         let site: &'static RetrySite = Box::leak(Box::new(RetrySite {
@@ -236,12 +233,12 @@ impl RetrySite {
     /// The site's name.
     #[inline]
     pub fn name(&self) -> &'static str {
-        self.name
+        self.labels.name()
     }
 
-    /// The site's metric labels.
-    #[cfg(feature = "metrics")]
-    pub(crate) fn labels(&self) -> &crate::observe::SiteLabels {
+    /// What logs and metrics call the site.
+    #[inline]
+    pub(crate) fn labels(&'static self) -> &'static SiteLabels {
         &self.labels
     }
 
@@ -326,7 +323,7 @@ impl RetrySite {
         let after_retries = self.after_retries.load(Relaxed);
         let give_ups = self.give_ups.load(Relaxed);
         RetryStats {
-            name: self.name,
+            name: self.name(),
             calls: first_try + after_retries + give_ups,
             attempts: first_try + failed + after_retries,
             first_try_successes: first_try,
@@ -380,9 +377,12 @@ mod tests {
                 }
             });
         }
-        assert_eq!(sites().iter().filter(|s| s.name == SITE.name).count(), 1);
+        assert_eq!(
+            sites().iter().filter(|s| s.name() == SITE.name()).count(),
+            1
+        );
         let expected = 3 * (OWNED_STRIPES as u64 + 4) * 1000;
-        assert_eq!(get(SITE.name).unwrap().first_try_successes, expected);
+        assert_eq!(get(SITE.name()).unwrap().first_try_successes, expected);
     }
 
     #[test]

@@ -12,7 +12,10 @@ use std::{future::Future, time::Duration, time::Instant};
 use crate::{
     backoff::{RetryPolicy, Schedule},
     budget::{ANONYMOUS, RetryBudget},
-    observe::{self, Describe, GiveUp},
+    observe::{
+        self, GiveUp,
+        describe::{Describe, type_name},
+    },
     rejection,
     retries::RetrySite,
 };
@@ -564,7 +567,7 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     pub fn first_try_ok(&self) {
         self.count_call(true);
         #[cfg(feature = "metrics")]
-        observe::success(self.site, 1);
+        observe::success(self.site.map(RetrySite::labels), 1);
     }
 
     /// Counts a call that succeeded: at once when `attempts` was never made (no failure),
@@ -584,7 +587,7 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
         if let Some(site) = self.site {
             site.retry(delay);
         }
-        observe::retry_started(self.site, delay);
+        observe::retry_started(self.site.map(RetrySite::labels), delay);
     }
 
     /// The policy this retry runs under.
@@ -735,7 +738,7 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     {
         let attempts = attempts.get_or_insert_with(|| self.start_at(clock, started));
         match rejection::take() {
-            Some(retry_in) => attempts.next_rejected(result, retry_in, observe::type_name::<E>),
+            Some(retry_in) => attempts.next_rejected(result, retry_in, type_name::<E>),
             None => attempts.next(result),
         }
     }
@@ -820,7 +823,7 @@ impl<When, Hook, Hint> Attempts<'_, When, Hook, Hint> {
             .as_ref()
             .err()
             .and_then(|error| self.retry.hint.delay_hint(error));
-        self.next_described(result, hint, observe::type_name::<E>)
+        self.next_described(result, hint, type_name::<E>)
     }
 
     /// Decides after an attempt, with a hint the caller read from the error (the attribute
@@ -887,7 +890,10 @@ impl<When, Hook, Hint> Attempts<'_, When, Hook, Hint> {
             site.success_after_retries();
         }
         #[cfg(feature = "metrics")]
-        observe::success(self.retry.site, self.attempt.saturating_add(1));
+        observe::success(
+            self.retry.site.map(RetrySite::labels),
+            self.attempt.saturating_add(1),
+        );
     }
 
     fn after_error<T, E>(
@@ -989,7 +995,8 @@ impl<When, Hook, Hint> Attempts<'_, When, Hook, Hint> {
     where
         Hook: OnRetry<E>,
     {
-        observe::retry(self.retry.site, self.attempt, delay, &error, describe);
+        let site = self.retry.site.map(RetrySite::labels);
+        observe::retry(site, self.attempt, delay, &error, describe);
         self.retry.on_retry.on_retry(&error, self.attempt, delay);
         Step::Wait(delay)
     }
@@ -999,7 +1006,8 @@ impl<When, Hook, Hint> Attempts<'_, When, Hook, Hint> {
         if let Some(site) = self.retry.site {
             site.give_up(reason);
         }
-        observe::give_up(self.retry.site, self.attempt, reason, &error, describe);
+        let site = self.retry.site.map(RetrySite::labels);
+        observe::give_up(site, self.attempt, reason, &error, describe);
         Step::Done(Err(error))
     }
 }
