@@ -96,7 +96,9 @@ fn rejection(c: &mut Criterion) {
         b.iter(|| black_box(breaker.try_acquire().is_err()))
     });
     let _ = rejected_io();
-    breakers::get("bench.rejected.io").expect("registered").force_open();
+    breakers::get("bench.rejected.io")
+        .expect("registered")
+        .force_open();
     group.bench_function("#[circuit_breaker] fn -> io::Result, open", |b| {
         b.iter(|| rejected_io().unwrap_or(0))
     });

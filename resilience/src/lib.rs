@@ -68,194 +68,44 @@
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 #![forbid(unsafe_code)]
 
-mod backoff;
 pub mod bounds;
+mod breaker;
 mod budget;
-mod budget_config;
 pub mod classify;
+pub mod config;
 pub mod deadline;
+mod env;
 mod error;
-mod names;
 pub mod observe;
+mod registry;
 mod rejection;
-pub mod retries;
+mod report;
 mod retry;
 mod state;
 mod stripes;
 pub mod timeout;
 
-mod breaker;
-pub mod config;
-mod registry;
+#[doc(hidden)]
+#[path = "private/mod.rs"]
+pub mod __private;
+
 pub use breaker::{
     Adaptive, AdaptiveStats, BreakerConfig, BreakerStats, CircuitBreaker, FailureRate, Permit,
     Restored, When, Window,
 };
-pub use budget::{BudgetStats, RetryBudget};
-pub use budget_config::BudgetConfig;
-pub use registry::{breakers, budgets};
-pub use state::{Reason, State, StateChange};
-
-pub use backoff::{Backoff, Jitter, RetryPolicy};
+pub use budget::{BudgetConfig, BudgetStats, RetryBudget, budgets};
 pub use error::Error;
+pub use registry::breakers;
 #[doc = include_str!("docs/circuit_breaker.md")]
 pub use resilience_macros::circuit_breaker;
 #[doc = include_str!("docs/retry.md")]
 pub use resilience_macros::retry;
 #[doc = include_str!("docs/timeout.md")]
 pub use resilience_macros::timeout;
+pub use retry::stats as retries;
 pub use retry::{
-    AnyError, DelayHint, NoHint, NoHook, OnRetry, Retry, RetryAfter, RetryIf, UseRetryAfter,
+    AnyError, Backoff, DelayHint, Jitter, NoHint, NoHook, OnRetry, Retry, RetryAfter, RetryIf,
+    RetryPolicy, UseRetryAfter,
 };
+pub use state::{Reason, State, StateChange};
 pub use timeout::{timeout_async, timeout_async_named, timeout_sync, timeout_sync_named};
-
-/// What the attributes' expansions call. Not a public API: it changes without notice.
-#[doc(hidden)]
-pub mod __private {
-    use std::time::Duration;
-
-    pub use crate::Error;
-    pub use crate::backoff::{Backoff, Jitter, RetryPolicy};
-    pub use crate::retry::{AnyError, Attempts, BudgetSite, Clock, NoHook, Retry, Step};
-    pub use crate::timeout::{attribute::timeout_async_into, timeout_sync};
-    pub use ::core;
-
-    pub use crate::breaker::{
-        BreakerConfig, CircuitBreaker, Permit, Window, any_error, counts_as_failure,
-    };
-    pub use crate::names::method_site_breaker;
-    use std::sync::{Arc, OnceLock};
-
-    /// Called by each `#[circuit_breaker]` call site with its own `static SITE:
-    /// OnceLock<Arc<CircuitBreaker>>`; the hot path is just `SITE.get()`, the registry's
-    /// lock is only taken the first time. `site` is `"file:line"`.
-    #[inline]
-    pub fn site_breaker(
-        cell: &'static OnceLock<Arc<CircuitBreaker>>,
-        name: &'static str,
-        config: &'static BreakerConfig,
-        site: &'static str,
-    ) -> &'static CircuitBreaker {
-        match cell.get() {
-            Some(breaker) => breaker,
-            None => crate::registry::site_breaker(cell, name, config, site),
-        }
-    }
-
-    /// A call site's cached breaker: filled on the site's first call.
-    pub type BreakerSite = OnceLock<Arc<CircuitBreaker>>;
-
-    pub use crate::bounds::{
-        CarriesError, ReturnsResult, WorkerArgument, can_reject, returns_result,
-    };
-
-    /// The rejection of an open breaker, as the function's return type.
-    #[cold]
-    pub fn reject<R: ReturnsResult>(error: crate::Error) -> R
-    where
-        R::Err: CarriesError,
-    {
-        R::from_result(Err(R::Err::from(error)))
-    }
-
-    /// Runs one sync attempt. The turbofish on the return type gives the body's `?` its
-    /// target type, as the function's signature would; the result is a `Result` even where
-    /// `R` failed to be one (which the check at the return type reports), so that the code
-    /// around it adds no errors of its own.
-    #[inline(always)]
-    pub fn attempt<R: ReturnsResult, F: FnOnce() -> R>(body: F) -> Result<R::Ok, R::Err> {
-        body().into_result()
-    }
-
-    /// The result of an async attempt, as [`attempt`] gives it.
-    #[inline(always)]
-    pub fn into_result<R: ReturnsResult>(result: R) -> Result<R::Ok, R::Err> {
-        result.into_result()
-    }
-
-    /// The result of the whole call as the declared return type (the identity).
-    #[inline(always)]
-    pub fn from_result<R: ReturnsResult>(result: Result<R::Ok, R::Err>) -> R {
-        R::from_result(result)
-    }
-
-    /// Types one async attempt, as [`attempt`] does for sync bodies.
-    #[inline(always)]
-    pub fn attempt_async<R, F: Future<Output = R>>(body: F) -> F {
-        body
-    }
-
-    /// Sleeps the calling thread between sync attempts.
-    #[inline]
-    pub fn sleep_thread(delay: Duration) {
-        std::thread::sleep(delay);
-    }
-
-    /// Sleeps the task between async attempts, on tokio's timer.
-    #[inline]
-    pub fn sleep_task(delay: Duration) -> tokio::time::Sleep {
-        tokio::time::sleep(delay)
-    }
-
-    /// Counts the retry whose attempt starts now, after a sleep of `delay`: a retry whose
-    /// call is dropped during its sleep, or whose hook panics, never gets here.
-    #[inline]
-    pub fn retry_started<W, H, D>(retry: &Retry<W, H, D>, delay: Duration) {
-        retry.retry_started(delay);
-    }
-
-    /// Wraps an error to read its [`RetryAfter`](crate::RetryAfter) hint where the error type
-    /// implements it, and `None` where it does not (autoref specialisation: with both traits
-    /// in scope, `(&HintProbe(e)).resilience_hint()` picks the trait impl when it applies).
-    pub struct HintProbe<'a, E>(pub &'a E);
-
-    /// Picked when the error implements [`RetryAfter`](crate::RetryAfter).
-    pub trait HintViaRetryAfter {
-        /// The error's hint.
-        fn resilience_hint(&self) -> Option<Duration>;
-    }
-
-    impl<E: crate::RetryAfter> HintViaRetryAfter for HintProbe<'_, E> {
-        #[inline]
-        fn resilience_hint(&self) -> Option<Duration> {
-            self.0.retry_after()
-        }
-    }
-
-    /// Picked otherwise.
-    pub trait HintFallback {
-        /// No hint.
-        fn resilience_hint(&self) -> Option<Duration>;
-    }
-
-    impl<E> HintFallback for &HintProbe<'_, E> {
-        #[inline]
-        fn resilience_hint(&self) -> Option<Duration> {
-            None
-        }
-    }
-
-    /// The hint of a result's error, for the attribute's loop.
-    #[macro_export]
-    #[doc(hidden)]
-    macro_rules! __resilience_hint {
-        ($result:expr) => {
-            match $result {
-                ::core::result::Result::Err(error) => {
-                    #[allow(unused_imports)]
-                    use $crate::__private::{HintFallback as _, HintViaRetryAfter as _};
-                    (&$crate::__private::HintProbe(error)).resilience_hint()
-                }
-                ::core::result::Result::Ok(_) => ::core::option::Option::None,
-            }
-        };
-    }
-    pub use __resilience_hint as hint;
-
-    pub use crate::retries::RetrySite;
-
-    pub use crate::__resilience_describe as describe;
-    pub use crate::observe::describe::{
-        DescribeFallback, DescribeProbe, DescribeViaDebug, type_name,
-    };
-}

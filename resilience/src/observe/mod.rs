@@ -15,6 +15,7 @@
 //! | `resilience.breaker.state_change` | `WARN` when it opens, else `INFO` | `breaker`, `from`, `to` (as [`State::as_str`](crate::State::as_str) writes them), `reason` (as [`Reason`](crate::Reason) displays) |
 //! | `resilience.breaker.rejected` | `DEBUG` | `breaker`, `retry_in_ms` (time left open, when known) |
 //! | `resilience.timeout` | `WARN` | `function` (the timeout's name, by default the function's path), `limit_ms` |
+//! | `resilience.config` | `WARN` | `source` (`environment`, `snapshot`, `call_sites`); the message says what could not be used, and what was done instead (see [`config::on_report`](crate::config::on_report)) |
 //!
 //! `function` is a `#[retry]` site's name: `#[retry(name = "...")]`, else the function's
 //! module path and name. The plain API reports the name given to
@@ -66,7 +67,7 @@
 
 pub(crate) mod describe;
 
-use std::time::Duration;
+use std::{fmt, time::Duration};
 
 use crate::{State, StateChange};
 use describe::Describe;
@@ -454,4 +455,19 @@ pub(crate) fn timed_out(function: &str, limit: Duration) {
     );
     #[cfg(feature = "metrics")]
     metrics::counter!(TIMEOUTS, "function" => function.to_string()).increment(1);
+}
+
+/// Operator configuration the library could not use as given, read from `source`
+/// (`environment`, `snapshot` or `call_sites`); see [`config::on_report`](crate::config::on_report).
+#[inline]
+#[allow(unused_variables)]
+pub(crate) fn config_report(source: &'static str, report: &dyn fmt::Display) {
+    #[cfg(feature = "tracing")]
+    tracing::event!(
+        name: "resilience.config",
+        target: "resilience",
+        tracing::Level::WARN,
+        source,
+        "{report}"
+    );
 }
