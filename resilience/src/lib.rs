@@ -38,12 +38,34 @@
 //!   [`State`], [`BreakerStats`]); [`breakers`] is the global registry of named breakers,
 //!   for operators (listing, reset, force open, disable, run-time configuration, listeners).
 //! - [`config`]: configuration from the environment and, with the `serde` feature, from
-//!   files, and breaker states persisted across restarts.
+//!   files, and breaker states persisted across restarts; what cannot be used is reported
+//!   to [`config::on_report`]'s listeners (never to standard error).
 //! - [`BudgetConfig`] and [`RetryBudget`]: retry budgets, which keep retries from multiplying
 //!   the load on a dependency that is already failing; [`budgets`] is the registry of the
 //!   named ones.
 //! - [`retries`]: statistics of every retry site, without any feature; [`observe`]: the
 //!   `tracing` events and `metrics` series of the optional `tracing` and `metrics` features.
+//!
+//! # Where it lives
+//!
+//! Each module imports only modules above it in this list, so none imports one that imports
+//! it back.
+//!
+//! | source | what |
+//! |---|---|
+//! | `error.rs`, `state.rs` | [`Error`]; a breaker's [`State`], [`Reason`] and [`StateChange`], plain data |
+//! | `stripes.rs`, `rejection.rs`, `deadline.rs` | counters striped by thread; a breaker's rejection told to the retry loop around it; [`deadline`] |
+//! | `observe/` | [`observe`]: logs and metrics, from plain data the engines hand it; `describe.rs`, how an error is written in a log |
+//! | `bounds.rs`, `classify.rs` | [`bounds`] (and the helpers that type a body's result, `bounds::result`); [`classify`] |
+//! | `breaker/` | [`CircuitBreaker`]: `core.rs` (its state and transitions), `acquire.rs`, `outcome.rs`, `permit.rs` ([`Permit`], [`When`], `call`), `stats.rs`, `restore.rs`, `word.rs` (the state word), `config.rs` ([`BreakerConfig`]), `window.rs` |
+//! | `report.rs` | [`config::ConfigError`], [`breakers::ConfigConflict`], and where reports go |
+//! | `env/` | the environment's variables; `fields.rs`, the one reader of every setting, for the environment and files |
+//! | `budget/` | [`RetryBudget`], its ledger, [`BudgetConfig`], and [`budgets`] |
+//! | `retry/` | `policy.rs` ([`RetryPolicy`], [`Backoff`], [`Jitter`]), `schedule.rs`, `hooks.rs` ([`RetryIf`], [`OnRetry`], [`RetryAfter`]...), `engine.rs` ([`Retry`], [`RetryPolicy::call`]), `site.rs` and `stats.rs` ([`retries`]) |
+//! | `timeout.rs` | [`timeout`](mod@timeout): [`timeout_async`], [`timeout_sync`] and their worker pool |
+//! | `config/` | [`config`]: [`config::Config`], snapshots, the duration syntax, the file forms |
+//! | `registry/` | [`breakers`], and what a `#[circuit_breaker]` call site calls to meet its breaker |
+//! | `private/` | what the attributes' expansions name, a list checked against them |
 //!
 //! # Cargo features
 //!

@@ -88,7 +88,7 @@ pub enum Reason {
     /// Half-open to open: a trial call failed.
     TrialFailed,
     /// Half-open to open: a trial call was still running when its time was up (see
-    /// [`BreakerConfig::with_max_trial_wait`]); its slot was taken back.
+    /// [`BreakerConfig::with_max_trial_wait`](crate::BreakerConfig::with_max_trial_wait)); its slot was taken back.
     TrialTimedOut {
         /// How long the trial was allowed.
         waited: Duration,
@@ -98,11 +98,11 @@ pub enum Reason {
         /// The successful trials counted.
         successes: u32,
     },
-    /// [`CircuitBreaker::reset`].
+    /// [`CircuitBreaker::reset`](crate::CircuitBreaker::reset).
     Reset,
-    /// [`CircuitBreaker::force_open`].
+    /// [`CircuitBreaker::force_open`](crate::CircuitBreaker::force_open).
     ForcedOpen,
-    /// [`CircuitBreaker::disable`].
+    /// [`CircuitBreaker::disable`](crate::CircuitBreaker::disable).
     Disabled,
     /// [`breakers::restore`](crate::breakers::restore): the state a snapshot recorded.
     Restored,
@@ -132,7 +132,7 @@ impl fmt::Display for Reason {
 }
 
 /// A state change, as given to listeners registered with
-/// [`CircuitBreaker::on_state_change`] and [`breakers::on_state_change`](crate::breakers::on_state_change).
+/// [`CircuitBreaker::on_state_change`](crate::CircuitBreaker::on_state_change) and [`breakers::on_state_change`](crate::breakers::on_state_change).
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};

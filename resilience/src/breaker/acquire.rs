@@ -27,6 +27,7 @@ impl Inner {
 }
 
 impl CircuitBreaker {
+    /// Asks to make one call. On `Ok`, make the call and report its outcome through the
     /// [`Permit`]; on `Err` ([`Error::CircuitOpen`]), do not make it.
     ///
     /// ```

@@ -397,6 +397,10 @@ impl CircuitBreaker {
         self.emit(change);
     }
 
+    /// Calls `listener` after every state change of this breaker, outside any lock. A
+    /// listener that panics is ignored (its panic is caught), and the breaker carries on.
+    ///
+    /// ```
     /// # use resilience::{BreakerConfig, CircuitBreaker};
     /// let breaker = CircuitBreaker::new("a", BreakerConfig::new());
     /// breaker.on_state_change(|change| eprintln!("{change}"));

@@ -60,14 +60,14 @@ pub struct BreakerStats {
     pub until_half_open: Option<Duration>,
     /// Trial calls running, those of an earlier half-open period included: they keep their
     /// slots until they finish (or their time is up, see
-    /// [`BreakerConfig::with_max_trial_wait`]), so that trial calls at once never exceed the
+    /// [`BreakerConfig::with_max_trial_wait`](crate::BreakerConfig::with_max_trial_wait)), so that trial calls at once never exceed the
     /// limit.
     pub trials_in_flight: u32,
     /// Failed recoveries in a row, which lengthen the open period under a recovery backoff.
     pub failed_recoveries: u32,
     /// The breaker's generation: the number of transitions since it was created.
     pub generation: u64,
-    /// The adaptive throttle's counts, with [`BreakerConfig::with_adaptive`].
+    /// The adaptive throttle's counts, with [`BreakerConfig::with_adaptive`](crate::BreakerConfig::with_adaptive).
     pub adaptive: Option<AdaptiveStats>,
 }
 

@@ -241,7 +241,7 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
         }
     }
 
-    /// Honours the [`RetryAfter`] hint of the error type.
+    /// Honours the [`RetryAfter`](crate::RetryAfter) hint of the error type.
     ///
     /// ```
     /// # use std::time::Duration;
@@ -625,7 +625,7 @@ pub fn sleep_task(delay: Duration) -> tokio::time::Sleep {
     tokio::time::sleep(delay)
 }
 
-/// Which clock an [`Attempts`] reads: the thread's, or tokio's (so a paused clock is seen).
+/// Which clock a call's attempts read: the thread's, or tokio's (so a paused clock is seen).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Clock {
     /// `std::time::Instant`.

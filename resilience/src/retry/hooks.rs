@@ -10,7 +10,7 @@ use std::time::Duration;
 ///
 /// `#[retry]` honours the hint of any error type that implements this trait, with no argument
 /// needed; the hint replaces the computed delay (jitter included) and is still capped at
-/// `max_delay`. With the plain API, opt in with [`Retry::honor_retry_after`].
+/// `max_delay`. With the plain API, opt in with [`Retry::honor_retry_after`](crate::Retry::honor_retry_after).
 ///
 /// ```
 /// use std::time::Duration;
@@ -166,7 +166,7 @@ impl<E> DelayHint<E> for NoHint {
     }
 }
 
-/// Honours [`RetryAfter`]; set by [`Retry::honor_retry_after`].
+/// Honours [`RetryAfter`]; set by [`Retry::honor_retry_after`](crate::Retry::honor_retry_after).
 ///
 /// ```
 /// use std::time::Duration;
