@@ -74,12 +74,12 @@
 //! # Applied, reported or refused
 //!
 //! Every variable whose name starts with `RESILIENCE_BREAKER_` or `RESILIENCE_BUDGET_` is
-//! either applied or reported, never ignored in silence. A report never stops the program:
-//! it is written once on standard error and kept in
-//! [`breakers::config_errors`](crate::breakers::config_errors) (or
-//! [`budgets::config_errors`](crate::budgets::config_errors)), each [`ConfigError`] with the
-//! variable, its value and the reason, and the variable is ignored: the next source in the
-//! order above applies.
+//! either applied or reported, never ignored in silence. A report never stops the program,
+//! and nothing is written to standard error: each [`ConfigError`] (the variable, its value
+//! and the reason) is kept in [`breakers::config_errors`](crate::breakers::config_errors) (or
+//! [`budgets::config_errors`](crate::budgets::config_errors)), handed once to the listeners
+//! of [`on_report`], and with the `tracing` feature logged once as a `resilience.config`
+//! warning; the variable is ignored: the next source in the order above applies.
 //!
 //! - **Applied**: a variable with a known `<SETTING>`, a `<NAME>` written as above (per
 //!   breaker or budget), and a value its rule accepts, to every breaker (or budget) whose
