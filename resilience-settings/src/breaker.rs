@@ -368,27 +368,6 @@ pub fn max_recovery_timeout_without_backoff() -> Invalid {
 
 #[cfg(test)]
 mod tests {
-    use super::Setting;
-
-    #[test]
-    fn names_are_one_table() {
-        crate::table::check(Setting::ALL, Setting::key, Setting::env_name);
-        for &setting in Setting::ALL {
-            assert_eq!(Setting::from_key(setting.key()), Some(setting));
-            assert_eq!(Setting::from_env_name(setting.env_name()), Some(setting));
-        }
-    }
-
-    /// Each refusal names its setting by a key of the list.
-    #[test]
-    fn refusals_name_a_setting_of_the_list() {
-        for case in crate::corpus::REFUSED {
-            if case.target == crate::corpus::Target::Breaker {
-                assert!(Setting::from_key(case.refused).is_some(), "{case:?}");
-            }
-        }
-    }
-
     #[test]
     fn the_default_is_written_as_it_is() {
         assert_eq!(

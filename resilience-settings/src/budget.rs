@@ -93,16 +93,3 @@ pub fn window(d: Duration) -> Result<Duration, Invalid> {
         ))
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::Setting;
-
-    #[test]
-    fn names_are_one_table() {
-        crate::table::check(Setting::ALL, Setting::key, Setting::env_name);
-        for &setting in Setting::ALL {
-            assert_eq!(Setting::from_key(setting.key()), Some(setting));
-        }
-    }
-}

@@ -68,13 +68,15 @@ macro_rules! settings {
 
 pub(crate) use settings;
 
-/// The checks every table must pass: a variable's `<SETTING>` is its key in upper case, and
-/// no key is written twice.
+/// The checks every table must pass: a variable's `<SETTING>` is its key in upper case, no
+/// key is written twice, and each name finds its setting.
 #[cfg(test)]
-pub(crate) fn check<S: Copy + std::fmt::Debug + PartialEq>(
+fn check<S: Copy + std::fmt::Debug + PartialEq>(
     all: &[S],
-    key: impl Fn(S) -> &'static str,
-    env_name: impl Fn(S) -> &'static str,
+    key: fn(S) -> &'static str,
+    env_name: fn(S) -> &'static str,
+    from_key: fn(&str) -> Option<S>,
+    from_env_name: fn(&str) -> Option<S>,
 ) {
     for (i, &setting) in all.iter().enumerate() {
         assert_eq!(
@@ -85,6 +87,49 @@ pub(crate) fn check<S: Copy + std::fmt::Debug + PartialEq>(
         assert!(
             all[..i].iter().all(|&other| key(other) != key(setting)),
             "{setting:?} is listed twice"
+        );
+        assert_eq!(from_key(key(setting)), Some(setting));
+        assert_eq!(from_env_name(env_name(setting)), Some(setting));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{
+        breaker, budget,
+        corpus::{REFUSED, Target},
+    };
+
+    /// Each refusal of the shared corpus names its setting by a key of its list.
+    #[test]
+    fn refusals_name_a_setting_of_a_list() {
+        for case in REFUSED {
+            let known = match case.target {
+                Target::Breaker => breaker::Setting::from_key(case.refused).is_some(),
+                Target::Budget => budget::Setting::from_key(case.refused).is_some(),
+                Target::Retry => continue,
+            };
+            assert!(known, "{case:?}");
+        }
+    }
+
+    #[test]
+    fn every_table_is_consistent() {
+        use breaker::Setting;
+        super::check(
+            Setting::ALL,
+            Setting::key,
+            Setting::env_name,
+            Setting::from_key,
+            Setting::from_env_name,
+        );
+        use budget::Setting as Budget;
+        super::check(
+            Budget::ALL,
+            Budget::key,
+            Budget::env_name,
+            Budget::from_key,
+            Budget::from_env_name,
         );
     }
 }

@@ -109,46 +109,122 @@ impl Serialize for Value {
     }
 }
 
-/// A key of a table whose settings are `S`: a setting of the list, or the error serde
-/// gives an unknown field, with the list.
-struct Key<S>(S);
-
-/// The settings lists the files read keys from.
-trait Keys: Copy + 'static {
+/// The settings of one table of a file, a breaker's or a budget's: its list of names, and
+/// the fields each setting is read into and written from (`crate::env::fields`).
+trait Table: Default {
+    /// The settings' list, one table in `resilience_settings`.
+    type Setting: Copy + 'static;
+    /// Every setting of the list.
+    const ALL: &'static [Self::Setting];
+    /// Every key, for the error about an unknown one.
     const KEYS: &'static [&'static str];
-    fn from_key(key: &str) -> Option<Self>;
+    /// The name serde gives the table.
+    const NAME: &'static str;
+    fn setting(key: &str) -> Option<Self::Setting>;
+    fn key(setting: Self::Setting) -> &'static str;
+    fn value(&self, setting: Self::Setting) -> Option<Value>;
+    fn read<S: Source>(&mut self, setting: Self::Setting, source: S) -> Result<(), S::Error>;
 }
 
-impl Keys for Setting {
+impl Table for Fields {
+    type Setting = Setting;
+    const ALL: &'static [Setting] = Setting::ALL;
     const KEYS: &'static [&'static str] = Setting::KEYS;
-    fn from_key(key: &str) -> Option<Self> {
+    const NAME: &'static str = "BreakerConfig";
+    fn setting(key: &str) -> Option<Setting> {
         Setting::from_key(key)
     }
-}
-
-impl Keys for BudgetSetting {
-    const KEYS: &'static [&'static str] = BudgetSetting::KEYS;
-    fn from_key(key: &str) -> Option<Self> {
-        BudgetSetting::from_key(key)
+    fn key(setting: Setting) -> &'static str {
+        setting.key()
+    }
+    fn value(&self, setting: Setting) -> Option<Value> {
+        Fields::value(self, setting)
+    }
+    fn read<S: Source>(&mut self, setting: Setting, source: S) -> Result<(), S::Error> {
+        Fields::read(self, setting, source)
     }
 }
 
-impl<'de, S: Keys> Deserialize<'de> for Key<S> {
+impl Table for BudgetFields {
+    type Setting = BudgetSetting;
+    const ALL: &'static [BudgetSetting] = BudgetSetting::ALL;
+    const KEYS: &'static [&'static str] = BudgetSetting::KEYS;
+    const NAME: &'static str = "BudgetConfig";
+    fn setting(key: &str) -> Option<BudgetSetting> {
+        BudgetSetting::from_key(key)
+    }
+    fn key(setting: BudgetSetting) -> &'static str {
+        setting.key()
+    }
+    fn value(&self, setting: BudgetSetting) -> Option<Value> {
+        BudgetFields::value(self, setting)
+    }
+    fn read<S: Source>(&mut self, setting: BudgetSetting, source: S) -> Result<(), S::Error> {
+        BudgetFields::read(self, setting, source)
+    }
+}
+
+/// A key of a `T` table: a setting of its list, or the error serde gives an unknown field,
+/// with the list.
+struct Key<T: Table>(T::Setting);
+
+impl<'de, T: Table> Deserialize<'de> for Key<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<S>(PhantomData<S>);
-        impl<S: Keys> Visitor<'_> for V<S> {
-            type Value = Key<S>;
+        struct V<T>(PhantomData<T>);
+        impl<T: Table> Visitor<'_> for V<T> {
+            type Value = Key<T>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a setting's name")
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<S>, E> {
-                S::from_key(v)
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<T>, E> {
+                T::setting(v)
                     .map(Key)
-                    .ok_or_else(|| E::unknown_field(v, S::KEYS))
+                    .ok_or_else(|| E::unknown_field(v, T::KEYS))
             }
         }
         d.deserialize_identifier(V(PhantomData))
     }
+}
+
+/// Reads a `T` table, each value by its setting's rule, as the attribute (or the
+/// environment) checks it: what a file's table gives.
+fn read_table<'de, T: Table, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+    struct V<T>(PhantomData<T>);
+    impl<'de, T: Table> Visitor<'de> for V<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(
+                f,
+                "a table of settings, the keys of which are {}",
+                T::KEYS.join(", ")
+            )
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+            let mut table = T::default();
+            while let Some(Key(setting)) = map.next_key::<Key<T>>()? {
+                if table.value(setting).is_some() {
+                    return Err(de::Error::duplicate_field(T::key(setting)));
+                }
+                table.read(setting, Next(&mut map, PhantomData))?;
+            }
+            Ok(table)
+        }
+    }
+    d.deserialize_struct(T::NAME, T::KEYS, V(PhantomData))
+}
+
+/// Writes the settings `table` holds, in the order of its list.
+fn write_table<T: Table, S: Serializer>(table: &T, s: S) -> Result<S::Ok, S::Error> {
+    let written = || {
+        T::ALL
+            .iter()
+            .filter_map(|&setting| table.value(setting).map(|value| (T::key(setting), value)))
+    };
+    let mut out = s.serialize_struct(T::NAME, written().count())?;
+    for (key, value) in written() {
+        out.serialize_field(key, &value)?;
+    }
+    out.end()
 }
 
 /// Writes only the settings written explicitly, so that a configuration read back leaves
@@ -163,15 +239,7 @@ impl<'de, S: Keys> Deserialize<'de> for Key<S> {
 /// ```
 impl Serialize for BreakerConfig {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let fields = Fields::written(self);
-        let written = Setting::ALL
-            .iter()
-            .filter_map(|&setting| fields.value(setting).map(|value| (setting.key(), value)));
-        let mut table = s.serialize_struct("BreakerConfig", written.clone().count())?;
-        for (key, value) in written {
-            table.serialize_field(key, &value)?;
-        }
-        table.end()
+        write_table(&Fields::written(self), s)
     }
 }
 
@@ -190,31 +258,14 @@ impl Serialize for BreakerConfig {
 /// ```
 impl<'de> Deserialize<'de> for BreakerConfig {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = BreakerConfig;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a table of circuit breaker settings")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<BreakerConfig, A::Error> {
-                // Each value by its setting's rule, as the attribute checks it.
-                let mut fields = Fields::default();
-                while let Some(Key(setting)) = map.next_key::<Key<Setting>>()? {
-                    if fields.value(setting).is_some() {
-                        return Err(de::Error::duplicate_field(setting.key()));
-                    }
-                    fields.read(setting, Next(&mut map, PhantomData))?;
-                }
-                // Then against each other, as the attribute checks them.
-                fields.check_together().map_err(de::Error::custom)?;
-                let (config, refused) = fields.apply(BreakerConfig::new(), false);
-                match refused.into_iter().next() {
-                    None => Ok(config),
-                    Some((_, invalid)) => Err(de::Error::custom(invalid)),
-                }
-            }
+        let fields: Fields = read_table(d)?;
+        // Then against each other, as the attribute checks them.
+        fields.check_together().map_err(de::Error::custom)?;
+        let (config, refused) = fields.apply(BreakerConfig::new(), false);
+        match refused.into_iter().next() {
+            None => Ok(config),
+            Some((_, invalid)) => Err(de::Error::custom(invalid)),
         }
-        d.deserialize_struct("BreakerConfig", Setting::KEYS, V)
     }
 }
 
@@ -231,14 +282,7 @@ impl<'de> Deserialize<'de> for BreakerConfig {
 /// ```
 impl Serialize for BudgetConfig {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let fields = BudgetFields::written(self);
-        let mut table = s.serialize_struct("BudgetConfig", BudgetSetting::ALL.len())?;
-        for &setting in BudgetSetting::ALL {
-            if let Some(value) = fields.value(setting) {
-                table.serialize_field(setting.key(), &value)?;
-            }
-        }
-        table.end()
+        write_table(&BudgetFields::written(self), s)
     }
 }
 
@@ -254,24 +298,8 @@ impl Serialize for BudgetConfig {
 /// ```
 impl<'de> Deserialize<'de> for BudgetConfig {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = BudgetConfig;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a table of retry budget settings")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<BudgetConfig, A::Error> {
-                let mut fields = BudgetFields::default();
-                while let Some(Key(setting)) = map.next_key::<Key<BudgetSetting>>()? {
-                    if fields.value(setting).is_some() {
-                        return Err(de::Error::duplicate_field(setting.key()));
-                    }
-                    fields.read(setting, Next(&mut map, PhantomData))?;
-                }
-                Ok(BudgetConfig::new().with_fields(&fields))
-            }
-        }
-        d.deserialize_struct("BudgetConfig", BudgetSetting::KEYS, V)
+        let fields: BudgetFields = read_table(d)?;
+        Ok(BudgetConfig::new().with_fields(&fields))
     }
 }
 
