@@ -2,9 +2,10 @@
 //! module that owns it. Not a public API: it changes without notice.
 //!
 //! The list is checked against the expansion snapshots (`resilience-macros/tests/expand`) by
-//! the test below: every `::resilience::__private::NAME` a snapshot uses is here, and every
-//! name here is used by a snapshot, or by one of the macros listed here (`hint!` and
-//! `describe!` expand to names of their own).
+//! the test in `tests.rs`: every `::resilience::__private::NAME` a snapshot uses is here, and
+//! every name here is used by a snapshot, or by one of the macros listed here (`hint!` and
+//! `describe!` expand to names of their own). A name the attributes stop using leaves the
+//! list with them.
 
 pub use crate::Error;
 pub use crate::bounds::result::{attempt, attempt_async, from_result, into_result, reject};
