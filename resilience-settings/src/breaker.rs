@@ -9,6 +9,49 @@ use crate::{
     invalid::{count, positive},
 };
 
+crate::table::settings! {
+    /// A circuit breaker setting, by the names each front door writes it with: the
+    /// attribute's argument and the file's key (`failure_threshold`), and the `<SETTING>` of
+    /// its variables (`FAILURE_THRESHOLD`). The one list of them: the attribute, the
+    /// environment and files all read names through it.
+    ///
+    /// ```
+    /// use resilience_settings::breaker::Setting;
+    /// assert_eq!(Setting::from_key("slow_call"), Some(Setting::SlowCall));
+    /// assert_eq!(Setting::from_env_name("SLOW_CALL"), Some(Setting::SlowCall));
+    /// assert_eq!(Setting::SlowCall.key(), "slow_call");
+    /// assert!(Setting::from_key("treshold").is_none());
+    /// assert_eq!(Setting::ALL.len(), Setting::KEYS.len());
+    /// ```
+    pub enum Setting {
+        /// [`failure_threshold`]: consecutive failures that open the breaker.
+        FailureThreshold = "failure_threshold", "FAILURE_THRESHOLD";
+        /// [`recovery_timeout`]: how long the breaker stays open.
+        RecoveryTimeout = "recovery_timeout", "RECOVERY_TIMEOUT";
+        /// [`half_open_max_calls`]: trial calls at once while half-open.
+        HalfOpenMaxCalls = "half_open_max_calls", "HALF_OPEN_MAX_CALLS";
+        /// [`success_threshold`]: successful trials that close the breaker.
+        SuccessThreshold = "success_threshold", "SUCCESS_THRESHOLD";
+        /// [`failure_rate`]: the failure rate that opens the breaker.
+        FailureRate = "failure_rate", "FAILURE_RATE";
+        /// [`window_calls`] or [`window_time`]: the window of the failure rate and the
+        /// throttle.
+        Window = "window", "WINDOW";
+        /// [`minimum_calls`]: calls the window holds before the rate counts.
+        MinimumCalls = "minimum_calls", "MINIMUM_CALLS";
+        /// [`slow_call`]: calls at least this long count as failures.
+        SlowCall = "slow_call", "SLOW_CALL";
+        /// [`recovery_backoff`]: growth of the open time per failed recovery.
+        RecoveryBackoff = "recovery_backoff", "RECOVERY_BACKOFF";
+        /// [`max_recovery_timeout`]: the cap of the recovery backoff.
+        MaxRecoveryTimeout = "max_recovery_timeout", "MAX_RECOVERY_TIMEOUT";
+        /// [`adaptive`]: adaptive throttling's multiplier.
+        Adaptive = "adaptive", "ADAPTIVE";
+        /// [`max_trial_wait`]: how long a trial call may run.
+        MaxTrialWait = "max_trial_wait", "MAX_TRIAL_WAIT";
+    }
+}
+
 /// `recovery_timeout` when it is not set, which the checks across settings compare with.
 pub const DEFAULT_RECOVERY_TIMEOUT: Duration = Duration::from_secs(60);
 /// [`DEFAULT_RECOVERY_TIMEOUT`] as the documentation writes it.

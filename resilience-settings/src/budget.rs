@@ -5,6 +5,27 @@ use std::time::Duration;
 
 use crate::{Invalid, duration::format};
 
+crate::table::settings! {
+    /// A retry budget setting, by the names each front door writes it with: the file's key
+    /// (`min_retries_per_second`) and the `<SETTING>` of its variables
+    /// (`MIN_RETRIES_PER_SECOND`). The one list of them: the environment and files read
+    /// names through it.
+    ///
+    /// ```
+    /// use resilience_settings::budget::Setting;
+    /// assert_eq!(Setting::from_env_name("RATIO"), Some(Setting::Ratio));
+    /// assert_eq!(Setting::Window.key(), "window");
+    /// ```
+    pub enum Setting {
+        /// [`ratio`]: retries per call made.
+        Ratio = "ratio", "RATIO";
+        /// [`min_retries_per_second`]: the floor of retries, whatever the traffic.
+        MinRetriesPerSecond = "min_retries_per_second", "MIN_RETRIES_PER_SECOND";
+        /// [`window`](fn@window): how far back calls and retries count.
+        Window = "window", "WINDOW";
+    }
+}
+
 /// The largest `ratio`: retries per call made.
 pub const MAX_RATIO: f64 = 1000.0;
 

@@ -10,7 +10,8 @@
 //! - [`duration`]: `"250ms"`, `"1.5s"`, `"2m"`: parse and format.
 //! - [`breaker`], [`retry`], [`budget`], [`timeout`]: one check per setting, and the checks
 //!   across settings, each returning an [`Invalid`] that names the setting, says what is
-//!   wrong and how to fix it.
+//!   wrong and how to fix it; [`breaker::Setting`] and [`budget::Setting`] list the names
+//!   of the settings, one table each, which every front door reads names through.
 //!
 //! ```
 //! use std::time::Duration;
@@ -32,6 +33,7 @@ pub mod corpus;
 pub mod duration;
 mod invalid;
 pub mod retry;
+mod table;
 pub mod timeout;
 
 pub use invalid::Invalid;

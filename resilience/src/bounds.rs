@@ -128,3 +128,45 @@ where
     R::Err: CarriesError,
 {
 }
+
+/// What an expansion calls to type a body's result by the function's declared return type,
+/// reached through `__private`: helpers of the checks above, not a public API.
+pub(crate) mod result {
+    use super::{CarriesError, ReturnsResult};
+
+    /// Runs one sync attempt. The turbofish on the return type gives the body's `?` its
+    /// target type, as the function's signature would; the result is a `Result` even where
+    /// `R` failed to be one (which the check at the return type reports), so that the code
+    /// around it adds no errors of its own.
+    #[inline(always)]
+    pub fn attempt<R: ReturnsResult, F: FnOnce() -> R>(body: F) -> Result<R::Ok, R::Err> {
+        body().into_result()
+    }
+
+    /// Types one async attempt, as [`attempt`] does for sync bodies.
+    #[inline(always)]
+    pub fn attempt_async<R, F: Future<Output = R>>(body: F) -> F {
+        body
+    }
+
+    /// The result of an async attempt, as [`attempt`] gives it.
+    #[inline(always)]
+    pub fn into_result<R: ReturnsResult>(result: R) -> Result<R::Ok, R::Err> {
+        result.into_result()
+    }
+
+    /// The result of the whole call as the declared return type (the identity).
+    #[inline(always)]
+    pub fn from_result<R: ReturnsResult>(result: Result<R::Ok, R::Err>) -> R {
+        R::from_result(result)
+    }
+
+    /// The rejection of an open breaker, as the function's return type.
+    #[cold]
+    pub fn reject<R: ReturnsResult>(error: crate::Error) -> R
+    where
+        R::Err: CarriesError,
+    {
+        R::from_result(Err(R::Err::from(error)))
+    }
+}

@@ -38,12 +38,35 @@
 //!   [`State`], [`BreakerStats`]); [`breakers`] is the global registry of named breakers,
 //!   for operators (listing, reset, force open, disable, run-time configuration, listeners).
 //! - [`config`]: configuration from the environment and, with the `serde` feature, from
-//!   files, and breaker states persisted across restarts.
+//!   files, and breaker states persisted across restarts; what cannot be used is reported
+//!   to [`config::on_report`]'s listeners (never to standard error).
 //! - [`BudgetConfig`] and [`RetryBudget`]: retry budgets, which keep retries from multiplying
 //!   the load on a dependency that is already failing; [`budgets`] is the registry of the
 //!   named ones.
 //! - [`retries`]: statistics of every retry site, without any feature; [`observe`]: the
 //!   `tracing` events and `metrics` series of the optional `tracing` and `metrics` features.
+//!
+//! # Where it lives
+//!
+//! Each module imports only modules above it in this list, so none imports one that imports
+//! it back.
+//!
+//! | source | what |
+//! |---|---|
+//! | `error.rs`, `state.rs` | [`Error`]; a breaker's [`State`], [`Reason`] and [`StateChange`], plain data |
+//! | `stripes.rs`, `rejection.rs`, `deadline.rs` | counters striped by thread; a breaker's rejection told to the retry loop around it; [`deadline`] |
+//! | `observe/` | [`observe`]: logs and metrics, from plain data the engines hand it; `describe.rs`, how an error is written in a log |
+//! | `bounds.rs`, `classify.rs` | [`bounds`] (and the helpers that type a body's result, `bounds::result`); [`classify`] |
+//! | `breaker/` | [`CircuitBreaker`]: `core.rs` (its state and transitions), `acquire.rs`, `outcome.rs`, `permit.rs` ([`Permit`], [`When`], `call`), `stats.rs`, `restore.rs`, `word.rs` (the state word), `config.rs` ([`BreakerConfig`]), `window.rs` |
+//! | `report.rs` | [`config::ConfigError`], [`breakers::ConfigConflict`], and where reports go |
+//! | `env/` | the environment's variables; `fields.rs`, the one reader of every setting, for the environment and files |
+//! | `budget/` | [`RetryBudget`], its ledger, [`BudgetConfig`], and [`budgets`] |
+//! | `retry/` | `policy.rs` ([`RetryPolicy`], [`Backoff`], [`Jitter`]), `schedule.rs`, `hooks.rs` ([`RetryIf`], [`OnRetry`], [`RetryAfter`]...), `engine.rs` ([`Retry`], [`RetryPolicy::call`]), `site.rs` and `stats.rs` ([`retries`]) |
+//! | `timeout.rs` | [`timeout`](mod@timeout): [`timeout_async`], [`timeout_sync`] and their worker pool |
+//! | `config/` | [`config`]: [`config::Config`], snapshots, the duration syntax, the file forms |
+//! | `registry/` | [`breakers`], and what a `#[circuit_breaker]` call site calls to meet its breaker |
+//! | `private/` | what the attributes' expansions name, a list checked against them |
+//! | `integrations/` | with the `tower` or `reqwest` feature: `http.rs` (`resilience::http`: `Retry-After`, idempotent methods), `tower/` and `reqwest/`, over the public API above |
 //!
 //! # Cargo features
 //!
@@ -76,18 +99,20 @@
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 #![forbid(unsafe_code)]
 
-mod backoff;
 pub mod bounds;
+mod breaker;
 mod budget;
-mod budget_config;
 pub mod classify;
+pub mod config;
 pub mod deadline;
+mod env;
 mod error;
-mod names;
 pub mod observe;
+mod registry;
 mod rejection;
-pub mod retries;
+mod report;
 mod retry;
+mod state;
 mod stripes;
 pub mod timeout;
 
@@ -100,249 +125,27 @@ pub use integrations::reqwest;
 #[cfg(feature = "tower")]
 pub use integrations::tower;
 
-mod breaker;
-pub mod config;
-mod registry;
+#[doc(hidden)]
+#[path = "private/mod.rs"]
+pub mod __private;
+
 pub use breaker::{
     Adaptive, AdaptiveStats, BreakerConfig, BreakerStats, CircuitBreaker, FailureRate, Permit,
-    Reason, Restored, State, StateChange, When, Window,
+    Restored, When, Window,
 };
-pub use budget::{BudgetStats, RetryBudget};
-pub use budget_config::BudgetConfig;
-pub use registry::{breakers, budgets};
-
-pub use backoff::{Backoff, Jitter, RetryPolicy};
+pub use budget::{BudgetConfig, BudgetStats, RetryBudget, budgets};
 pub use error::Error;
+pub use registry::breakers;
 #[doc = include_str!("docs/circuit_breaker.md")]
 pub use resilience_macros::circuit_breaker;
 #[doc = include_str!("docs/retry.md")]
 pub use resilience_macros::retry;
 #[doc = include_str!("docs/timeout.md")]
 pub use resilience_macros::timeout;
+pub use retry::stats as retries;
 pub use retry::{
-    AnyError, DelayHint, NoHint, NoHook, OnRetry, Retry, RetryAfter, RetryIf, UseRetryAfter,
+    AnyError, Backoff, DelayHint, Jitter, NoHint, NoHook, OnRetry, Retry, RetryAfter, RetryIf,
+    RetryPolicy, UseRetryAfter,
 };
+pub use state::{Reason, State, StateChange};
 pub use timeout::{timeout_async, timeout_async_named, timeout_sync, timeout_sync_named};
-
-/// What the attributes' expansions call. Not a public API: it changes without notice.
-#[doc(hidden)]
-pub mod __private {
-    use std::time::Duration;
-
-    pub use crate::Error;
-    pub use crate::backoff::{Backoff, Jitter, RetryPolicy};
-    pub use crate::retry::{AnyError, Attempts, BudgetSite, Clock, NoHook, Retry, Step};
-    pub use crate::timeout::{attribute::timeout_async_into, timeout_sync};
-    pub use ::core;
-
-    pub use crate::breaker::{BreakerConfig, CircuitBreaker, Permit, Window};
-    pub use crate::names::method_site_breaker;
-    use std::sync::{Arc, OnceLock};
-
-    /// Called by each `#[circuit_breaker]` call site with its own `static SITE:
-    /// OnceLock<Arc<CircuitBreaker>>`; the hot path is just `SITE.get()`, the registry's
-    /// lock is only taken the first time. `site` is `"file:line"`.
-    #[inline]
-    pub fn site_breaker(
-        cell: &'static OnceLock<Arc<CircuitBreaker>>,
-        name: &'static str,
-        config: &'static BreakerConfig,
-        site: &'static str,
-    ) -> &'static CircuitBreaker {
-        match cell.get() {
-            Some(breaker) => breaker,
-            None => crate::registry::site_breaker(cell, name, config, site),
-        }
-    }
-
-    /// The default `when` of `#[circuit_breaker]`: every error counts.
-    #[inline(always)]
-    pub fn any_error<E>(_: &E) -> bool {
-        true
-    }
-
-    /// A call site's cached breaker: filled on the site's first call.
-    pub type BreakerSite = OnceLock<Arc<CircuitBreaker>>;
-
-    pub use crate::bounds::{
-        CarriesError, ReturnsResult, WorkerArgument, can_reject, returns_result,
-    };
-
-    /// The rejection of an open breaker, as the function's return type.
-    #[cold]
-    pub fn reject<R: ReturnsResult>(error: crate::Error) -> R
-    where
-        R::Err: CarriesError,
-    {
-        R::from_result(Err(R::Err::from(error)))
-    }
-
-    /// Whether a result is a failure that the breaker counts.
-    #[inline]
-    pub fn counts_as_failure<T, E>(result: &Result<T, E>, counts: &impl Fn(&E) -> bool) -> bool {
-        matches!(result, Err(error) if counts(error))
-    }
-
-    /// Runs one sync attempt. The turbofish on the return type gives the body's `?` its
-    /// target type, as the function's signature would; the result is a `Result` even where
-    /// `R` failed to be one (which the check at the return type reports), so that the code
-    /// around it adds no errors of its own.
-    #[inline(always)]
-    pub fn attempt<R: ReturnsResult, F: FnOnce() -> R>(body: F) -> Result<R::Ok, R::Err> {
-        body().into_result()
-    }
-
-    /// The result of an async attempt, as [`attempt`] gives it.
-    #[inline(always)]
-    pub fn into_result<R: ReturnsResult>(result: R) -> Result<R::Ok, R::Err> {
-        result.into_result()
-    }
-
-    /// The result of the whole call as the declared return type (the identity).
-    #[inline(always)]
-    pub fn from_result<R: ReturnsResult>(result: Result<R::Ok, R::Err>) -> R {
-        R::from_result(result)
-    }
-
-    /// Types one async attempt, as [`attempt`] does for sync bodies.
-    #[inline(always)]
-    pub fn attempt_async<R, F: Future<Output = R>>(body: F) -> F {
-        body
-    }
-
-    /// Sleeps the calling thread between sync attempts.
-    #[inline]
-    pub fn sleep_thread(delay: Duration) {
-        std::thread::sleep(delay);
-    }
-
-    /// Sleeps the task between async attempts, on tokio's timer.
-    #[inline]
-    pub fn sleep_task(delay: Duration) -> tokio::time::Sleep {
-        tokio::time::sleep(delay)
-    }
-
-    /// Counts the retry whose attempt starts now, after a sleep of `delay`: a retry whose
-    /// call is dropped during its sleep, or whose hook panics, never gets here.
-    #[inline]
-    pub fn retry_started<W, H, D>(retry: &Retry<W, H, D>, delay: Duration) {
-        retry.retry_started(delay);
-    }
-
-    /// Wraps an error to read its [`RetryAfter`](crate::RetryAfter) hint where the error type
-    /// implements it, and `None` where it does not (autoref specialisation: with both traits
-    /// in scope, `(&HintProbe(e)).resilience_hint()` picks the trait impl when it applies).
-    pub struct HintProbe<'a, E>(pub &'a E);
-
-    /// Picked when the error implements [`RetryAfter`](crate::RetryAfter).
-    pub trait HintViaRetryAfter {
-        /// The error's hint.
-        fn resilience_hint(&self) -> Option<Duration>;
-    }
-
-    impl<E: crate::RetryAfter> HintViaRetryAfter for HintProbe<'_, E> {
-        #[inline]
-        fn resilience_hint(&self) -> Option<Duration> {
-            self.0.retry_after()
-        }
-    }
-
-    /// Picked otherwise.
-    pub trait HintFallback {
-        /// No hint.
-        fn resilience_hint(&self) -> Option<Duration>;
-    }
-
-    impl<E> HintFallback for &HintProbe<'_, E> {
-        #[inline]
-        fn resilience_hint(&self) -> Option<Duration> {
-            None
-        }
-    }
-
-    /// The hint of a result's error, for the attribute's loop.
-    #[macro_export]
-    #[doc(hidden)]
-    macro_rules! __resilience_hint {
-        ($result:expr) => {
-            match $result {
-                ::core::result::Result::Err(error) => {
-                    #[allow(unused_imports)]
-                    use $crate::__private::{HintFallback as _, HintViaRetryAfter as _};
-                    (&$crate::__private::HintProbe(error)).resilience_hint()
-                }
-                ::core::result::Result::Ok(_) => ::core::option::Option::None,
-            }
-        };
-    }
-    pub use __resilience_hint as hint;
-
-    pub use crate::retries::RetrySite;
-
-    /// How the retry loop writes an error in a log line.
-    pub type Describe<E> = fn(&E, &mut core::fmt::Formatter<'_>) -> core::fmt::Result;
-
-    /// Wraps a result to pick how its error is written in logs: `Debug` where the error type
-    /// implements it, its type's name where it does not (autoref specialisation, as
-    /// [`HintProbe`]).
-    pub struct DescribeProbe<'a, T, E>(pub &'a Result<T, E>);
-
-    /// Picked when the error implements `Debug`.
-    pub trait DescribeViaDebug<E> {
-        /// Writes the error with `Debug`.
-        fn resilience_describe(&self) -> Describe<E>;
-    }
-
-    impl<T, E: core::fmt::Debug> DescribeViaDebug<E> for DescribeProbe<'_, T, E> {
-        #[inline]
-        fn resilience_describe(&self) -> Describe<E> {
-            fn debug<E: core::fmt::Debug>(
-                error: &E,
-                f: &mut core::fmt::Formatter<'_>,
-            ) -> core::fmt::Result {
-                core::fmt::Debug::fmt(error, f)
-            }
-            debug::<E>
-        }
-    }
-
-    /// Picked otherwise.
-    pub trait DescribeFallback<E> {
-        /// Writes the error type's name.
-        fn resilience_describe(&self) -> Describe<E>;
-    }
-
-    impl<T, E> DescribeFallback<E> for &DescribeProbe<'_, T, E> {
-        #[inline]
-        fn resilience_describe(&self) -> Describe<E> {
-            crate::observe::type_name::<E>
-        }
-    }
-
-    /// How a result's error is written in logs, for the attribute's loop. Without the
-    /// `tracing` feature nothing is written, and nothing is picked.
-    #[cfg(feature = "tracing")]
-    #[macro_export]
-    #[doc(hidden)]
-    macro_rules! __resilience_describe {
-        ($result:expr) => {{
-            #[allow(unused_imports)]
-            use $crate::__private::{DescribeFallback as _, DescribeViaDebug as _};
-            (&$crate::__private::DescribeProbe($result)).resilience_describe()
-        }};
-    }
-
-    /// How a result's error is written in logs, for the attribute's loop. Without the
-    /// `tracing` feature nothing is written, and nothing is picked.
-    #[cfg(not(feature = "tracing"))]
-    #[macro_export]
-    #[doc(hidden)]
-    macro_rules! __resilience_describe {
-        ($result:expr) => {
-            $crate::__private::type_name
-        };
-    }
-    pub use __resilience_describe as describe;
-
-    pub use crate::observe::type_name;
-}

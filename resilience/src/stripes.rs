@@ -3,17 +3,22 @@
 //! and store, no locked instruction; threads beyond them share one stripe and add atomically.
 //! A thread's stripe is handed to the next thread when it exits; the hand-over goes through a
 //! mutex, so the old owner's stores happen before the new owner's loads.
+//!
+//! Every striped counter of the crate is on these stripes: the breakers' counts, the retry
+//! sites' calls and the budgets' deposits. Under loom (`--cfg loom`), which runs its model's
+//! threads on one thread and so shares the thread-locals that hand out owned stripes, no
+//! thread owns one: every count is an atomic increment of the shared stripe.
 
 use std::{
     cell::Cell,
     sync::{
         Mutex, PoisonError,
-        atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed},
+        atomic::{self, AtomicUsize, Ordering::Relaxed},
     },
 };
 
 /// Stripes owned by one thread each, handed to the next thread when their owner exits.
-pub(crate) const OWNED_STRIPES: usize = 8;
+pub(crate) const OWNED_STRIPES: usize = if cfg!(loom) { 0 } else { 8 };
 /// Owned stripes, and the shared one of the threads beyond them.
 pub(crate) const STRIPES: usize = OWNED_STRIPES + 1;
 /// The stripe of threads that own none: incremented atomically.
@@ -89,14 +94,58 @@ fn assign_stripe() -> usize {
 }
 
 /// Adds one to `counter`, the calling thread's stripe `index` of it (from [`current`]).
+/// Returns the count before.
 #[inline]
-pub(crate) fn add_one(counter: &AtomicU64, index: usize) -> u64 {
+pub(crate) fn add_one(counter: &impl Counter, index: usize) -> u64 {
     if index == SHARED {
-        counter.fetch_add(1, Relaxed)
+        counter.increment()
     } else {
         // This thread is the stripe's only writer.
-        let before = counter.load(Relaxed);
-        counter.store(before.wrapping_add(1), Relaxed);
+        let before = counter.load();
+        counter.store(before.wrapping_add(1));
         before
+    }
+}
+
+/// A striped counter: std's atomic, or under loom the model's (the breaker's counters, whose
+/// every access loom checks).
+pub(crate) trait Counter {
+    /// The count, `Relaxed`.
+    fn load(&self) -> u64;
+    /// Sets the count, `Relaxed`: for the stripe's owner, its only writer.
+    fn store(&self, count: u64);
+    /// Adds one atomically, `Relaxed`, and returns the count before.
+    fn increment(&self) -> u64;
+}
+
+impl Counter for atomic::AtomicU64 {
+    #[inline]
+    fn load(&self) -> u64 {
+        self.load(Relaxed)
+    }
+
+    #[inline]
+    fn store(&self, count: u64) {
+        self.store(count, Relaxed)
+    }
+
+    #[inline]
+    fn increment(&self) -> u64 {
+        self.fetch_add(1, Relaxed)
+    }
+}
+
+#[cfg(loom)]
+impl Counter for loom::sync::atomic::AtomicU64 {
+    fn load(&self) -> u64 {
+        self.load(Relaxed)
+    }
+
+    fn store(&self, count: u64) {
+        self.store(count, Relaxed)
+    }
+
+    fn increment(&self) -> u64 {
+        self.fetch_add(1, Relaxed)
     }
 }

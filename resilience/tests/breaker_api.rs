@@ -7,8 +7,8 @@ use std::{
 };
 
 use resilience::{
-    __private::{self, BreakerConfig, CircuitBreaker},
-    Error, Reason, State, StateChange, breakers,
+    __private::{self, BreakerConfig},
+    CircuitBreaker, Error, Reason, State, StateChange, breakers,
 };
 
 /// What a call site of `#[circuit_breaker(name = .., failure_threshold = 2)]` expands to,

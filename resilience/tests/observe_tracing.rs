@@ -307,3 +307,28 @@ fn a_refused_retry_and_a_rejection_say_why_the_call_gave_up() {
 fn stacked() -> Result<(), resilience::Error> {
     Err(resilience::Error::timeout("x", std::time::Duration::ZERO))
 }
+
+#[resilience::circuit_breaker(name = "tracing.shared", failure_threshold = 2)]
+fn shared_first() -> Result<(), resilience::Error> {
+    Ok(())
+}
+
+#[resilience::circuit_breaker(name = "tracing.shared", failure_threshold = 3)]
+fn shared_second() -> Result<(), resilience::Error> {
+    Ok(())
+}
+
+#[test]
+fn configuration_that_cannot_be_used_is_a_warning_event() {
+    let collector = Collector::default();
+    collector.catch(|| {
+        shared_first().unwrap();
+        shared_second().unwrap();
+    });
+    let reports = collector.named("resilience.config");
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert_eq!(reports[0].level, tracing::Level::WARN);
+    assert_eq!(reports[0].target, "resilience");
+    assert_eq!(reports[0].field("source"), "call_sites");
+    assert!(reports[0].field("message").contains("`tracing.shared`"));
+}

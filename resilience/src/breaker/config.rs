@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use resilience_settings::breaker::Setting;
+
 /// The largest count-based window, in calls: a window keeps one byte per call. The settings'
 /// rule, which the attribute, the environment and files refuse values beyond.
 pub(crate) const MAX_WINDOW_CALLS: u32 = resilience_settings::breaker::MAX_WINDOW_CALLS;
@@ -75,17 +77,7 @@ impl BreakerSetting {
     /// assert_eq!(BreakerSetting::HalfOpenMaxCalls.key(), "half_open_max_calls");
     /// ```
     pub const fn key(self) -> &'static str {
-        match self {
-            BreakerSetting::FailureThreshold => "failure_threshold",
-            BreakerSetting::RecoveryTimeout => "recovery_timeout",
-            BreakerSetting::HalfOpenMaxCalls => "half_open_max_calls",
-            BreakerSetting::SuccessThreshold => "success_threshold",
-            BreakerSetting::FailureRate => "failure_rate",
-            BreakerSetting::SlowCall => "slow_call",
-            BreakerSetting::RecoveryBackoff => "recovery_backoff",
-            BreakerSetting::Adaptive => "adaptive",
-            BreakerSetting::MaxTrialWait => "max_trial_wait",
-        }
+        self.setting().key()
     }
 
     /// The end of its environment variables' names: the key in upper case.
@@ -95,16 +87,42 @@ impl BreakerSetting {
     /// assert_eq!(BreakerSetting::SlowCall.env_suffix(), "SLOW_CALL");
     /// ```
     pub const fn env_suffix(self) -> &'static str {
+        self.setting().env_name()
+    }
+
+    /// The setting of the settings' list (`resilience_settings::breaker::Setting`) that
+    /// names it: its names are that list's.
+    const fn setting(self) -> Setting {
         match self {
-            BreakerSetting::FailureThreshold => "FAILURE_THRESHOLD",
-            BreakerSetting::RecoveryTimeout => "RECOVERY_TIMEOUT",
-            BreakerSetting::HalfOpenMaxCalls => "HALF_OPEN_MAX_CALLS",
-            BreakerSetting::SuccessThreshold => "SUCCESS_THRESHOLD",
-            BreakerSetting::FailureRate => "FAILURE_RATE",
-            BreakerSetting::SlowCall => "SLOW_CALL",
-            BreakerSetting::RecoveryBackoff => "RECOVERY_BACKOFF",
-            BreakerSetting::Adaptive => "ADAPTIVE",
-            BreakerSetting::MaxTrialWait => "MAX_TRIAL_WAIT",
+            BreakerSetting::FailureThreshold => Setting::FailureThreshold,
+            BreakerSetting::RecoveryTimeout => Setting::RecoveryTimeout,
+            BreakerSetting::HalfOpenMaxCalls => Setting::HalfOpenMaxCalls,
+            BreakerSetting::SuccessThreshold => Setting::SuccessThreshold,
+            BreakerSetting::FailureRate => Setting::FailureRate,
+            BreakerSetting::SlowCall => Setting::SlowCall,
+            BreakerSetting::RecoveryBackoff => Setting::RecoveryBackoff,
+            BreakerSetting::Adaptive => Setting::Adaptive,
+            BreakerSetting::MaxTrialWait => Setting::MaxTrialWait,
+        }
+    }
+
+    /// The builder settings that write `setting`: its own, or for a part of a policy
+    /// (`window`, `minimum_calls`, `max_recovery_timeout`) the policies' it shapes.
+    #[cfg(test)]
+    const fn writers(setting: Setting) -> &'static [BreakerSetting] {
+        match setting {
+            Setting::FailureThreshold => &[BreakerSetting::FailureThreshold],
+            Setting::RecoveryTimeout => &[BreakerSetting::RecoveryTimeout],
+            Setting::HalfOpenMaxCalls => &[BreakerSetting::HalfOpenMaxCalls],
+            Setting::SuccessThreshold => &[BreakerSetting::SuccessThreshold],
+            Setting::FailureRate | Setting::MinimumCalls => &[BreakerSetting::FailureRate],
+            Setting::Window => &[BreakerSetting::FailureRate, BreakerSetting::Adaptive],
+            Setting::SlowCall => &[BreakerSetting::SlowCall],
+            Setting::RecoveryBackoff | Setting::MaxRecoveryTimeout => {
+                &[BreakerSetting::RecoveryBackoff]
+            }
+            Setting::Adaptive => &[BreakerSetting::Adaptive],
+            Setting::MaxTrialWait => &[BreakerSetting::MaxTrialWait],
         }
     }
 }
@@ -827,6 +845,26 @@ mod tests {
         let one = BreakerConfig::new().with_success_threshold(1);
         assert!(one.is_explicit(BreakerSetting::SuccessThreshold));
         assert_eq!(one, none, "explicitness is not behaviour");
+    }
+
+    /// `ALL` holds every setting a builder writes: each setting of the settings' list (one
+    /// table, complete by construction) is written by settings of `ALL`, and each of `ALL`
+    /// is named by its own entry of the list.
+    #[test]
+    fn all_holds_every_builder_setting() {
+        for &setting in Setting::ALL {
+            let writers = BreakerSetting::writers(setting);
+            assert!(!writers.is_empty(), "{setting:?}");
+            for writer in writers {
+                assert!(
+                    BreakerSetting::ALL.contains(writer),
+                    "{writer:?} is not in ALL"
+                );
+            }
+        }
+        for setting in BreakerSetting::ALL {
+            assert_eq!(BreakerSetting::writers(setting.setting()), [setting]);
+        }
     }
 
     #[test]

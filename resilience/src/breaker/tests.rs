@@ -6,6 +6,9 @@ use std::{
 use tokio::time::advance;
 
 use super::*;
+use std::panic::AssertUnwindSafe;
+
+use crate::{Error, Reason, State, StateChange};
 
 type R = Result<(), Error>;
 

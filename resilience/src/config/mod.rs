@@ -74,12 +74,12 @@
 //! # Applied, reported or refused
 //!
 //! Every variable whose name starts with `RESILIENCE_BREAKER_` or `RESILIENCE_BUDGET_` is
-//! either applied or reported, never ignored in silence. A report never stops the program:
-//! it is written once on standard error and kept in
-//! [`breakers::config_errors`](crate::breakers::config_errors) (or
-//! [`budgets::config_errors`](crate::budgets::config_errors)), each [`ConfigError`] with the
-//! variable, its value and the reason, and the variable is ignored: the next source in the
-//! order above applies.
+//! either applied or reported, never ignored in silence. A report never stops the program,
+//! and nothing is written to standard error: each [`ConfigError`] (the variable, its value
+//! and the reason) is kept in [`breakers::config_errors`](crate::breakers::config_errors) (or
+//! [`budgets::config_errors`](crate::budgets::config_errors)), handed once to the listeners
+//! of [`on_report`], and with the `tracing` feature logged once as a `resilience.config`
+//! warning; the variable is ignored: the next source in the order above applies.
 //!
 //! - **Applied**: a variable with a known `<SETTING>`, a `<NAME>` written as above (per
 //!   breaker or budget), and a value its rule accepts, to every breaker (or budget) whose
@@ -191,34 +191,48 @@
 //! recovery timeout, or a recovery backoff's cap) is shortened to the longest it produces,
 //! since it can only come from another configuration or from clocks that disagree (an
 //! `open_until` a day ahead would otherwise keep the breaker open for a day). Each shortened
-//! period is **reported** as configuration is: once on standard error, and in
+//! period is **reported** as configuration is (see [`on_report`]), and kept in
 //! [`breakers::config_errors`](crate::breakers::config_errors) as a [`ConfigError`] whose
 //! [`source`](ConfigError::source) is [`ConfigSource::Snapshot`]. It is judged against the
 //! breaker's own configuration, which for a breaker the restore creates is known only when
 //! its first call site runs (or [`breakers::configure`](crate::breakers::configure) is
 //! called): it is judged then, before any call is decided.
 
-mod env;
-mod fields;
+//!
+//! # Reports
+//!
+//! What could not be used as given is reported, never written to standard error: register a
+//! listener with [`on_report`] to log it where your program logs (`on_report(|report|
+//! eprintln!("warning: {report}"))` writes what earlier versions wrote), or read the lists
+//! that keep it. With the `tracing` feature each report is also a `resilience.config`
+//! warning event.
+//!
+//! # What is where
+//!
+//! - `mod.rs`: [`Config`], a file's contents; `duration.rs`: the duration syntax;
+//!   `snapshot.rs`: [`Snapshot`]; `serde_impls.rs`: the file forms, with the `serde`
+//!   feature, read through the environment's readers of each setting (`crate::env::fields`).
+//! - The environment itself is read in `crate::env`, and what cannot be used is reported by
+//!   `crate::report`; this module gives their public items their public paths.
+
+mod duration;
 #[cfg(feature = "serde")]
 mod serde_impls;
 mod snapshot;
 
-use std::{collections::BTreeMap, fmt, time::Duration};
+use std::collections::BTreeMap;
 
+pub use self::duration::{DurationError, format_duration, parse_duration};
+pub use self::snapshot::{BreakerSnapshot, Snapshot};
+pub(crate) use self::snapshot::{round_up_to_millis, truncate_to_millis};
 pub use crate::breaker::BreakerSetting;
+pub use crate::env::{EnvNameError, budget_env_prefix, env_prefix};
+pub use crate::report::{ConfigError, ConfigSource, Report, on_report};
 use crate::{BreakerConfig, BudgetConfig, RetryPolicy};
-pub(crate) use env::{
-    current as current_env, generation as env_generation, reload as reload_env,
-    report as report_errors,
-};
-pub use snapshot::{BreakerSnapshot, Snapshot};
-pub(crate) mod snapshot_support {
-    pub(crate) use super::snapshot::{round_up_to_millis, truncate_to_millis};
-}
 
-/// Configuration for the registry's breakers and for named retry policies, as read from a
-/// file with the `serde` feature (see the [module](self)'s example), or built in code.
+/// Configuration for the registry's breakers and budgets and for named retry policies, as
+/// read from a file with the `serde` feature (see the [module](self)'s example), or built in
+/// code. [`Config::apply`] configures the registry with it.
 ///
 /// ```
 /// use std::time::Duration;
@@ -247,27 +261,6 @@ pub struct Config {
 }
 
 impl Config {
-    /// Configures every breaker of [`breakers`](Self::breakers) in the registry, as
-    /// [`breakers::configure`](crate::breakers::configure) does: it wins over their
-    /// attribute arguments, and loses to their per-breaker environment variables. Configures
-    /// every retry budget of [`budgets`](Self::budgets) the same way.
-    ///
-    /// ```
-    /// use resilience::{BreakerConfig, config::Config};
-    /// let mut config = Config::default();
-    /// config.breakers.insert("doc.apply".into(), BreakerConfig::new().with_failure_threshold(2));
-    /// config.apply();
-    /// assert_eq!(resilience::breakers::get("doc.apply").unwrap().config().failure_threshold(), 2);
-    /// ```
-    pub fn apply(&self) {
-        for (name, config) in &self.breakers {
-            crate::breakers::configure(name, *config);
-        }
-        for (name, config) in &self.budgets {
-            crate::budgets::configure(name, *config);
-        }
-    }
-
     /// The retry policy named `name`.
     ///
     /// ```
@@ -282,228 +275,5 @@ impl Config {
     }
 }
 
-/// Operator configuration that could not be used as given: an environment variable, from
-/// [`breakers::config_errors`](crate::breakers::config_errors) and
-/// [`budgets::config_errors`](crate::budgets::config_errors), or a breaker's entry of a
-/// restored snapshot, from [`breakers::restore`](crate::breakers::restore). Each is also
-/// reported once on standard error. See the [module](self)'s documentation for what is
-/// applied, reported or refused.
-///
-/// ```
-/// for error in resilience::breakers::config_errors() {
-///     eprintln!("{error}"); // which variable, which value, and why
-/// }
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ConfigError {
-    /// Where the value was read: the variable's name, or for a snapshot the breaker's entry,
-    /// as in `snapshot breaker "payments" open_until`.
-    pub variable: String,
-    /// The value, lossily decoded if it was not UTF-8; for a snapshot's `open_until`, the
-    /// time it left.
-    pub value: String,
-    /// What is wrong with it, and what was done instead.
-    pub reason: String,
-    /// What the value was read from.
-    pub source: ConfigSource,
-}
-
-/// What a [`ConfigError`]'s value was read from.
-///
-/// ```
-/// use resilience::config::ConfigSource;
-/// assert_ne!(ConfigSource::Environment, ConfigSource::Snapshot);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ConfigSource {
-    /// An environment variable: it was ignored, and the next source in the order of
-    /// precedence applies.
-    Environment,
-    /// A breaker's entry of a snapshot given to
-    /// [`breakers::restore`](crate::breakers::restore): it was restored as the reason says.
-    Snapshot,
-}
-
-impl ConfigError {
-    pub(crate) fn environment(variable: String, value: String, reason: String) -> Self {
-        ConfigError {
-            variable,
-            value,
-            reason,
-            source: ConfigSource::Environment,
-        }
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.source {
-            ConfigSource::Environment => write!(
-                f,
-                "ignoring environment variable {}={:?}: {}",
-                self.variable, self.value, self.reason
-            ),
-            ConfigSource::Snapshot => write!(
-                f,
-                "restoring {} ({} left): {}",
-                self.variable, self.value, self.reason
-            ),
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
-/// The prefix of the per-breaker environment variables of the breaker `name`: add a
-/// `<SETTING>` (see the [module](self)'s table) to get a variable's name. A name without
-/// any ASCII letter or digit cannot be written in a variable's name: such a breaker cannot
-/// be configured from the environment (configure it in code or in a configuration file),
-/// and the error says so.
-///
-/// ```
-/// use resilience::config::env_prefix;
-/// assert_eq!(env_prefix("payments").unwrap(), "RESILIENCE_BREAKER__PAYMENTS__");
-/// assert_eq!(env_prefix("my_app::db::query").unwrap(), "RESILIENCE_BREAKER__MY_APP_DB_QUERY__");
-/// assert_eq!(env_prefix("inventory-db.v2").unwrap(), "RESILIENCE_BREAKER__INVENTORY_DB_V2__");
-/// let err = env_prefix("支付").unwrap_err();
-/// assert!(err.to_string().contains("cannot be configured from the environment"));
-/// ```
-pub fn env_prefix(name: &str) -> Result<String, EnvNameError> {
-    scoped_prefix(env::BREAKER_PREFIX, name, "breaker")
-}
-
-/// The prefix of the per-budget environment variables of the retry budget `name`, as
-/// [`env_prefix`] gives the breakers'.
-///
-/// ```
-/// use resilience::config::budget_env_prefix;
-/// assert_eq!(budget_env_prefix("orders").unwrap(), "RESILIENCE_BUDGET__ORDERS__");
-/// assert!(budget_env_prefix("--").is_err());
-/// ```
-pub fn budget_env_prefix(name: &str) -> Result<String, EnvNameError> {
-    scoped_prefix(env::BUDGET_PREFIX, name, "retry budget")
-}
-
-fn scoped_prefix(prefix: &str, name: &str, what: &'static str) -> Result<String, EnvNameError> {
-    let mangled = env::mangle(name);
-    if mangled.is_empty() {
-        return Err(EnvNameError {
-            name: name.to_owned(),
-            what,
-        });
-    }
-    Ok(format!("{prefix}_{mangled}__"))
-}
-
-/// A name that no environment variable can spell, from [`env_prefix`]: it has no ASCII
-/// letter or digit.
-///
-/// ```
-/// let err = resilience::config::env_prefix("::").unwrap_err();
-/// assert_eq!(err.name(), "::");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnvNameError {
-    name: String,
-    what: &'static str,
-}
-
-impl EnvNameError {
-    /// The name.
-    ///
-    /// ```
-    /// assert_eq!(resilience::config::env_prefix("支付").unwrap_err().name(), "支付");
-    /// ```
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-}
-
-impl fmt::Display for EnvNameError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the {} `{}` cannot be configured from the environment: a variable names it by \
-             its ASCII letters and digits, and it has none; configure it in code or in a \
-             configuration file, or give it a name with ASCII letters or digits",
-            self.what, self.name
-        )
-    }
-}
-
-impl std::error::Error for EnvNameError {}
-
-/// A duration string that [`parse_duration`] could not read.
-///
-/// ```
-/// let err = resilience::config::parse_duration("250").unwrap_err();
-/// assert!(err.to_string().contains("has no unit"));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DurationError(String);
-
-impl fmt::Display for DurationError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for DurationError {}
-
-/// Parses a duration written as in the attributes: an integer or decimal and a unit, `ns`,
-/// `us`, `ms`, `s`, `m` or `h`, with no space. The grammar is the attributes' own (one
-/// implementation, which the attributes run when the code compiles and this runs at run time),
-/// so that a value moves between code, the environment and a file unchanged.
-///
-/// ```
-/// use std::time::Duration;
-/// use resilience::config::parse_duration;
-///
-/// assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-/// assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-/// assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-/// assert!(parse_duration("5 s").is_err());
-/// assert!(parse_duration("5secs").unwrap_err().to_string().contains("use \"s\""));
-/// ```
-pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
-    resilience_settings::duration::parse(text).map_err(|e| DurationError(e.to_string()))
-}
-
-/// Writes a duration in the syntax [`parse_duration`] reads, exactly, in the largest unit
-/// that holds it in whole numbers. Durations beyond what the syntax holds (about 584 years)
-/// are written as the largest it holds.
-///
-/// ```
-/// use std::time::Duration;
-/// use resilience::config::format_duration;
-///
-/// assert_eq!(format_duration(Duration::from_secs(120)), "2m");
-/// assert_eq!(format_duration(Duration::from_millis(1500)), "1500ms");
-/// assert_eq!(format_duration(Duration::ZERO), "0s");
-/// ```
-pub fn format_duration(duration: Duration) -> String {
-    resilience_settings::duration::format(duration)
-}
-
 #[cfg(test)]
 mod tests;
-
-#[cfg(test)]
-mod duration_tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_shared_corpus() {
-        for (text, expected) in resilience_settings::corpus::DURATIONS {
-            match (parse_duration(text), expected) {
-                (Ok(d), Ok(nanos)) => assert_eq!(d, Duration::from_nanos(*nanos), "{text:?}"),
-                (Err(err), Err(says)) => assert!(err.to_string().contains(says), "{text:?}: {err}"),
-                (got, want) => panic!("{text:?}: got {got:?}, expected {want:?}"),
-            }
-        }
-        let d = Duration::from_millis(1500);
-        assert_eq!(parse_duration(&format_duration(d)), Ok(d));
-    }
-}

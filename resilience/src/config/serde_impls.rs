@@ -1,19 +1,20 @@
 //! `Serialize` and `Deserialize` for the configuration structs and snapshots, with the
 //! attribute arguments' names and durations as strings.
 
-use std::{fmt, time::Duration, time::SystemTime};
+use std::{fmt, marker::PhantomData, time::Duration, time::SystemTime};
 
 use serde::{
     Deserialize, Deserializer, Serialize, Serializer,
-    de::{self, Visitor},
+    de::{self, MapAccess, Visitor},
+    ser::SerializeStruct,
 };
 
-use resilience_settings::{Invalid, breaker, budget, retry};
+use resilience_settings::{Invalid, breaker::Setting, budget::Setting as BudgetSetting, retry};
 
-use super::{BreakerSnapshot, Config, Snapshot, fields::Fields, format_duration, parse_duration};
+use super::{BreakerSnapshot, Config, Snapshot, format_duration, parse_duration};
 use crate::{
     Backoff, BreakerConfig, BudgetConfig, Jitter, RetryPolicy, State, Window,
-    config::BreakerSetting,
+    env::fields::{BudgetFields, Fields, Source, Value, WindowValue},
 };
 
 /// A duration as a string, `"250ms"`.
@@ -42,18 +43,8 @@ impl<'de> Deserialize<'de> for Text {
     }
 }
 
-/// A window: an integer (calls) or a duration string.
-#[derive(Clone, Copy)]
-struct WindowRepr(Window);
-
-impl Serialize for WindowRepr {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
-            Window::Calls(n) => s.serialize_u32(n),
-            Window::Time(d) => Text(d).serialize(s),
-        }
-    }
-}
+/// A window: an integer (calls) or a duration string, for its setting's rule to check.
+struct WindowRepr(WindowValue);
 
 impl<'de> Deserialize<'de> for WindowRepr {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -64,54 +55,176 @@ impl<'de> Deserialize<'de> for WindowRepr {
                 f.write_str("a number of calls (integer >= 1) or a duration string such as \"30s\"")
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<WindowRepr, E> {
-                breaker::window_calls(i128::from(v))
-                    .map(|n| WindowRepr(Window::Calls(n)))
-                    .map_err(E::custom)
+                Ok(WindowRepr(WindowValue::Calls(i128::from(v))))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<WindowRepr, E> {
-                breaker::window_calls(i128::from(v))
-                    .map(|n| WindowRepr(Window::Calls(n)))
-                    .map_err(E::custom)
+                Ok(WindowRepr(WindowValue::Calls(i128::from(v))))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<WindowRepr, E> {
                 let d = parse_duration(v).map_err(E::custom)?;
-                breaker::window_time(d)
-                    .map(|d| WindowRepr(Window::Time(d)))
-                    .map_err(E::custom)
+                Ok(WindowRepr(WindowValue::Time(d)))
             }
         }
         d.deserialize_any(V)
     }
 }
 
-/// The file form of a [`BreakerConfig`]: the settings it writes explicitly.
-#[derive(Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BreakerRepr {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    failure_threshold: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    recovery_timeout: Option<Text>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    half_open_max_calls: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    success_threshold: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    failure_rate: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    window: Option<WindowRepr>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    minimum_calls: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    slow_call: Option<Text>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    recovery_backoff: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    max_recovery_timeout: Option<Text>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    adaptive: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    max_trial_wait: Option<Text>,
+/// The value of the map's entry whose key was just read, as a [`Source`] of its setting.
+struct Next<'a, 'de, A>(&'a mut A, PhantomData<&'de ()>);
+
+impl<'de, A: MapAccess<'de>> Source for Next<'_, 'de, A> {
+    type Error = A::Error;
+
+    fn integer(self) -> Result<i128, A::Error> {
+        self.0.next_value::<i64>().map(i128::from)
+    }
+
+    fn number(self) -> Result<f64, A::Error> {
+        self.0.next_value::<f64>()
+    }
+
+    fn duration(self) -> Result<Duration, A::Error> {
+        self.0.next_value::<Text>().map(|text| text.0)
+    }
+
+    fn window(self) -> Result<WindowValue, A::Error> {
+        self.0.next_value::<WindowRepr>().map(|window| window.0)
+    }
+
+    fn refused(invalid: Invalid) -> A::Error {
+        de::Error::custom(invalid)
+    }
+}
+
+/// A setting's value, as a file writes it.
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Value::Count(n) => s.serialize_i64(i64::from(n)),
+            Value::Number(x) => s.serialize_f64(x),
+            Value::Duration(d) => Text(d).serialize(s),
+            Value::Window(Window::Calls(n)) => s.serialize_u32(n),
+            Value::Window(Window::Time(d)) => Text(d).serialize(s),
+        }
+    }
+}
+
+/// The settings of one table of a file, a breaker's or a budget's: its list of names, and
+/// the fields each setting is read into and written from (`crate::env::fields`).
+trait Table: Default {
+    /// The settings' list, one table in `resilience_settings`.
+    type Setting: Copy + 'static;
+    /// Every setting of the list.
+    const ALL: &'static [Self::Setting];
+    /// Every key, for the error about an unknown one.
+    const KEYS: &'static [&'static str];
+    /// The name serde gives the table.
+    const NAME: &'static str;
+    fn setting(key: &str) -> Option<Self::Setting>;
+    fn key(setting: Self::Setting) -> &'static str;
+    fn value(&self, setting: Self::Setting) -> Option<Value>;
+    fn read<S: Source>(&mut self, setting: Self::Setting, source: S) -> Result<(), S::Error>;
+}
+
+impl Table for Fields {
+    type Setting = Setting;
+    const ALL: &'static [Setting] = Setting::ALL;
+    const KEYS: &'static [&'static str] = Setting::KEYS;
+    const NAME: &'static str = "BreakerConfig";
+    fn setting(key: &str) -> Option<Setting> {
+        Setting::from_key(key)
+    }
+    fn key(setting: Setting) -> &'static str {
+        setting.key()
+    }
+    fn value(&self, setting: Setting) -> Option<Value> {
+        Fields::value(self, setting)
+    }
+    fn read<S: Source>(&mut self, setting: Setting, source: S) -> Result<(), S::Error> {
+        Fields::read(self, setting, source)
+    }
+}
+
+impl Table for BudgetFields {
+    type Setting = BudgetSetting;
+    const ALL: &'static [BudgetSetting] = BudgetSetting::ALL;
+    const KEYS: &'static [&'static str] = BudgetSetting::KEYS;
+    const NAME: &'static str = "BudgetConfig";
+    fn setting(key: &str) -> Option<BudgetSetting> {
+        BudgetSetting::from_key(key)
+    }
+    fn key(setting: BudgetSetting) -> &'static str {
+        setting.key()
+    }
+    fn value(&self, setting: BudgetSetting) -> Option<Value> {
+        BudgetFields::value(self, setting)
+    }
+    fn read<S: Source>(&mut self, setting: BudgetSetting, source: S) -> Result<(), S::Error> {
+        BudgetFields::read(self, setting, source)
+    }
+}
+
+/// A key of a `T` table: a setting of its list, or the error serde gives an unknown field,
+/// with the list.
+struct Key<T: Table>(T::Setting);
+
+impl<'de, T: Table> Deserialize<'de> for Key<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<T: Table> Visitor<'_> for V<T> {
+            type Value = Key<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a setting's name")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<T>, E> {
+                T::setting(v)
+                    .map(Key)
+                    .ok_or_else(|| E::unknown_field(v, T::KEYS))
+            }
+        }
+        d.deserialize_identifier(V(PhantomData))
+    }
+}
+
+/// Reads a `T` table, each value by its setting's rule, as the attribute (or the
+/// environment) checks it: what a file's table gives.
+fn read_table<'de, T: Table, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+    struct V<T>(PhantomData<T>);
+    impl<'de, T: Table> Visitor<'de> for V<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(
+                f,
+                "a table of settings, the keys of which are {}",
+                T::KEYS.join(", ")
+            )
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+            let mut table = T::default();
+            while let Some(Key(setting)) = map.next_key::<Key<T>>()? {
+                if table.value(setting).is_some() {
+                    return Err(de::Error::duplicate_field(T::key(setting)));
+                }
+                table.read(setting, Next(&mut map, PhantomData))?;
+            }
+            Ok(table)
+        }
+    }
+    d.deserialize_struct(T::NAME, T::KEYS, V(PhantomData))
+}
+
+/// Writes the settings `table` holds, in the order of its list.
+fn write_table<T: Table, S: Serializer>(table: &T, s: S) -> Result<S::Ok, S::Error> {
+    let written = || {
+        T::ALL
+            .iter()
+            .filter_map(|&setting| table.value(setting).map(|value| (T::key(setting), value)))
+    };
+    let mut out = s.serialize_struct(T::NAME, written().count())?;
+    for (key, value) in written() {
+        out.serialize_field(key, &value)?;
+    }
+    out.end()
 }
 
 /// Writes only the settings written explicitly, so that a configuration read back leaves
@@ -126,42 +239,7 @@ struct BreakerRepr {
 /// ```
 impl Serialize for BreakerConfig {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let set = |setting| self.is_explicit(setting);
-        let rate = self
-            .failure_rate()
-            .filter(|_| set(BreakerSetting::FailureRate));
-        let (factor, max) = self.recovery_backoff();
-        let backoff = set(BreakerSetting::RecoveryBackoff);
-        let adaptive = self.adaptive().filter(|_| set(BreakerSetting::Adaptive));
-        // One `window` for both policies, as in the attribute: the failure rate's if there
-        // is one.
-        let window = rate
-            .map(|p| p.window())
-            .or(adaptive.map(|a| a.window()))
-            .map(WindowRepr);
-        BreakerRepr {
-            failure_threshold: set(BreakerSetting::FailureThreshold)
-                .then_some(i64::from(self.failure_threshold())),
-            recovery_timeout: set(BreakerSetting::RecoveryTimeout)
-                .then_some(Text(self.recovery_timeout())),
-            half_open_max_calls: set(BreakerSetting::HalfOpenMaxCalls)
-                .then_some(i64::from(self.half_open_max_calls())),
-            success_threshold: set(BreakerSetting::SuccessThreshold)
-                .then_some(i64::from(self.success_threshold())),
-            failure_rate: rate.map(|p| p.rate()),
-            window,
-            minimum_calls: rate.map(|p| i64::from(p.minimum_calls())),
-            slow_call: self
-                .slow_call()
-                .filter(|_| set(BreakerSetting::SlowCall))
-                .map(Text),
-            recovery_backoff: backoff.then_some(factor),
-            max_recovery_timeout: backoff.then_some(Text(max)),
-            adaptive: adaptive.map(|a| a.k()),
-            max_trial_wait: set(BreakerSetting::MaxTrialWait)
-                .then_some(Text(self.max_trial_wait())),
-        }
-        .serialize(s)
+        write_table(&Fields::written(self), s)
     }
 }
 
@@ -180,36 +258,7 @@ impl Serialize for BreakerConfig {
 /// ```
 impl<'de> Deserialize<'de> for BreakerConfig {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let repr = BreakerRepr::deserialize(d)?;
-        // Each value by its setting's rule, as the attribute checks it.
-        let count = |n: Option<i64>, check: fn(i128) -> Result<u32, Invalid>| {
-            n.map(|n| check(i128::from(n)))
-                .transpose()
-                .map_err(de::Error::custom)
-        };
-        let duration = |d: Option<Text>, check: fn(Duration) -> Result<Duration, Invalid>| {
-            d.map(|d| check(d.0)).transpose().map_err(de::Error::custom)
-        };
-        let number = |x: Option<f64>, check: fn(f64) -> Result<f64, Invalid>| {
-            x.map(check).transpose().map_err(de::Error::custom)
-        };
-        let fields = Fields {
-            failure_threshold: count(repr.failure_threshold, breaker::failure_threshold)?,
-            recovery_timeout: duration(repr.recovery_timeout, breaker::recovery_timeout)?,
-            half_open_max_calls: count(repr.half_open_max_calls, breaker::half_open_max_calls)?,
-            success_threshold: count(repr.success_threshold, breaker::success_threshold)?,
-            failure_rate: number(repr.failure_rate, breaker::failure_rate)?,
-            window: repr.window.map(|w| w.0),
-            minimum_calls: count(repr.minimum_calls, breaker::minimum_calls)?,
-            slow_call: duration(repr.slow_call, breaker::slow_call)?,
-            recovery_backoff: number(repr.recovery_backoff, breaker::recovery_backoff)?,
-            max_recovery_timeout: duration(
-                repr.max_recovery_timeout,
-                breaker::max_recovery_timeout,
-            )?,
-            adaptive: number(repr.adaptive, breaker::adaptive)?,
-            max_trial_wait: duration(repr.max_trial_wait, breaker::max_trial_wait)?,
-        };
+        let fields: Fields = read_table(d)?;
         // Then against each other, as the attribute checks them.
         fields.check_together().map_err(de::Error::custom)?;
         let (config, refused) = fields.apply(BreakerConfig::new(), false);
@@ -218,18 +267,6 @@ impl<'de> Deserialize<'de> for BreakerConfig {
             Some((_, invalid)) => Err(de::Error::custom(invalid)),
         }
     }
-}
-
-/// The file form of a [`BudgetConfig`].
-#[derive(Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BudgetRepr {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    ratio: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    min_retries_per_second: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    window: Option<Text>,
 }
 
 /// Every setting, by the names of [`BudgetConfig`]'s builders.
@@ -245,12 +282,7 @@ struct BudgetRepr {
 /// ```
 impl Serialize for BudgetConfig {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        BudgetRepr {
-            ratio: Some(self.ratio()),
-            min_retries_per_second: Some(i64::from(self.min_retries_per_second())),
-            window: Some(Text(self.window())),
-        }
-        .serialize(s)
+        write_table(&BudgetFields::written(self), s)
     }
 }
 
@@ -266,19 +298,8 @@ impl Serialize for BudgetConfig {
 /// ```
 impl<'de> Deserialize<'de> for BudgetConfig {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let repr = BudgetRepr::deserialize(d)?;
-        let mut config = BudgetConfig::new();
-        if let Some(ratio) = repr.ratio {
-            config = config.with_ratio(budget::ratio(ratio).map_err(de::Error::custom)?);
-        }
-        if let Some(n) = repr.min_retries_per_second {
-            let n = budget::min_retries_per_second(i128::from(n)).map_err(de::Error::custom)?;
-            config = config.with_min_retries_per_second(n);
-        }
-        if let Some(window) = repr.window {
-            config = config.with_window(budget::window(window.0).map_err(de::Error::custom)?);
-        }
-        Ok(config)
+        let fields: BudgetFields = read_table(d)?;
+        Ok(BudgetConfig::new().with_fields(&fields))
     }
 }
 

@@ -7,7 +7,7 @@ use std::ffi::OsString;
 
 use resilience_settings::corpus::{REFUSED, Refused, Target, Value};
 
-use super::{BreakerConfig, ConfigError, env::EnvConfig};
+use crate::{BreakerConfig, env::EnvConfig, report::ConfigError};
 
 fn text(value: Value) -> String {
     match value {

@@ -15,6 +15,7 @@
 //! | `resilience.breaker.state_change` | `WARN` when it opens, else `INFO` | `breaker`, `from`, `to` (as [`State::as_str`](crate::State::as_str) writes them), `reason` (as [`Reason`](crate::Reason) displays) |
 //! | `resilience.breaker.rejected` | `DEBUG` | `breaker`, `retry_in_ms` (time left open, when known) |
 //! | `resilience.timeout` | `WARN` | `function` (the timeout's name, by default the function's path), `limit_ms` |
+//! | `resilience.config` | `WARN` | `source` (`environment`, `snapshot`, `call_sites`); the message says what could not be used, and what was done instead (see [`config::on_report`](crate::config::on_report)) |
 //!
 //! `function` is a `#[retry]` site's name: `#[retry(name = "...")]`, else the function's
 //! module path and name. The plain API reports the name given to
@@ -51,9 +52,12 @@
 //!
 //! With `metrics` on, a retried call records two counters when it ends (its outcome and its
 //! attempts), each a look-up in the installed recorder, from labels built as constants (no
-//! allocation). That took a `#[retry]` success from about 1 ns to about 35 ns in
-//! `cargo bench -p resilience-benches --bench retry` with no recorder installed; a real
-//! exporter adds its own cost. Measure before enabling it on a very hot path.
+//! allocation). Those look-ups cost a `#[retry]` success an order of magnitude more than the
+//! rest of its path, and a real exporter adds its own: measure before enabling it on a very
+//! hot path.
+//!
+//! This module knows nothing of the engines: they hand it plain data (names, labels, states,
+//! durations), so that it imports none of them.
 //!
 //! ```
 //! use resilience::{State, observe};
@@ -61,71 +65,105 @@
 //! assert_eq!(observe::state_gauge(State::HalfOpen), 2.0);
 //! ```
 
+pub(crate) mod describe;
+
 use std::{fmt, time::Duration};
 
+use crate::{State, StateChange};
+use describe::Describe;
 #[cfg(feature = "tracing")]
-use crate::State;
-use crate::{StateChange, retries::RetrySite};
+use describe::Described;
 
 /// Counter of retried calls, labelled `function` and `outcome`.
 ///
 /// ```
-/// assert!(resilience::observe::RETRY_CALLS.ends_with("_total"));
+/// // The share of calls that needed a retry, in PromQL:
+/// let query = format!(
+///     "sum(rate({0}{{outcome=\"after_retries\"}}[5m])) / sum(rate({0}[5m]))",
+///     resilience::observe::RETRY_CALLS,
+/// );
+/// assert!(query.starts_with("sum(rate(resilience_retry_calls_total{outcome="));
 /// ```
 pub const RETRY_CALLS: &str = "resilience_retry_calls_total";
 /// Counter of attempts (runs of the body), labelled `function`.
 ///
 /// ```
-/// assert!(resilience::observe::RETRY_ATTEMPTS.ends_with("_total"));
+/// // Attempts per call: the load a retried function puts on its dependency.
+/// let query = format!(
+///     "rate({}[5m]) / rate({}[5m])",
+///     resilience::observe::RETRY_ATTEMPTS,
+///     resilience::observe::RETRY_CALLS,
+/// );
+/// assert_eq!(query, "rate(resilience_retry_attempts_total[5m]) / rate(resilience_retry_calls_total[5m])");
 /// ```
 pub const RETRY_ATTEMPTS: &str = "resilience_retry_attempts_total";
 /// Counter of retries (attempts after a failure), labelled `function`.
 ///
 /// ```
-/// assert!(resilience::observe::RETRY_RETRIES.ends_with("_total"));
+/// let query = format!("sum by (function) (rate({}[1m]))", resilience::observe::RETRY_RETRIES);
+/// assert_eq!(query, "sum by (function) (rate(resilience_retry_retries_total[1m]))");
 /// ```
 pub const RETRY_RETRIES: &str = "resilience_retry_retries_total";
 /// Histogram of the delays slept before retries, in seconds, labelled `function`.
 ///
 /// ```
-/// assert!(resilience::observe::RETRY_DELAY.ends_with("_seconds"));
+/// // A histogram's buckets are `<name>_bucket` for Prometheus exporters.
+/// let buckets = format!("{}_bucket", resilience::observe::RETRY_DELAY);
+/// assert_eq!(buckets, "resilience_retry_delay_seconds_bucket");
 /// ```
 pub const RETRY_DELAY: &str = "resilience_retry_delay_seconds";
 /// Counter of calls that ended because the retry budget refused a retry, labelled `function`.
 ///
 /// ```
-/// assert_eq!(resilience::observe::RETRY_BUDGET_EXHAUSTED, "resilience_retry_budget_exhausted_total");
+/// // An alert: some calls lost their retries to the budget.
+/// let alert = format!("increase({}[5m]) > 0", resilience::observe::RETRY_BUDGET_EXHAUSTED);
+/// assert_eq!(alert, "increase(resilience_retry_budget_exhausted_total[5m]) > 0");
 /// ```
 pub const RETRY_BUDGET_EXHAUSTED: &str = "resilience_retry_budget_exhausted_total";
 /// Counter of calls that returned a circuit breaker's rejection at once instead of retrying
 /// it, labelled `function`.
 ///
 /// ```
-/// assert_eq!(resilience::observe::RETRY_CIRCUIT_OPEN, "resilience_retry_circuit_open_total");
+/// let query = format!("rate({}[5m])", resilience::observe::RETRY_CIRCUIT_OPEN);
+/// assert_eq!(query, "rate(resilience_retry_circuit_open_total[5m])");
 /// ```
 pub const RETRY_CIRCUIT_OPEN: &str = "resilience_retry_circuit_open_total";
 /// Gauge of a breaker's state, labelled `breaker`; the values are [`state_gauge`]'s.
 ///
 /// ```
-/// assert_eq!(resilience::observe::BREAKER_STATE, "resilience_breaker_state");
+/// use resilience::{State, observe::{BREAKER_STATE, state_gauge}};
+/// // An alert on the breakers that refuse calls.
+/// let alert = format!(
+///     "{BREAKER_STATE} == {} or {BREAKER_STATE} == {}",
+///     state_gauge(State::Open),
+///     state_gauge(State::ForcedOpen),
+/// );
+/// assert_eq!(alert, "resilience_breaker_state == 1 or resilience_breaker_state == 3");
 /// ```
 pub const BREAKER_STATE: &str = "resilience_breaker_state";
 /// Counter of breaker state changes, labelled `breaker`, `from` and `to`.
 ///
 /// ```
-/// assert!(resilience::observe::BREAKER_TRANSITIONS.ends_with("_total"));
+/// // How often each breaker opened.
+/// let query = format!(
+///     "sum by (breaker) (increase({}{{to=\"open\"}}[1h]))",
+///     resilience::observe::BREAKER_TRANSITIONS,
+/// );
+/// assert!(query.contains("resilience_breaker_transitions_total{to=\"open\"}"));
 /// ```
 pub const BREAKER_TRANSITIONS: &str = "resilience_breaker_transitions_total";
 /// Counter of calls a breaker refused, labelled `breaker`.
 ///
 /// ```
-/// assert!(resilience::observe::BREAKER_REJECTIONS.ends_with("_total"));
+/// let query = format!("sum by (breaker) (rate({}[5m]))", resilience::observe::BREAKER_REJECTIONS);
+/// assert_eq!(query, "sum by (breaker) (rate(resilience_breaker_rejections_total[5m]))");
 /// ```
 pub const BREAKER_REJECTIONS: &str = "resilience_breaker_rejections_total";
 /// Counter of calls cut off by a timeout, labelled `function`.
 ///
 /// ```
-/// assert!(resilience::observe::TIMEOUTS.ends_with("_total"));
+/// let query = format!("sum by (function) (rate({}[5m]))", resilience::observe::TIMEOUTS);
+/// assert_eq!(query, "sum by (function) (rate(resilience_timeouts_total[5m]))");
 /// ```
 pub const TIMEOUTS: &str = "resilience_timeouts_total";
 
@@ -139,40 +177,36 @@ pub const TIMEOUTS: &str = "resilience_timeouts_total";
 ///     .map(state_gauge);
 /// assert_eq!(values, [0.0, 1.0, 2.0, 3.0, 4.0]);
 /// ```
-pub const fn state_gauge(state: crate::State) -> f64 {
+pub const fn state_gauge(state: State) -> f64 {
     match state {
-        crate::State::Closed => 0.0,
-        crate::State::Open => 1.0,
-        crate::State::HalfOpen => 2.0,
-        crate::State::ForcedOpen => 3.0,
-        crate::State::Disabled => 4.0,
+        State::Closed => 0.0,
+        State::Open => 1.0,
+        State::HalfOpen => 2.0,
+        State::ForcedOpen => 3.0,
+        State::Disabled => 4.0,
     }
 }
 
-/// The name the plain API reports without [`Retry::named`](crate::Retry::named).
-#[cfg(any(feature = "tracing", feature = "metrics"))]
-pub(crate) const ANONYMOUS: &str = "anonymous";
-
-/// The name logs and metrics give the calls of `site`.
-#[cfg(feature = "tracing")]
-fn function(site: Option<&'static RetrySite>) -> &'static str {
-    site.map_or(ANONYMOUS, RetrySite::name)
-}
-
-/// A retry site's metric labels, built once as constants: a key made of `'static` labels
-/// costs the success path no allocation (labels from a run-time value would be a `Vec`).
-#[cfg(feature = "metrics")]
+/// What logs and metrics call a retry site: its name and, with the `metrics` feature, its
+/// metric labels, built once as constants: a key made of `'static` labels costs the success
+/// path no allocation (labels from a run-time value would be a `Vec`). A site keeps its own;
+/// `None` in the hooks below is the plain API's unnamed calls.
 #[derive(Debug)]
 pub(crate) struct SiteLabels {
+    name: &'static str,
+    #[cfg(feature = "metrics")]
     function: [metrics::Label; 1],
+    #[cfg(feature = "metrics")]
     first_try: [metrics::Label; 2],
+    #[cfg(feature = "metrics")]
     after_retries: [metrics::Label; 2],
+    #[cfg(feature = "metrics")]
     gave_up: [metrics::Label; 2],
 }
 
-#[cfg(feature = "metrics")]
 impl SiteLabels {
-    pub(crate) const fn new(function: &'static str) -> Self {
+    pub(crate) const fn new(name: &'static str) -> Self {
+        #[cfg(feature = "metrics")]
         const fn outcome(function: &'static str, outcome: &'static str) -> [metrics::Label; 2] {
             [
                 metrics::Label::from_static_parts("function", function),
@@ -180,18 +214,31 @@ impl SiteLabels {
             ]
         }
         SiteLabels {
-            function: [metrics::Label::from_static_parts("function", function)],
-            first_try: outcome(function, "first_try"),
-            after_retries: outcome(function, "after_retries"),
-            gave_up: outcome(function, "gave_up"),
+            name,
+            #[cfg(feature = "metrics")]
+            function: [metrics::Label::from_static_parts("function", name)],
+            #[cfg(feature = "metrics")]
+            first_try: outcome(name, "first_try"),
+            #[cfg(feature = "metrics")]
+            after_retries: outcome(name, "after_retries"),
+            #[cfg(feature = "metrics")]
+            gave_up: outcome(name, "gave_up"),
         }
+    }
+
+    /// The site's name.
+    #[inline]
+    pub(crate) const fn name(&self) -> &'static str {
+        self.name
     }
 }
 
-#[cfg(feature = "metrics")]
-fn labels(site: Option<&'static RetrySite>) -> &'static SiteLabels {
-    static ANONYMOUS_LABELS: SiteLabels = SiteLabels::new(ANONYMOUS);
-    site.map_or(&ANONYMOUS_LABELS, RetrySite::labels)
+/// The plain API's calls without [`Retry::named`](crate::Retry::named): logs and metrics call
+/// them `anonymous`.
+#[cfg(any(feature = "tracing", feature = "metrics"))]
+fn labels_of(site: Option<&'static SiteLabels>) -> &'static SiteLabels {
+    static ANONYMOUS: SiteLabels = SiteLabels::new("anonymous");
+    site.unwrap_or(&ANONYMOUS)
 }
 
 #[cfg(feature = "metrics")]
@@ -202,16 +249,6 @@ static METADATA: metrics::Metadata<'static> =
 fn counter(name: &'static str, labels: &'static [metrics::Label], by: u64) {
     let key = metrics::Key::from_static_parts(name, labels);
     metrics::with_recorder(|r| r.register_counter(&key, &METADATA)).increment(by);
-}
-
-/// Writes an error for a log line: its `Debug` where the attribute found one, else its type's
-/// name. A function pointer, so that the engine needs no bound on the error type.
-pub(crate) type Describe<E> = fn(&E, &mut fmt::Formatter<'_>) -> fmt::Result;
-
-/// Writes the error type's name: the description of errors without `Debug`.
-#[doc(hidden)]
-pub fn type_name<E>(_: &E, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    f.write_str(std::any::type_name::<E>())
 }
 
 /// Why a retried call returned its error.
@@ -247,16 +284,6 @@ impl GiveUp {
 }
 
 #[cfg(feature = "tracing")]
-struct Described<'a, E>(&'a E, Describe<E>);
-
-#[cfg(feature = "tracing")]
-impl<E> fmt::Display for Described<'_, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (self.1)(self.0, f)
-    }
-}
-
-#[cfg(feature = "tracing")]
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
@@ -265,7 +292,7 @@ fn millis(duration: Duration) -> u64 {
 #[inline]
 #[allow(unused_variables)]
 pub(crate) fn retry<E>(
-    site: Option<&'static RetrySite>,
+    site: Option<&'static SiteLabels>,
     attempt: u32,
     delay: Duration,
     error: &E,
@@ -276,7 +303,7 @@ pub(crate) fn retry<E>(
         name: "resilience.retry",
         target: "resilience",
         tracing::Level::INFO,
-        function = function(site),
+        function = labels_of(site).name(),
         attempt,
         delay_ms = millis(delay),
         error = %Described(error, describe),
@@ -288,10 +315,10 @@ pub(crate) fn retry<E>(
 /// call was dropped during its sleep (or whose `on_retry` hook panicked) is not.
 #[inline]
 #[allow(unused_variables)]
-pub(crate) fn retry_started(site: Option<&'static RetrySite>, delay: Duration) {
+pub(crate) fn retry_started(site: Option<&'static SiteLabels>, delay: Duration) {
     #[cfg(feature = "metrics")]
     {
-        let labels = &labels(site).function;
+        let labels = &labels_of(site).function;
         counter(RETRY_RETRIES, labels, 1);
         let key = metrics::Key::from_static_parts(RETRY_DELAY, labels);
         metrics::with_recorder(|r| r.register_histogram(&key, &METADATA))
@@ -303,7 +330,7 @@ pub(crate) fn retry_started(site: Option<&'static RetrySite>, delay: Duration) {
 #[inline]
 #[allow(unused_variables)]
 pub(crate) fn give_up<E>(
-    site: Option<&'static RetrySite>,
+    site: Option<&'static SiteLabels>,
     attempts: u32,
     reason: GiveUp,
     error: &E,
@@ -314,7 +341,7 @@ pub(crate) fn give_up<E>(
         name: "resilience.give_up",
         target: "resilience",
         tracing::Level::WARN,
-        function = function(site),
+        function = labels_of(site).name(),
         attempts,
         reason = reason.as_str(),
         error = %Described(error, describe),
@@ -322,7 +349,7 @@ pub(crate) fn give_up<E>(
     );
     #[cfg(feature = "metrics")]
     {
-        let labels = labels(site);
+        let labels = labels_of(site);
         counter(RETRY_CALLS, &labels.gave_up, 1);
         counter(RETRY_ATTEMPTS, &labels.function, u64::from(attempts));
         match reason {
@@ -337,8 +364,8 @@ pub(crate) fn give_up<E>(
 /// logs nothing).
 #[cfg(feature = "metrics")]
 #[inline]
-pub(crate) fn success(site: Option<&'static RetrySite>, attempts: u32) {
-    let labels = labels(site);
+pub(crate) fn success(site: Option<&'static SiteLabels>, attempts: u32) {
+    let labels = labels_of(site);
     let outcome = if attempts <= 1 {
         &labels.first_try
     } else {
@@ -348,13 +375,12 @@ pub(crate) fn success(site: Option<&'static RetrySite>, attempts: u32) {
     counter(RETRY_ATTEMPTS, &labels.function, u64::from(attempts));
 }
 
-/// The registry created `breaker`: its state gauge starts at its state.
+/// The registry created the breaker `breaker`, in `state`: its state gauge starts there.
 #[inline]
 #[allow(unused_variables)]
-pub(crate) fn registered(breaker: &crate::CircuitBreaker) {
+pub(crate) fn registered(breaker: &str, state: State) {
     #[cfg(feature = "metrics")]
-    metrics::gauge!(BREAKER_STATE, "breaker" => breaker.name().to_string())
-        .set(state_gauge(breaker.state()));
+    metrics::gauge!(BREAKER_STATE, "breaker" => breaker.to_string()).set(state_gauge(state));
 }
 
 /// A breaker changed state.
@@ -429,4 +455,19 @@ pub(crate) fn timed_out(function: &str, limit: Duration) {
     );
     #[cfg(feature = "metrics")]
     metrics::counter!(TIMEOUTS, "function" => function.to_string()).increment(1);
+}
+
+/// Operator configuration the library could not use as given, read from `source`
+/// (`environment`, `snapshot` or `call_sites`); see [`config::on_report`](crate::config::on_report).
+#[inline]
+#[allow(unused_variables)]
+pub(crate) fn config_report(source: &'static str, report: &dyn fmt::Display) {
+    #[cfg(feature = "tracing")]
+    tracing::event!(
+        name: "resilience.config",
+        target: "resilience",
+        tracing::Level::WARN,
+        source,
+        "{report}"
+    );
 }

@@ -23,20 +23,34 @@
 //!
 //! The mutex is held for a few dozen instructions and never across an `.await` or a user
 //! callback.
+//!
+//! # What is where
+//!
+//! - `mod.rs`: [`RetryBudget`], its deposits on the crate's stripes, and its withdrawals.
+//! - `ledger.rs`: the window's slices, behind the budget's mutex.
+//! - `config.rs`: [`BudgetConfig`], plain data, and the environment's fields applied to it.
+//! - `budgets.rs`: the registry of named budgets, [`budgets`], and the look-up of a call
+//!   site's named budget.
+
+pub mod budgets;
+mod config;
+mod ledger;
+
+pub use self::config::BudgetConfig;
 
 use std::{
     fmt,
     sync::{
-        Mutex, MutexGuard, PoisonError,
+        Mutex, MutexGuard, OnceLock, PoisonError,
         atomic::{AtomicU64, Ordering::Relaxed},
     },
-    time::Duration,
 };
 
 use tokio::time::Instant;
 
+use self::ledger::Ledger;
 use crate::{
-    budget_config::BudgetConfig,
+    env::{self, fields::BudgetFields},
     stripes::{self, STRIPES},
 };
 
@@ -47,9 +61,6 @@ pub(crate) static ANONYMOUS: RetryBudget = RetryBudget::new("anonymous");
 
 /// The ledger looks at the deposits when a thread's stripe count is a multiple of this.
 const LOOK_EVERY: u64 = 1024;
-
-/// The slices a window is cut into; deposits expire one slice at a time.
-const SLICES: usize = 10;
 
 /// A live retry budget: the calls made and the retries taken over its window, and the
 /// [`BudgetConfig`] that bounds them.
@@ -162,126 +173,6 @@ impl fmt::Display for BudgetStats {
     }
 }
 
-/// What the budget's mutex guards.
-#[derive(Debug)]
-struct Ledger {
-    /// Set by [`RetryBudget::configure`]; `None` takes the defaults (the environment's, else
-    /// the built-in ones).
-    configured: Option<BudgetConfig>,
-    /// The configuration in force and the generation of the environment it was resolved
-    /// against.
-    resolved: Option<(BudgetConfig, u64)>,
-    /// The origin of the ledger's clock: the first deposit, or the first look.
-    base: Option<Instant>,
-    /// The width of a slice, in nanoseconds.
-    width: u64,
-    /// The deposits counted into slices so far, and when (nanoseconds since `base`).
-    seen: u64,
-    seen_at: u64,
-    slices: [Slice; SLICES],
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Slice {
-    /// Which slice of time (`nanos / width`) the counts belong to.
-    index: u64,
-    deposits: f64,
-    retries: u64,
-}
-
-fn nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
-
-impl Ledger {
-    const fn new() -> Self {
-        Ledger {
-            configured: None,
-            resolved: None,
-            base: None,
-            width: 0,
-            seen: 0,
-            seen_at: 0,
-            slices: [Slice {
-                index: 0,
-                deposits: 0.0,
-                retries: 0,
-            }; SLICES],
-        }
-    }
-
-    /// Nanoseconds since the ledger's origin, which is set here if it is not yet.
-    fn clock(&mut self, now: Instant) -> u64 {
-        let base = *self.base.get_or_insert(now);
-        nanos(now.saturating_duration_since(base))
-    }
-
-    /// Counts the deposits made up to `total` into the slices, spread evenly over the time
-    /// since the last look, and makes the slices `config`'s width.
-    fn catch_up(&mut self, total: u64, now: u64, config: &BudgetConfig) {
-        let width = (nanos(config.window()) / SLICES as u64).max(1);
-        if width != self.width {
-            // A new window shape: the counts of the old slices no longer fit.
-            self.width = width;
-            self.slices = [Slice::default(); SLICES];
-        }
-        // The clock never runs backwards here, whichever runtime's clock a caller reads.
-        let now = now.max(self.seen_at);
-        let delta = total.saturating_sub(self.seen) as f64;
-        self.spread(delta, self.seen_at, now);
-        self.seen = total;
-        self.seen_at = now;
-    }
-
-    fn spread(&mut self, amount: f64, from: u64, to: u64) {
-        if amount == 0.0 {
-            return;
-        }
-        let width = self.width;
-        let current = to / width;
-        if to <= from {
-            self.slice(current).deposits += amount;
-            return;
-        }
-        let span = (to - from) as f64;
-        let first = (from / width).max(current.saturating_sub(SLICES as u64 - 1));
-        for index in first..=current {
-            let start = index.saturating_mul(width).max(from);
-            let end = index.saturating_add(1).saturating_mul(width).min(to);
-            if end > start {
-                self.slice(index).deposits += amount * (end - start) as f64 / span;
-            }
-        }
-    }
-
-    /// The slice `index`, emptied first if it held an older one.
-    fn slice(&mut self, index: u64) -> &mut Slice {
-        let slice = &mut self.slices[(index % SLICES as u64) as usize];
-        if slice.index != index {
-            *slice = Slice {
-                index,
-                ..Slice::default()
-            };
-        }
-        slice
-    }
-
-    /// `(deposits, retries)` in the window that ends in the slice of `now`.
-    fn totals(&self, now: u64) -> (f64, u64) {
-        let current = now / self.width;
-        self.slices
-            .iter()
-            .filter(|s| s.index <= current && current - s.index < SLICES as u64)
-            .fold((0.0, 0), |(d, r), s| (d + s.deposits, r + s.retries))
-    }
-
-    /// Retries allowed now.
-    fn balance(&self, now: u64, config: &BudgetConfig) -> f64 {
-        let (deposits, retries) = self.totals(now);
-        config.ratio() * deposits + config.floor() - retries as f64
-    }
-}
-
 impl RetryBudget {
     /// A budget named `name` with the default configuration.
     pub(crate) const fn new(name: &'static str) -> Self {
@@ -387,12 +278,13 @@ impl RetryBudget {
     /// run-time configuration, else the environment's global defaults, else the built-in
     /// defaults. Resolved again when the environment is read again.
     fn config_locked(&self, ledger: &mut Ledger) -> BudgetConfig {
-        let generation = crate::config::env_generation();
+        let generation = env::generation();
         match ledger.resolved {
             Some((config, seen)) if seen == generation => config,
             _ => {
-                let env = crate::config::current_env();
-                let config = env.resolve_budget(self.name, ledger.configured);
+                let env = env::current();
+                let (global, own) = env.budget_fields(self.name);
+                let config = resolve(global, own, ledger.configured);
                 ledger.resolved = Some((config, generation));
                 config
             }
@@ -450,85 +342,33 @@ impl RetryBudget {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// A `#[retry(budget = "...")]` call site's cached budget: filled on the site's first call.
+pub type BudgetSite = OnceLock<&'static RetryBudget>;
 
-    const MS: u64 = 1_000_000;
-    const SEC: u64 = 1_000 * MS;
-
-    fn ledger(config: &BudgetConfig) -> Ledger {
-        let mut ledger = Ledger::new();
-        ledger.catch_up(0, 0, config);
-        ledger
-    }
-
-    #[test]
-    fn the_balance_is_the_ratio_of_calls_plus_the_floor_minus_retries() {
-        let config = BudgetConfig::new();
-        let mut l = ledger(&config);
-        assert_eq!(l.balance(0, &config), 100.0, "10 a second over 10 s");
-        l.catch_up(1_000, SEC, &config);
-        assert!((l.balance(SEC, &config) - 300.0).abs() < 1e-9);
-        l.slice(1).retries += 50;
-        assert!((l.balance(SEC, &config) - 250.0).abs() < 1e-9);
-    }
-
-    #[test]
-    fn deposits_are_spread_over_the_time_since_the_last_look_and_expire() {
-        let config = BudgetConfig::new().with_min_retries_per_second(0);
-        let mut l = ledger(&config);
-        // 2,000 calls over 20 s. The window is ten slices of 1 s, the last one in progress:
-        // half-way through the 21st second, it holds the calls of the last 9.5 s.
-        l.catch_up(2_000, 20 * SEC + 500 * MS, &config);
-        let (deposits, _) = l.totals(20 * SEC + 500 * MS);
-        assert!((deposits - 2_000.0 * 9.5 / 20.5).abs() < 1e-6, "{deposits}");
-        // 5 s later with no new call, those of 5 s more have expired.
-        l.catch_up(2_000, 25 * SEC + 500 * MS, &config);
-        let (deposits, _) = l.totals(25 * SEC + 500 * MS);
-        assert!((deposits - 2_000.0 * 4.5 / 20.5).abs() < 1e-6, "{deposits}");
-        // Much later, nothing is left.
-        l.catch_up(2_000, 100 * SEC, &config);
-        assert_eq!(l.totals(100 * SEC), (0.0, 0));
-    }
-
-    #[test]
-    fn retries_expire_with_their_slice() {
-        let config = BudgetConfig::new()
-            .with_ratio(0.0)
-            .with_min_retries_per_second(1)
-            .with_window(Duration::from_secs(10));
-        let mut l = ledger(&config);
-        for _ in 0..10 {
-            assert!(l.balance(0, &config) >= 1.0);
-            l.slice(0).retries += 1;
-        }
-        assert!(l.balance(0, &config) < 1.0, "the floor is spent");
-        assert!(l.balance(9 * SEC, &config) < 1.0, "still inside the window");
-        assert_eq!(
-            l.balance(10 * SEC, &config),
-            10.0,
-            "the first slice has expired"
-        );
-    }
-
-    #[test]
-    fn a_new_window_starts_afresh() {
-        let config = BudgetConfig::new();
-        let mut l = ledger(&config);
-        l.catch_up(100, SEC, &config);
-        let short = config.with_window(Duration::from_secs(1));
-        l.catch_up(100, SEC, &short);
-        assert_eq!(l.totals(SEC), (0.0, 0));
-    }
-
-    #[test]
-    fn time_running_backwards_is_taken_as_standing_still() {
-        let config = BudgetConfig::new();
-        let mut l = ledger(&config);
-        l.catch_up(10, 5 * SEC, &config);
-        l.catch_up(20, SEC, &config);
-        let (deposits, _) = l.totals(5 * SEC);
-        assert!((deposits - 20.0).abs() < 1e-9, "{deposits}");
+/// The budget a `#[retry(budget = "...")]` call site names: `cell`'s, found in [`budgets`] on
+/// the site's first call.
+#[inline]
+pub(crate) fn site_budget(cell: &'static BudgetSite, name: &'static str) -> &'static RetryBudget {
+    match cell.get() {
+        Some(budget) => budget,
+        None => budgets::site_budget(cell, name),
     }
 }
+
+/// The configuration of a budget configured at run time with `configured` (if it was),
+/// given the environment's variables: its `own` win over the run-time configuration, which
+/// wins over the `global` ones, which win over the built-in defaults.
+fn resolve(
+    global: &BudgetFields,
+    own: Option<&BudgetFields>,
+    configured: Option<BudgetConfig>,
+) -> BudgetConfig {
+    let config = configured.unwrap_or_else(|| BudgetConfig::new().with_fields(global));
+    match own {
+        Some(own) => config.with_fields(own),
+        None => config,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,202 +1,25 @@
-//! Running a call again when it fails: the one engine behind `#[retry]` and the plain API.
-//!
-//! [`Retry`] pairs a [`RetryPolicy`] with the per-error decisions a policy cannot hold as plain
-//! data: which errors to retry ([`Retry::when`]), what to do before each retry
-//! ([`Retry::on_retry`]) and whether an error asks for its own delay ([`Retry::delay_hint`]).
-//! [`Retry::call`] and [`Retry::call_async`] are the front doors; both drive the same
-//! [`Attempts`] state machine, which the `#[retry]` attribute drives too, so the three behave
-//! identically.
+//! The one engine behind `#[retry]` and the plain API: [`Retry`] pairs a policy with its
+//! hooks and runs calls ([`Retry::call`], [`Retry::call_async`]); both front doors, and the
+//! attribute's loop, drive the same [`Attempts`] state machine, so the three behave
+//! identically. The attribute reaches the engine through [`SiteRetry`], its call site's
+//! retry, which opens to its loop the doors the plain API keeps closed.
 
 use std::{future::Future, time::Duration, time::Instant};
 
-use crate::{
-    backoff::{RetryPolicy, Schedule},
-    budget::{ANONYMOUS, RetryBudget},
-    observe::{self, Describe, GiveUp},
-    rejection,
-    retries::RetrySite,
+use super::{
+    hooks::{AnyError, DelayHint, NoHint, NoHook, OnRetry, RetryIf, UseRetryAfter},
+    policy::RetryPolicy,
+    schedule::Schedule,
+    site::RetrySite,
 };
-
-/// An error that can say how long to wait before the next try, such as an HTTP 429 or 503
-/// response with a `Retry-After` header.
-///
-/// `#[retry]` honours the hint of any error type that implements this trait, with no argument
-/// needed; the hint replaces the computed delay (jitter included) and is still capped at
-/// `max_delay`. With the plain API, opt in with [`Retry::honor_retry_after`].
-///
-/// ```
-/// use std::time::Duration;
-/// use resilience::{RetryAfter, RetryPolicy};
-///
-/// #[derive(Debug)]
-/// struct HttpError { status: u16, retry_after: Option<Duration> }
-///
-/// impl RetryAfter for HttpError {
-///     fn retry_after(&self) -> Option<Duration> {
-///         self.retry_after
-///     }
-/// }
-///
-/// let waits = std::cell::RefCell::new(Vec::new());
-/// let mut calls = 0;
-/// let result: Result<(), HttpError> = RetryPolicy::new()
-///     .with_max_attempts(2)
-///     .retrying()
-///     .honor_retry_after()
-///     .on_retry(|_: &HttpError, _attempt, delay| waits.borrow_mut().push(delay))
-///     .call(|| {
-///         calls += 1;
-///         Err(HttpError { status: 429, retry_after: Some(Duration::ZERO) })
-///     });
-/// assert_eq!(calls, 2);
-/// assert_eq!(waits.into_inner(), [Duration::ZERO]);
-/// ```
-///
-/// Generic functions see the hint only when the error type is known where the attribute is
-/// written; a function generic over its error type uses the computed schedule.
-pub trait RetryAfter {
-    /// The delay this error asks for, or `None` to use the policy's schedule.
-    fn retry_after(&self) -> Option<Duration>;
-}
-
-/// Decides whether an error is worth another attempt.
-///
-/// Implemented for every `Fn(&E) -> bool`, so a function path or a closure fits; see
-/// [`classify`](crate::classify) for ready-made answers.
-///
-/// ```
-/// use resilience::RetryIf;
-/// let transient = |e: &std::io::Error| e.kind() == std::io::ErrorKind::TimedOut;
-/// assert!(transient.should_retry(&std::io::ErrorKind::TimedOut.into()));
-/// ```
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot decide whether to retry errors of type `{E}`",
-    label = "expected a function `fn(&{E}) -> bool`",
-    note = "`when = path` names a function that takes the function's error type by reference and returns `bool`"
-)]
-pub trait RetryIf<E> {
-    /// Whether `error` should be retried.
-    fn should_retry(&self, error: &E) -> bool;
-}
-
-impl<E, F: Fn(&E) -> bool> RetryIf<E> for F {
-    fn should_retry(&self, error: &E) -> bool {
-        self(error)
-    }
-}
-
-/// The default predicate: every error is retried.
-///
-/// ```
-/// use resilience::{AnyError, RetryIf};
-/// assert!(RetryIf::<&str>::should_retry(&AnyError, &"anything"));
-/// ```
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AnyError;
-
-impl<E> RetryIf<E> for AnyError {
-    fn should_retry(&self, _: &E) -> bool {
-        true
-    }
-}
-
-/// Called before each retry with the error, the number of the attempt that failed (1 for the
-/// first call) and the delay about to be slept: the place for a log line.
-///
-/// Implemented for every `Fn(&E, u32, Duration)`.
-///
-/// ```
-/// use std::time::Duration;
-/// use resilience::OnRetry;
-/// let log = |e: &String, attempt: u32, delay: Duration| {
-///     eprintln!("attempt {attempt} failed: {e}; retrying in {delay:?}");
-/// };
-/// log.on_retry(&"refused".to_string(), 1, Duration::from_millis(100));
-/// ```
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot observe retries of errors of type `{E}`",
-    label = "expected a function `fn(&{E}, u32, Duration)`",
-    note = "`on_retry = path` names a function taking the error by reference, the attempt number that failed and the delay about to be slept"
-)]
-pub trait OnRetry<E> {
-    /// Observes a retry about to happen.
-    fn on_retry(&self, error: &E, attempt: u32, delay: Duration);
-}
-
-impl<E, F: Fn(&E, u32, Duration)> OnRetry<E> for F {
-    fn on_retry(&self, error: &E, attempt: u32, delay: Duration) {
-        self(error, attempt, delay)
-    }
-}
-
-/// The default hook: does nothing.
-///
-/// ```
-/// use resilience::{NoHook, OnRetry};
-/// OnRetry::<()>::on_retry(&NoHook, &(), 1, std::time::Duration::ZERO);
-/// ```
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoHook;
-
-impl<E> OnRetry<E> for NoHook {
-    fn on_retry(&self, _: &E, _: u32, _: Duration) {}
-}
-
-/// Reads a delay requested by an error; see [`RetryAfter`].
-///
-/// Implemented for every `Fn(&E) -> Option<Duration>`.
-///
-/// ```
-/// use std::time::Duration;
-/// use resilience::DelayHint;
-/// let hint = |_: &()| Some(Duration::from_secs(1));
-/// assert_eq!(hint.delay_hint(&()), Some(Duration::from_secs(1)));
-/// ```
-pub trait DelayHint<E> {
-    /// The delay `error` asks for, if any.
-    fn delay_hint(&self, error: &E) -> Option<Duration>;
-}
-
-impl<E, F: Fn(&E) -> Option<Duration>> DelayHint<E> for F {
-    fn delay_hint(&self, error: &E) -> Option<Duration> {
-        self(error)
-    }
-}
-
-/// The default: errors' hints are ignored.
-///
-/// ```
-/// use resilience::{DelayHint, NoHint};
-/// assert_eq!(DelayHint::<()>::delay_hint(&NoHint, &()), None);
-/// ```
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoHint;
-
-impl<E> DelayHint<E> for NoHint {
-    fn delay_hint(&self, _: &E) -> Option<Duration> {
-        None
-    }
-}
-
-/// Honours [`RetryAfter`]; set by [`Retry::honor_retry_after`].
-///
-/// ```
-/// use std::time::Duration;
-/// use resilience::{DelayHint, RetryAfter, UseRetryAfter};
-/// struct Busy;
-/// impl RetryAfter for Busy {
-///     fn retry_after(&self) -> Option<Duration> { Some(Duration::from_secs(2)) }
-/// }
-/// assert_eq!(UseRetryAfter.delay_hint(&Busy), Some(Duration::from_secs(2)));
-/// ```
-#[derive(Debug, Clone, Copy, Default)]
-pub struct UseRetryAfter;
-
-impl<E: RetryAfter> DelayHint<E> for UseRetryAfter {
-    fn delay_hint(&self, error: &E) -> Option<Duration> {
-        error.retry_after()
-    }
-}
+use crate::{
+    budget::{ANONYMOUS, BudgetSite, RetryBudget, site_budget},
+    observe::{
+        self, GiveUp,
+        describe::{Describe, type_name},
+    },
+    rejection,
+};
 
 /// A [`RetryPolicy`] with its predicate, hook and hint: everything needed to run a call with
 /// retries. Made by [`RetryPolicy::retrying`]; cheap to build, holds no state of its own.
@@ -245,19 +68,6 @@ enum BudgetChoice {
     /// A shared one, named at a `#[retry(budget = "...")]` call site, which keeps it in its
     /// `static` once found.
     Site(&'static BudgetSite, &'static str),
-}
-
-/// A `#[retry(budget = "...")]` call site's cached budget: filled on the site's first call.
-#[doc(hidden)]
-pub type BudgetSite = std::sync::OnceLock<&'static RetryBudget>;
-
-/// The budget a call site names: `cell`'s, found in the registry on the site's first call.
-#[inline]
-fn site_budget(cell: &'static BudgetSite, name: &'static str) -> &'static RetryBudget {
-    match cell.get() {
-        Some(budget) => budget,
-        None => crate::registry::budgets::site_budget(cell, name),
-    }
 }
 
 impl RetryPolicy {
@@ -346,11 +156,8 @@ async fn attempt<T, E>(attempt: impl Future<Output = Result<T, E>>) -> Result<T,
 }
 
 impl<When, Hook> Retry<When, Hook, NoHint> {
-    /// The retry of a `#[retry]` call site, built in a `const`: the expansion keeps a
-    /// `&'static` reference to it, so that an async function's future holds a pointer across
-    /// its `.await`s rather than a copy of the policy.
-    #[doc(hidden)]
-    pub const fn for_site(
+    /// The retry of a `#[retry]` call site; see [`SiteRetry::for_site`].
+    const fn for_site(
         policy: RetryPolicy,
         site: &'static RetrySite,
         when: When,
@@ -435,7 +242,7 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
         }
     }
 
-    /// Honours the [`RetryAfter`] hint of the error type.
+    /// Honours the [`RetryAfter`](crate::RetryAfter) hint of the error type.
     ///
     /// ```
     /// # use std::time::Duration;
@@ -485,14 +292,6 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     /// ```
     pub const fn budget(mut self, budget: &'static RetryBudget) -> Self {
         self.budget = BudgetChoice::Shared(budget);
-        self
-    }
-
-    /// Draws the retries from the budget named `name`, looked up (or made) on the first call
-    /// and kept in `cell`: a `#[retry(budget = "...")]` call site's `static`.
-    #[doc(hidden)]
-    pub const fn budget_site(mut self, cell: &'static BudgetSite, name: &'static str) -> Self {
-        self.budget = BudgetChoice::Site(cell, name);
         self
     }
 
@@ -551,28 +350,18 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
         }
     }
 
-    /// Counts the calls at a `#[retry]` call site's own `static`.
-    #[doc(hidden)]
-    #[inline]
-    pub const fn site(mut self, site: &'static RetrySite) -> Self {
-        self.site = Some(site);
-        self
-    }
-
     /// Counts a call whose first attempt succeeded: the success path of every front door.
-    #[doc(hidden)]
     #[inline(always)]
-    pub fn first_try_ok(&self) {
+    fn first_try_ok(&self) {
         self.count_call(true);
         #[cfg(feature = "metrics")]
-        observe::success(self.site, 1);
+        observe::success(self.site.map(RetrySite::labels), 1);
     }
 
     /// Counts a call that succeeded: at once when `attempts` was never made (no failure),
     /// else after retries.
-    #[doc(hidden)]
     #[inline(always)]
-    pub fn record_ok(&self, attempts: &Option<Attempts<'_, When, Hook, Hint>>) {
+    fn record_ok(&self, attempts: &Option<Attempts<'_, When, Hook, Hint>>) {
         match attempts {
             None => self.first_try_ok(),
             Some(attempts) => attempts.succeeded(),
@@ -581,11 +370,11 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
 
     /// Counts a retry whose attempt starts now, after a sleep of `delay`: in the site's
     /// statistics and metrics. On the failure path only, after the sleep.
-    pub(crate) fn retry_started(&self, delay: Duration) {
+    fn retry_started(&self, delay: Duration) {
         if let Some(site) = self.site {
             site.retry(delay);
         }
-        observe::retry_started(self.site, delay);
+        observe::retry_started(self.site.map(RetrySite::labels), delay);
     }
 
     /// The policy this retry runs under.
@@ -760,27 +549,21 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     {
         let attempts = attempts.get_or_insert_with(|| self.start_at(clock, started));
         match rejection::take() {
-            Some(retry_in) => attempts.next_rejected(result, retry_in, observe::type_name::<E>),
+            Some(retry_in) => attempts.next_rejected(result, retry_in, type_name::<E>),
             None => attempts.next(result),
         }
     }
 
     /// When the first attempt started, read only when the policy has a time budget.
-    #[doc(hidden)]
     #[inline]
-    pub fn started(&self, clock: Clock) -> Option<Instant> {
+    fn started(&self, clock: Clock) -> Option<Instant> {
         self.policy.max_elapsed.map(|_| clock.now())
     }
 
     /// The state machine of a call whose first attempt started at `started` (see
     /// [`started`](Self::started)): made after a first failure, so that a call that succeeds
     /// at once never builds it. Counts the call.
-    #[doc(hidden)]
-    pub fn start_at(
-        &self,
-        clock: Clock,
-        started: Option<Instant>,
-    ) -> Attempts<'_, When, Hook, Hint> {
+    fn start_at(&self, clock: Clock, started: Option<Instant>) -> Attempts<'_, When, Hook, Hint> {
         self.count_call(false);
         Attempts {
             retry: self,
@@ -792,8 +575,82 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     }
 }
 
-/// Which clock an [`Attempts`] reads: the thread's, or tokio's (so a paused clock is seen).
-#[doc(hidden)]
+/// The retry of a `#[retry]` call site, as its expansion names it (`__private::Retry`): the
+/// site's [`Retry`], with the doors the attribute's loop opens (the clock it started on, the
+/// state machine after a first failure, the count of a success), which the plain API keeps
+/// closed. Built in a `const`: the expansion keeps a `&'static` reference to it, so that an
+/// async function's future holds a pointer across its `.await`s rather than a copy of the
+/// policy.
+#[derive(Debug, Clone, Copy)]
+pub struct SiteRetry<When, Hook>(Retry<When, Hook, NoHint>);
+
+impl<When, Hook> SiteRetry<When, Hook> {
+    /// The retry of the call site `site`, under `policy`, with its `when` and `on_retry`.
+    pub const fn for_site(
+        policy: RetryPolicy,
+        site: &'static RetrySite,
+        when: When,
+        on_retry: Hook,
+    ) -> Self {
+        SiteRetry(Retry::for_site(policy, site, when, on_retry))
+    }
+
+    /// Draws the retries from the budget named `name`, looked up (or made) on the first call
+    /// and kept in `cell`: a `#[retry(budget = "...")]` call site's `static`.
+    pub const fn budget_site(mut self, cell: &'static BudgetSite, name: &'static str) -> Self {
+        self.0.budget = BudgetChoice::Site(cell, name);
+        self
+    }
+
+    /// Makes every retry the policy allows, with no budget: `#[retry(budget = none)]`.
+    pub const fn without_budget(mut self) -> Self {
+        self.0.budget = BudgetChoice::Off;
+        self
+    }
+
+    /// When the first attempt started, read only when the policy has a time budget.
+    #[inline]
+    pub fn started(&self, clock: Clock) -> Option<Instant> {
+        self.0.started(clock)
+    }
+
+    /// The state machine of a call after its first failure; see [`Attempts`].
+    pub fn start_at(
+        &self,
+        clock: Clock,
+        started: Option<Instant>,
+    ) -> Attempts<'_, When, Hook, NoHint> {
+        self.0.start_at(clock, started)
+    }
+
+    /// Counts a call that succeeded: at once when `attempts` was never made (no failure),
+    /// else after retries.
+    #[inline(always)]
+    pub fn record_ok(&self, attempts: &Option<Attempts<'_, When, Hook, NoHint>>) {
+        self.0.record_ok(attempts)
+    }
+}
+
+/// Counts the retry whose attempt starts now, after a sleep of `delay`: a retry whose call
+/// is dropped during its sleep, or whose hook panics, never gets here.
+#[inline]
+pub fn retry_started<W, H>(retry: &SiteRetry<W, H>, delay: Duration) {
+    retry.0.retry_started(delay);
+}
+
+/// Sleeps the calling thread between a sync function's attempts.
+#[inline]
+pub fn sleep_thread(delay: Duration) {
+    std::thread::sleep(delay);
+}
+
+/// Sleeps the task between an async function's attempts, on tokio's timer.
+#[inline]
+pub fn sleep_task(delay: Duration) -> tokio::time::Sleep {
+    tokio::time::sleep(delay)
+}
+
+/// Which clock a call's attempts read: the thread's, or tokio's (so a paused clock is seen).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Clock {
     /// `std::time::Instant`.
@@ -803,7 +660,7 @@ pub enum Clock {
 }
 
 impl Clock {
-    pub(crate) fn now(self) -> Instant {
+    fn now(self) -> Instant {
         match self {
             Clock::Thread => Instant::now(),
             Clock::Tokio => tokio::time::Instant::now().into_std(),
@@ -812,7 +669,6 @@ impl Clock {
 }
 
 /// What to do after an attempt.
-#[doc(hidden)]
 #[derive(Debug)]
 pub enum Step<T, E> {
     /// Return this result to the caller.
@@ -822,7 +678,6 @@ pub enum Step<T, E> {
 }
 
 /// The state of one call under a [`Retry`]: attempts made, when it started, the schedule.
-#[doc(hidden)]
 #[derive(Debug)]
 pub struct Attempts<'r, When, Hook, Hint> {
     retry: &'r Retry<When, Hook, Hint>,
@@ -845,7 +700,7 @@ impl<When, Hook, Hint> Attempts<'_, When, Hook, Hint> {
             .as_ref()
             .err()
             .and_then(|error| self.retry.hint.delay_hint(error));
-        self.next_described(result, hint, observe::type_name::<E>)
+        self.next_described(result, hint, type_name::<E>)
     }
 
     /// Decides after an attempt, with a hint the caller read from the error (the attribute
@@ -912,7 +767,10 @@ impl<When, Hook, Hint> Attempts<'_, When, Hook, Hint> {
             site.success_after_retries();
         }
         #[cfg(feature = "metrics")]
-        observe::success(self.retry.site, self.attempt.saturating_add(1));
+        observe::success(
+            self.retry.site.map(RetrySite::labels),
+            self.attempt.saturating_add(1),
+        );
     }
 
     fn after_error<T, E>(
@@ -1014,7 +872,8 @@ impl<When, Hook, Hint> Attempts<'_, When, Hook, Hint> {
     where
         Hook: OnRetry<E>,
     {
-        observe::retry(self.retry.site, self.attempt, delay, &error, describe);
+        let site = self.retry.site.map(RetrySite::labels);
+        observe::retry(site, self.attempt, delay, &error, describe);
         self.retry.on_retry.on_retry(&error, self.attempt, delay);
         Step::Wait(delay)
     }
@@ -1024,7 +883,8 @@ impl<When, Hook, Hint> Attempts<'_, When, Hook, Hint> {
         if let Some(site) = self.retry.site {
             site.give_up(reason);
         }
-        observe::give_up(self.retry.site, self.attempt, reason, &error, describe);
+        let site = self.retry.site.map(RetrySite::labels);
+        observe::give_up(site, self.attempt, reason, &error, describe);
         Step::Done(Err(error))
     }
 }
@@ -1034,7 +894,7 @@ mod tests {
     use std::cell::RefCell;
 
     use super::*;
-    use crate::backoff::Jitter;
+    use crate::Jitter;
 
     const EXACT: RetryPolicy = RetryPolicy::new().with_jitter(Jitter::None);
 

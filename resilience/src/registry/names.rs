@@ -6,48 +6,12 @@
 //! for the life of the process (one small string per call site).
 
 use std::{
-    any::type_name,
     collections::BTreeSet,
-    sync::{Arc, Mutex, OnceLock, PoisonError},
+    sync::{Mutex, PoisonError},
 };
 
-use crate::breaker::{BreakerConfig, CircuitBreaker};
-
-/// [`crate::__private::site_breaker`] for a method of `S` without a `name`: the breaker is
-/// named `module::Type::method`, `Type` being `S`'s name without its path or generic
-/// arguments.
-#[inline]
-pub fn method_site_breaker<S: ?Sized>(
-    cell: &'static OnceLock<Arc<CircuitBreaker>>,
-    module: &'static str,
-    method: &'static str,
-    config: &'static BreakerConfig,
-    site: &'static str,
-) -> &'static CircuitBreaker {
-    match cell.get() {
-        Some(breaker) => breaker,
-        None => first_call(
-            cell,
-            method_name(module, type_name::<S>(), method),
-            config,
-            site,
-        ),
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn first_call(
-    cell: &'static OnceLock<Arc<CircuitBreaker>>,
-    name: String,
-    config: &'static BreakerConfig,
-    site: &'static str,
-) -> &'static CircuitBreaker {
-    crate::registry::site_breaker(cell, intern(name), config, site)
-}
-
 /// `module::Type::method`.
-pub(crate) fn method_name(module: &str, type_name: &str, method: &str) -> String {
+pub(super) fn method_name(module: &str, type_name: &str, method: &str) -> String {
     format!("{module}::{}::{method}", type_label(type_name))
 }
 
@@ -87,7 +51,7 @@ pub(crate) fn type_label(type_name: &str) -> String {
 }
 
 /// The one `&'static str` for `name`: threads racing on a first call share it.
-fn intern(name: String) -> &'static str {
+pub(super) fn intern(name: String) -> &'static str {
     static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
     let mut names = NAMES.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(known) = names.get(name.as_str()) {

@@ -1,7 +1,10 @@
-//! The configuration of a retry budget: plain data, buildable in a `const`. The live budget
-//! is [`RetryBudget`](crate::RetryBudget).
+//! The configuration of a retry budget: plain data, buildable in a `const`, and the
+//! settings a source (the environment, a file) gives, applied to it. The live budget is
+//! [`RetryBudget`](crate::RetryBudget).
 
 use std::time::Duration;
+
+use crate::env::fields::BudgetFields;
 
 /// How many retries a [`RetryBudget`](crate::RetryBudget) allows: at most `ratio` retries per call made, plus
 /// `min_retries_per_second` whatever the traffic, over a sliding `window`. The semantics of
@@ -145,6 +148,32 @@ impl BudgetConfig {
     /// The retries the floor allows over one window.
     pub(crate) fn floor(&self) -> f64 {
         f64::from(self.min_retries_per_second) * self.window.as_secs_f64()
+    }
+
+    /// This configuration with the settings `fields` give.
+    pub(crate) fn with_fields(mut self, fields: &BudgetFields) -> Self {
+        if let Some(ratio) = fields.ratio {
+            self = self.with_ratio(ratio);
+        }
+        if let Some(n) = fields.min_retries_per_second {
+            self = self.with_min_retries_per_second(n);
+        }
+        if let Some(window) = fields.window {
+            self = self.with_window(window);
+        }
+        self
+    }
+}
+
+impl BudgetFields {
+    /// Every setting of `config`, as a file writes them.
+    #[cfg(feature = "serde")]
+    pub(crate) fn written(config: &BudgetConfig) -> Self {
+        BudgetFields {
+            ratio: Some(config.ratio()),
+            min_retries_per_second: Some(config.min_retries_per_second()),
+            window: Some(config.window()),
+        }
     }
 }
 

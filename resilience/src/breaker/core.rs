@@ -1,0 +1,503 @@
+//! The breaker itself: its atomics and the state behind its mutex, how it is made and
+//! configured, the operator's switches, and the transitions between states, which are
+//! decided behind the mutex and told to listeners after it is released.
+
+use std::{
+    fmt,
+    panic::{AssertUnwindSafe, catch_unwind},
+    sync::{Arc, PoisonError, RwLock},
+    time::Duration,
+};
+
+use tokio::time::Instant;
+
+use super::{
+    config::{BreakerConfig, Window},
+    restore::RestoredEnd,
+    stats::{Counters, Tally},
+    sync::{
+        AtomicU32, AtomicU64, Mutex, MutexGuard,
+        Ordering::{Acquire, Relaxed, Release},
+    },
+    window::RateWindow,
+    word::{self, CLOSED},
+};
+use crate::{Reason, State, StateChange};
+
+/// A listener of state changes.
+pub(crate) type Listener = Arc<dyn Fn(&StateChange) + Send + Sync>;
+
+/// Listeners shared by many breakers, read at each state change: the registry's global ones,
+/// handed to each breaker it makes, so that listeners added later hear every breaker.
+#[derive(Default)]
+pub(crate) struct Listeners(RwLock<Vec<Listener>>);
+
+impl Listeners {
+    /// No listener yet; `const`, for a `static`.
+    pub(crate) const fn new() -> Self {
+        Listeners(RwLock::new(Vec::new()))
+    }
+
+    /// Adds `listener`.
+    pub(crate) fn push(&self, listener: Listener) {
+        self.0
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(listener);
+    }
+
+    /// The listeners, cloned so that they run with no lock held.
+    fn snapshot(&self) -> Vec<Listener> {
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// What the mutex guards.
+#[derive(Debug)]
+pub(super) struct Inner {
+    pub(super) config: BreakerConfig,
+    pub(super) window: Option<RateWindow>,
+    /// The adaptive throttle's window: requests, and those not accepted as "failures".
+    pub(super) throttle: Option<RateWindow>,
+    /// Trial calls running, of this half-open period or an earlier one.
+    pub(super) trials: Vec<Trial>,
+    pub(super) trial_successes: u32,
+    pub(super) failed_recoveries: u32,
+    pub(super) since: Instant,
+    /// The throttle's draws so far: the `n` of its low-discrepancy sequence.
+    pub(super) draws: u64,
+    /// The counts at the last reset, which the statistics subtract.
+    pub(super) baseline: Tally,
+    /// Calls the throttle rejected: they count in its window, and in a failure rate's.
+    pub(super) throttled: u64,
+    /// The open period a restore put the breaker in, while it lasts: judged again against
+    /// each new configuration.
+    pub(super) restored: Option<RestoredEnd>,
+}
+
+/// A trial call running: its permit's word and start, which identify it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Trial {
+    pub(super) word: u64,
+    pub(super) started: u64,
+}
+
+/// `flags`: a call must be timed (slow-call threshold or time window).
+pub(super) const NEEDS_CLOCK: u32 = 1;
+/// `flags`: a time window (of a failure rate or a throttle) is on; every outcome goes to it,
+/// behind the mutex.
+pub(super) const RATE: u32 = 2;
+/// `flags`: a count window is on; failures go to it, behind the mutex (successes are read
+/// from the stripes' count).
+pub(super) const FAILURES: u32 = 8;
+/// `flags`: a count window holds failures but fewer calls than its minimum, so the success
+/// that brings it to the minimum may trip it: successes go to the mutex until it does.
+/// Set and cleared with the mutex held.
+pub(super) const CHECK_SUCCESSES: u32 = 16;
+/// `flags`: the throttle rejects some calls now; closed-state acquisitions go to the mutex.
+/// Set and cleared with the mutex held; kept by [`CircuitBreaker::reconfigure`].
+pub(super) const THROTTLING: u32 = 4;
+/// `Permit::start`: the call is not timed, and no window waits for its outcome.
+pub(super) const UNTIMED: u64 = u64::MAX;
+/// `Permit::start`: the call is not timed, but a window waits for its outcome: it takes the
+/// slow path.
+pub(super) const UNTIMED_WINDOWED: u64 = u64::MAX - 1;
+/// `slow_nanos`: no slow-call threshold.
+pub(super) const NO_SLOW: u64 = u64::MAX;
+
+pub(super) fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// A circuit breaker: it lets calls through while they succeed, rejects them at once for a
+/// while after too many failed, then lets a few trial calls through to decide whether to
+/// close again.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{BreakerConfig, CircuitBreaker, Error, State};
+///
+/// let breaker = CircuitBreaker::new(
+///     "inventory",
+///     BreakerConfig::new().with_failure_threshold(2).with_recovery_timeout(Duration::from_secs(30)),
+/// );
+/// for _ in 0..2 {
+///     let _ = breaker.call(|| Err::<(), _>(std::io::Error::other("down")));
+/// }
+/// assert_eq!(breaker.state(), State::Open);
+///
+/// // The body does not run: the call is rejected at once.
+/// let result: Result<(), std::io::Error> = breaker.call(|| unreachable!());
+/// let err = result.unwrap_err();
+/// let inner = err.get_ref().unwrap().downcast_ref::<Error>().unwrap();
+/// assert!(inner.is_circuit_open());
+/// ```
+///
+/// Time comes from [`tokio::time::Instant::now`]: under a paused tokio clock
+/// (`#[tokio::test(start_paused = true)]`, `tokio::time::advance`) the open period follows
+/// it; outside a runtime it is the real clock.
+///
+/// For the `#[circuit_breaker]` attribute, breakers live in the global registry
+/// ([`breakers`](crate::breakers)); a breaker made with [`CircuitBreaker::new`] is your own,
+/// and is typically shared through an `Arc` or a `static`.
+pub struct CircuitBreaker {
+    pub(super) name: Arc<str>,
+    /// `generation << 8 | state tag`. Stored (`Release`) only with `inner` locked; loaded
+    /// (`Acquire`) without it.
+    pub(super) word: AtomicU64,
+    /// Failures in a row while closed.
+    pub(super) consecutive: AtomicU32,
+    /// The consecutive-failures threshold, `0` when that policy is off.
+    pub(super) threshold: AtomicU32,
+    /// `NEEDS_CLOCK | RATE | THROTTLING`.
+    pub(super) flags: AtomicU32,
+    pub(super) slow_nanos: AtomicU64,
+    /// End of the open period, in nanoseconds since `base`. Written before the state word.
+    pub(super) open_until: AtomicU64,
+    pub(super) counters: Counters,
+    pub(super) base: Instant,
+    /// The global listeners, for a breaker of the registry.
+    pub(super) global: Option<&'static Listeners>,
+    pub(super) inner: Mutex<Inner>,
+    pub(super) listeners: Mutex<Vec<Listener>>,
+}
+
+impl fmt::Debug for CircuitBreaker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CircuitBreaker")
+            .field("name", &self.name)
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}
+
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing panics with these locks held; recover anyway rather than wedge the breaker.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl CircuitBreaker {
+    /// A closed breaker named `name`, outside the global registry.
+    ///
+    /// ```
+    /// use resilience::{BreakerConfig, CircuitBreaker};
+    /// let breaker = CircuitBreaker::new("search", BreakerConfig::new());
+    /// assert_eq!(breaker.name(), "search");
+    /// ```
+    pub fn new(name: impl Into<Arc<str>>, config: BreakerConfig) -> Self {
+        Self::build(name.into(), config, None)
+    }
+
+    /// A breaker that `global` hears besides its own listeners: the registry hands each of
+    /// its breakers its global listeners when it makes them, so that the breaker needs
+    /// nothing of the registry.
+    pub(crate) fn with_global_listeners(
+        name: Arc<str>,
+        config: BreakerConfig,
+        global: &'static Listeners,
+    ) -> Self {
+        Self::build(name, config, Some(global))
+    }
+
+    fn build(name: Arc<str>, config: BreakerConfig, global: Option<&'static Listeners>) -> Self {
+        let base = Instant::now();
+        let breaker = CircuitBreaker {
+            name,
+            word: AtomicU64::new(CLOSED),
+            consecutive: AtomicU32::new(0),
+            threshold: AtomicU32::new(0),
+            flags: AtomicU32::new(0),
+            slow_nanos: AtomicU64::new(NO_SLOW),
+            open_until: AtomicU64::new(0),
+            counters: Counters::new(),
+            base,
+            global,
+            inner: Mutex::new(Inner {
+                config,
+                window: None,
+                throttle: None,
+                trials: Vec::new(),
+                trial_successes: 0,
+                failed_recoveries: 0,
+                since: base,
+                draws: 0,
+                baseline: Tally::default(),
+                throttled: 0,
+                restored: None,
+            }),
+            listeners: Mutex::new(Vec::new()),
+        };
+        breaker.reconfigure(config);
+        breaker
+    }
+
+    /// The breaker's name.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// assert_eq!(CircuitBreaker::new("a", BreakerConfig::new()).name(), "a");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The breaker's name, shared.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// let name = CircuitBreaker::new("a", BreakerConfig::new()).name_arc();
+    /// assert_eq!(&*name, "a");
+    /// ```
+    pub fn name_arc(&self) -> Arc<str> {
+        Arc::clone(&self.name)
+    }
+
+    /// The current state. An open breaker reports [`State::Open`] until the first call after
+    /// its open period, which makes it half-open.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker, State};
+    /// assert_eq!(CircuitBreaker::new("a", BreakerConfig::new()).state(), State::Closed);
+    /// ```
+    pub fn state(&self) -> State {
+        word::state(self.word.load(Acquire))
+    }
+
+    /// The configuration in force.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// let config = BreakerConfig::new().with_failure_threshold(2);
+    /// assert_eq!(CircuitBreaker::new("a", config).config(), config);
+    /// ```
+    pub fn config(&self) -> BreakerConfig {
+        lock(&self.inner).config
+    }
+
+    /// Replaces the configuration. The state is kept; a failure-rate window is started
+    /// afresh if its shape changed. An open period already running keeps its end, unless
+    /// [`restore`](Self::restore) started it: its end is the restored one, judged against
+    /// the new configuration.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// let breaker = CircuitBreaker::new("a", BreakerConfig::new());
+    /// breaker.reconfigure(BreakerConfig::new().with_failure_threshold(1));
+    /// assert_eq!(breaker.config().failure_threshold(), 1);
+    /// ```
+    pub fn reconfigure(&self, config: BreakerConfig) {
+        let mut inner = lock(&self.inner);
+        let old_window = inner.config.failure_rate.map(|p| p.window);
+        let new_window = config.failure_rate.map(|p| p.window);
+        let total = self.calls_counted(&inner);
+        if old_window != new_window || inner.window.is_none() {
+            inner.window = new_window.map(|w| RateWindow::new(w, total));
+        }
+        let old_throttle = inner.config.adaptive.map(|a| a.window);
+        let new_throttle = config.adaptive.map(|a| a.window);
+        if old_throttle != new_throttle || inner.throttle.is_none() {
+            inner.throttle = new_throttle.map(|w| RateWindow::new(w, total));
+        }
+        inner.config = config;
+        let threshold = if config.consecutive_policy() {
+            config.failure_threshold.max(1)
+        } else {
+            0
+        };
+        let time_window = matches!(new_window, Some(Window::Time(_)))
+            || matches!(new_throttle, Some(Window::Time(_)));
+        let count_window = matches!(new_window, Some(Window::Calls(_)))
+            || matches!(new_throttle, Some(Window::Calls(_)));
+        let timed = config.slow_call.is_some() || time_window;
+        let flags = if timed { NEEDS_CLOCK } else { 0 }
+            | if time_window { RATE } else { 0 }
+            | if count_window { FAILURES } else { 0 };
+        self.threshold.store(threshold, Relaxed);
+        self.slow_nanos
+            .store(config.slow_call.map_or(NO_SLOW, nanos), Relaxed);
+        self.flags.store(flags, Relaxed);
+        // A restored open period is judged again against the new configuration: the first
+        // call site of a breaker that a restore created brings its own.
+        let word = self.word.load(Relaxed);
+        if let Some(restored) = inner.restored.filter(|r| r.word == word) {
+            let end = restored.end(&config);
+            if end != self.open_until.load(Relaxed) {
+                self.open_until.store(end, Relaxed);
+                // Published again, so that whoever sees the open state sees this end.
+                self.word.store(word, Release);
+            }
+        }
+        // The dynamic flags follow their windows, which may have changed.
+        let now = self.now_nanos();
+        self.update_throttle(&inner, now);
+        let total = self.calls_counted(&inner);
+        self.update_success_checks(&inner, now, total);
+    }
+
+    /// Back to [`State::Closed`] with every count at zero, from any state, the operator
+    /// states included. Calls in flight finish uncounted by the policy.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker, State};
+    /// let breaker = CircuitBreaker::new("a", BreakerConfig::new());
+    /// breaker.force_open();
+    /// breaker.reset();
+    /// assert_eq!(breaker.state(), State::Closed);
+    /// assert_eq!(breaker.stats().rejections, 0);
+    /// ```
+    pub fn reset(&self) {
+        let change = {
+            let mut inner = lock(&self.inner);
+            inner.baseline = self.counters.totals();
+            inner.failed_recoveries = 0;
+            // Trials still running lose their slots: their late outcomes are ignored.
+            inner.trials.clear();
+            self.transition(&mut inner, State::Closed, Reason::Reset)
+        };
+        self.emit(change);
+    }
+
+    /// Operator switch: rejects every call until [`reset`](Self::reset).
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker, State};
+    /// let breaker = CircuitBreaker::new("a", BreakerConfig::new());
+    /// breaker.force_open();
+    /// assert!(breaker.try_acquire().is_err());
+    /// ```
+    pub fn force_open(&self) {
+        let change = {
+            let mut inner = lock(&self.inner);
+            self.transition(&mut inner, State::ForcedOpen, Reason::ForcedOpen)
+        };
+        self.emit(change);
+    }
+
+    /// Operator switch: lets every call through and keeps counting them, but never opens,
+    /// until [`reset`](Self::reset).
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker, State};
+    /// let breaker = CircuitBreaker::new("a", BreakerConfig::new().with_failure_threshold(1));
+    /// breaker.disable();
+    /// for _ in 0..3 {
+    ///     let _ = breaker.call(|| Err::<(), _>(resilience::Error::circuit_open("x", None)));
+    /// }
+    /// assert_eq!(breaker.state(), State::Disabled);
+    /// assert_eq!(breaker.stats().failures, 3);
+    /// ```
+    pub fn disable(&self) {
+        let change = {
+            let mut inner = lock(&self.inner);
+            self.transition(&mut inner, State::Disabled, Reason::Disabled)
+        };
+        self.emit(change);
+    }
+
+    /// Calls `listener` after every state change of this breaker, outside any lock. A
+    /// listener that panics is ignored (its panic is caught), and the breaker carries on.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// let breaker = CircuitBreaker::new("a", BreakerConfig::new());
+    /// breaker.on_state_change(|change| eprintln!("{change}"));
+    /// breaker.force_open(); // prints "circuit breaker `a`: closed -> forced-open (forced open)"
+    /// ```
+    pub fn on_state_change(&self, listener: impl Fn(&StateChange) + Send + Sync + 'static) {
+        lock(&self.listeners).push(Arc::new(listener));
+    }
+
+    /// Calls counted so far, by the windows' count: those that finished with an outcome
+    /// (successes and failures, on the stripes) and those the throttle rejected.
+    pub(super) fn calls_counted(&self, inner: &Inner) -> u64 {
+        let counters = &self.counters;
+        counters
+            .sum(|s| &s.successes)
+            .wrapping_add(counters.sum(|s| &s.failures))
+            .wrapping_add(inner.throttled)
+    }
+
+    pub(super) fn now_nanos(&self) -> u64 {
+        nanos(Instant::now().saturating_duration_since(self.base))
+    }
+
+    /// Moves to `to`; `None` when it was already there (the generation still moves on, so
+    /// that calls in flight no longer steer the state).
+    pub(super) fn transition(
+        &self,
+        inner: &mut Inner,
+        to: State,
+        reason: Reason,
+    ) -> Option<StateChange> {
+        self.transition_until(inner, to, reason, None)
+    }
+
+    /// [`transition`](Self::transition); to open, until `until` (nanoseconds since `base`)
+    /// rather than for the configuration's open period. The end is written before the state
+    /// word, whose `Release` store publishes both.
+    pub(super) fn transition_until(
+        &self,
+        inner: &mut Inner,
+        to: State,
+        reason: Reason,
+        until: Option<u64>,
+    ) -> Option<StateChange> {
+        let old = self.word.load(Relaxed);
+        let from = word::state(old);
+        let generation = word::generation(old) + 1;
+        let at = Instant::now();
+        inner.restored = None;
+        match to {
+            State::Open => {
+                let until = until.unwrap_or_else(|| {
+                    let open_for = inner.config.open_duration(inner.failed_recoveries);
+                    nanos(at.saturating_duration_since(self.base)).saturating_add(nanos(open_for))
+                });
+                self.open_until.store(until, Relaxed);
+            }
+            State::Closed => {
+                self.consecutive.store(0, Relaxed);
+                inner.failed_recoveries = 0;
+                let total = self.calls_counted(inner);
+                if let Some(window) = &mut inner.window {
+                    window.clear(total);
+                }
+                // A closed breaker starts afresh: so does its throttle.
+                if let Some(window) = &mut inner.throttle {
+                    window.clear(total);
+                }
+                self.flags
+                    .fetch_and(!(THROTTLING | CHECK_SUCCESSES), Relaxed);
+            }
+            _ => {}
+        }
+        inner.trial_successes = 0;
+        inner.since = at;
+        self.word.store(word::word(generation, to), Release);
+        (from != to).then(|| StateChange {
+            breaker: Arc::clone(&self.name),
+            from,
+            to,
+            reason,
+            at,
+            generation,
+        })
+    }
+
+    /// Tells the listeners about `change`, with no lock held.
+    pub(crate) fn emit(&self, change: Option<StateChange>) {
+        let Some(change) = change else { return };
+        crate::observe::state_change(&change);
+        let mut listeners = lock(&self.listeners).clone();
+        if let Some(global) = self.global {
+            listeners.extend(global.snapshot());
+        }
+        for listener in listeners {
+            // A listener's panic must not reach the call that happened to trigger the change.
+            let _ = catch_unwind(AssertUnwindSafe(|| listener(&change)));
+        }
+    }
+}

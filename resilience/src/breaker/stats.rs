@@ -1,0 +1,227 @@
+//! What a breaker counts: the public snapshot ([`BreakerStats`]) and the counters behind it,
+//! striped by thread over the crate's stripes (`crate::stripes`).
+
+use std::{sync::Arc, time::Duration};
+
+use tokio::time::Instant;
+
+use super::{
+    core::{CircuitBreaker, lock},
+    sync::{
+        AtomicU64,
+        Ordering::{Acquire, Relaxed},
+    },
+    word,
+};
+use crate::{State, stripes};
+
+/// A snapshot of a breaker's state and counts, from [`CircuitBreaker::stats`].
+///
+/// Each count is exact, though they are read one after the other while calls may be
+/// finishing. A call is counted when it finishes, exactly once, as a success, a failure or
+/// uncounted (by the policy). [`CircuitBreaker::reset`] sets them back to zero.
+///
+/// ```
+/// use resilience::{BreakerConfig, CircuitBreaker, State};
+///
+/// let breaker = CircuitBreaker::new("db", BreakerConfig::new());
+/// let _ = breaker.call(|| Ok::<_, resilience::Error>(1));
+/// let stats = breaker.stats();
+/// assert_eq!((stats.state, stats.calls, stats.successes), (State::Closed, 1, 1));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct BreakerStats {
+    /// The breaker's name.
+    pub name: Arc<str>,
+    /// The current state.
+    pub state: State,
+    /// When the breaker entered it (or was created), on tokio's clock.
+    pub since: Instant,
+    /// Calls let through (trial calls included) that have finished: `successes + failures +
+    /// uncounted`. A call still running is not counted yet.
+    pub calls: u64,
+    /// Calls that succeeded.
+    pub successes: u64,
+    /// Calls that failed: an error that counts, a panic, or a slow call.
+    pub failures: u64,
+    /// Calls released without counting: errors that do not count, dropped futures.
+    pub uncounted: u64,
+    /// Calls rejected without running.
+    pub rejections: u64,
+    /// Calls that took at least the slow-call threshold (all of them also in `failures`).
+    pub slow_calls: u64,
+    /// Failures in a row in the closed state.
+    pub consecutive_failures: u32,
+    /// The failure rate over the window, once it holds the minimum number of calls; `None`
+    /// without a failure-rate policy.
+    pub failure_rate: Option<f64>,
+    /// While open: the time left until the next call is let through as a trial.
+    pub until_half_open: Option<Duration>,
+    /// Trial calls running, those of an earlier half-open period included: they keep their
+    /// slots until they finish (or their time is up, see
+    /// [`BreakerConfig::with_max_trial_wait`](crate::BreakerConfig::with_max_trial_wait)), so that trial calls at once never exceed the
+    /// limit.
+    pub trials_in_flight: u32,
+    /// Failed recoveries in a row, which lengthen the open period under a recovery backoff.
+    pub failed_recoveries: u32,
+    /// The breaker's generation: the number of transitions since it was created.
+    pub generation: u64,
+    /// The adaptive throttle's counts, with [`BreakerConfig::with_adaptive`](crate::BreakerConfig::with_adaptive).
+    pub adaptive: Option<AdaptiveStats>,
+}
+
+/// The counts of a breaker's adaptive throttle over its window, in [`BreakerStats`].
+///
+/// ```
+/// use resilience::{BreakerConfig, CircuitBreaker, Window};
+///
+/// let breaker = CircuitBreaker::new("db", BreakerConfig::new().with_adaptive(2.0, Window::Calls(100)));
+/// for _ in 0..9 {
+///     let _ = breaker.call(|| Err::<(), _>(resilience::Error::timeout("db", Default::default())));
+/// }
+/// let adaptive = breaker.stats().adaptive.unwrap();
+/// assert_eq!((adaptive.requests, adaptive.accepts), (9, 0));
+/// assert_eq!(adaptive.rejection_probability, 0.9);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct AdaptiveStats {
+    /// Calls the breaker saw in the window, those it rejected included.
+    pub requests: u64,
+    /// Calls that succeeded in the window.
+    pub accepts: u64,
+    /// The probability that the next call is rejected.
+    pub rejection_probability: f64,
+}
+
+/// Counters, striped by thread over the crate's counter stripes (`crate::stripes`): a thread
+/// adds to a stripe it owns with a plain load and store, so that threads sharing a breaker
+/// neither fight over one cache line nor pay for a locked instruction on every call. Only the
+/// owner writes a stripe, so [`CircuitBreaker::reset`] does not zero them: it records their
+/// totals as a baseline, which the statistics subtract.
+#[derive(Debug)]
+pub(super) struct Counters {
+    pub(super) stripes: Box<[Stripe; stripes::STRIPES]>,
+}
+
+#[derive(Debug)]
+#[repr(align(128))]
+pub(super) struct Stripe {
+    pub(super) successes: AtomicU64,
+    pub(super) failures: AtomicU64,
+    pub(super) uncounted: AtomicU64,
+    pub(super) rejections: AtomicU64,
+    pub(super) slow_calls: AtomicU64,
+}
+
+/// The counts of a breaker, summed over the stripes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Tally {
+    pub(super) successes: u64,
+    pub(super) failures: u64,
+    pub(super) uncounted: u64,
+    pub(super) rejections: u64,
+    pub(super) slow_calls: u64,
+}
+
+impl Tally {
+    pub(super) fn since(self, baseline: Tally) -> Tally {
+        Tally {
+            successes: self.successes.wrapping_sub(baseline.successes),
+            failures: self.failures.wrapping_sub(baseline.failures),
+            uncounted: self.uncounted.wrapping_sub(baseline.uncounted),
+            rejections: self.rejections.wrapping_sub(baseline.rejections),
+            slow_calls: self.slow_calls.wrapping_sub(baseline.slow_calls),
+        }
+    }
+}
+
+impl Counters {
+    pub(super) fn new() -> Self {
+        let stripes = Box::new(std::array::from_fn(|_| Stripe {
+            successes: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+            uncounted: AtomicU64::new(0),
+            rejections: AtomicU64::new(0),
+            slow_calls: AtomicU64::new(0),
+        }));
+        Counters { stripes }
+    }
+
+    /// Adds one to the counter `which` picks in the calling thread's stripe.
+    #[inline]
+    pub(super) fn add(&self, which: impl Fn(&Stripe) -> &AtomicU64) {
+        let index = stripes::current();
+        stripes::add_one(which(&self.stripes[index]), index);
+    }
+
+    pub(super) fn sum(&self, counter: impl Fn(&Stripe) -> &AtomicU64) -> u64 {
+        self.stripes
+            .iter()
+            .map(|s| counter(s).load(Relaxed))
+            .fold(0, u64::wrapping_add)
+    }
+
+    /// Every count since the breaker was made.
+    pub(super) fn totals(&self) -> Tally {
+        Tally {
+            successes: self.sum(|s| &s.successes),
+            failures: self.sum(|s| &s.failures),
+            uncounted: self.sum(|s| &s.uncounted),
+            rejections: self.sum(|s| &s.rejections),
+            slow_calls: self.sum(|s| &s.slow_calls),
+        }
+    }
+}
+
+impl CircuitBreaker {
+    /// A snapshot of the state and counts; see [`BreakerStats`].
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// let stats = CircuitBreaker::new("a", BreakerConfig::new()).stats();
+    /// assert_eq!(stats.calls, 0);
+    /// ```
+    pub fn stats(&self) -> BreakerStats {
+        let inner = lock(&self.inner);
+        let word = self.word.load(Acquire);
+        let state = word::state(word);
+        let now = self.now_nanos();
+        let counts = self.counters.totals().since(inner.baseline);
+        let total = self.calls_counted(&inner);
+        BreakerStats {
+            name: Arc::clone(&self.name),
+            state,
+            since: inner.since,
+            calls: counts.successes + counts.failures + counts.uncounted,
+            successes: counts.successes,
+            failures: counts.failures,
+            uncounted: counts.uncounted,
+            rejections: counts.rejections,
+            slow_calls: counts.slow_calls,
+            consecutive_failures: self.consecutive.load(Relaxed),
+            failure_rate: inner
+                .config
+                .failure_rate
+                .zip(inner.window.as_ref())
+                .and_then(|(policy, window)| window.rate(&policy, now, total)),
+            until_half_open: (state == State::Open)
+                .then(|| Duration::from_nanos(self.open_until.load(Relaxed).saturating_sub(now))),
+            trials_in_flight: u32::try_from(inner.trials.len()).unwrap_or(u32::MAX),
+            failed_recoveries: inner.failed_recoveries,
+            generation: word::generation(word),
+            adaptive: inner.config.adaptive.zip(inner.throttle.as_ref()).map(
+                |(adaptive, window)| {
+                    let (requests, rejected) = window.totals(now, total);
+                    let accepts = requests - rejected;
+                    AdaptiveStats {
+                        requests,
+                        accepts,
+                        rejection_probability: adaptive.rejection_probability(requests, accepts),
+                    }
+                },
+            ),
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! Running a call again when it fails: the one engine behind `#[retry]` and the plain API.
+//!
+//! [`Retry`] pairs a [`RetryPolicy`] with the per-error decisions a policy cannot hold as plain
+//! data: which errors to retry ([`Retry::when`]), what to do before each retry
+//! ([`Retry::on_retry`]) and whether an error asks for its own delay ([`Retry::delay_hint`]).
+//! [`Retry::call`] and [`Retry::call_async`] are the front doors; both drive the same
+//! state machine (`engine::Attempts`), which the `#[retry]` attribute drives too, so the
+//! three behave identically.
+//!
+//! # What is where
+//!
+//! - `policy.rs`: [`RetryPolicy`], plain data, with [`Backoff`], [`Jitter`] and the presets.
+//! - `schedule.rs`: the delays a policy gives, one call at a time.
+//! - `hooks.rs`: [`RetryIf`], [`OnRetry`], [`DelayHint`], [`RetryAfter`] and their defaults.
+//! - `engine.rs`: [`Retry`] and its state machine, [`RetryPolicy::call`] and
+//!   [`RetryPolicy::call_async`], and the call site's door the attribute's loop uses.
+//! - `site.rs`: a retry site's counters; `stats.rs`: their public listing,
+//!   [`retries`](crate::retries).
+
+mod engine;
+mod hooks;
+mod policy;
+mod schedule;
+mod site;
+pub mod stats;
+
+pub use self::engine::{Clock, Retry, SiteRetry, Step, retry_started, sleep_task, sleep_thread};
+pub use self::hooks::{
+    AnyError, DelayHint, HintFallback, HintProbe, HintViaRetryAfter, NoHint, NoHook, OnRetry,
+    RetryAfter, RetryIf, UseRetryAfter,
+};
+pub use self::policy::{Backoff, Jitter, RetryPolicy};
+pub use self::site::RetrySite;
