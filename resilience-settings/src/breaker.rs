@@ -61,6 +61,14 @@ const DEFAULT_RECOVERY_TIMEOUT_TEXT: &str = "60s";
 /// with.
 pub const DEFAULT_WINDOW_CALLS: u32 = 100;
 
+/// `minimum_calls` of a failure rate when it is not set (lowered to the window when the
+/// window is narrower).
+pub const DEFAULT_MINIMUM_CALLS: u32 = 10;
+
+/// The longest open period of a recovery backoff set without `max_recovery_timeout`: this
+/// many times the recovery timeout.
+pub const DEFAULT_RECOVERY_CAP_FACTOR: u32 = 10;
+
 /// The largest count-based window, in calls: a window keeps one byte per call.
 pub const MAX_WINDOW_CALLS: u32 = 1 << 16;
 

@@ -9,6 +9,9 @@ use crate::{
     invalid::{count, positive},
 };
 
+/// The multiplier of an exponential backoff when it is not set.
+pub const DEFAULT_MULTIPLIER: f64 = 2.0;
+
 /// `max_delay` when it is not set, which [`initial_delay_within_max_delay`] compares with.
 pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(30);
 /// [`DEFAULT_MAX_DELAY`] as the documentation writes it.

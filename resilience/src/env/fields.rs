@@ -16,7 +16,7 @@ use crate::breaker::{BreakerConfig, BreakerSetting, Window};
 /// The window of a failure rate set without one: the attribute's default.
 const DEFAULT_WINDOW: Window = Window::Calls(breaker::DEFAULT_WINDOW_CALLS);
 /// The minimum number of calls of a failure rate set without one: the attribute's default.
-const DEFAULT_MINIMUM_CALLS: u32 = 10;
+const DEFAULT_MINIMUM_CALLS: u32 = breaker::DEFAULT_MINIMUM_CALLS;
 
 /// A setting's value as a source writes it, read in the shape its setting asks for, before
 /// the setting's rule checks it: a variable's text, a file's value.
@@ -348,9 +348,11 @@ impl Fields {
                 own_max = None;
             }
             // Ten times the first open period unless set, as the attribute does.
-            let max = own_max
-                .or(had_backoff.then_some(max))
-                .unwrap_or_else(|| config.recovery_timeout().saturating_mul(10));
+            let max = own_max.or(had_backoff.then_some(max)).unwrap_or_else(|| {
+                config
+                    .recovery_timeout()
+                    .saturating_mul(breaker::DEFAULT_RECOVERY_CAP_FACTOR)
+            });
             config = config.with_recovery_backoff(factor, max);
             max_used = true;
         }

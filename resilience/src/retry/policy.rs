@@ -143,7 +143,9 @@ impl RetryPolicy {
     pub const fn new() -> Self {
         RetryPolicy {
             max_attempts: 3,
-            backoff: Backoff::Exponential { multiplier: 2.0 },
+            backoff: Backoff::Exponential {
+                multiplier: resilience_settings::retry::DEFAULT_MULTIPLIER,
+            },
             initial_delay: Duration::from_millis(100),
             // The settings' rules compare `initial_delay` with it.
             max_delay: resilience_settings::retry::DEFAULT_MAX_DELAY,
