@@ -6,19 +6,18 @@
 //!
 //! Every striped counter of the crate is on these stripes: the breakers' counts, the retry
 //! sites' calls and the budgets' deposits. Under loom (`--cfg loom`), which runs its model's
-//! threads on one thread and so shares the thread-locals that hand out owned stripes, no
-//! thread owns one: every count is an atomic increment of the shared stripe.
+//! threads on one thread, the first two threads of each execution own a stripe each, handed
+//! out by loom's own thread-locals, and the others share one; stripes are not handed over.
 
+#[cfg(not(loom))]
+use std::sync::{Mutex, PoisonError, atomic::AtomicUsize};
 use std::{
     cell::Cell,
-    sync::{
-        Mutex, PoisonError,
-        atomic::{self, AtomicUsize, Ordering::Relaxed},
-    },
+    sync::atomic::{self, Ordering::Relaxed},
 };
 
 /// Stripes owned by one thread each, handed to the next thread when their owner exits.
-pub(crate) const OWNED_STRIPES: usize = if cfg!(loom) { 0 } else { 8 };
+pub(crate) const OWNED_STRIPES: usize = if cfg!(loom) { 2 } else { 8 };
 /// Owned stripes, and the shared one of the threads beyond them.
 pub(crate) const STRIPES: usize = OWNED_STRIPES + 1;
 /// The stripe of threads that own none: incremented atomically.
@@ -26,6 +25,7 @@ pub(crate) const SHARED: usize = OWNED_STRIPES;
 /// A thread that has not asked for a stripe yet.
 const UNASSIGNED: usize = usize::MAX;
 
+#[cfg(not(loom))]
 thread_local! {
     /// The calling thread's stripe: [`UNASSIGNED`] until its first counted success.
     /// Const-initialised and without a destructor, so reading it is a plain thread-local load.
@@ -36,12 +36,16 @@ thread_local! {
 
 /// Owned stripes no live thread holds. The mutex also hands each stripe's last value from its
 /// old owner to its new one (the old owner's stores happen before its unlock).
+#[cfg(not(loom))]
 static FREE: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 /// Owned stripes never handed out yet.
+#[cfg(not(loom))]
 static NEVER_USED: AtomicUsize = AtomicUsize::new(0);
 
+#[cfg(not(loom))]
 struct StripeOwner;
 
+#[cfg(not(loom))]
 impl Drop for StripeOwner {
     fn drop(&mut self) {
         let _ = STRIPE.try_with(|cell| {
@@ -56,6 +60,7 @@ impl Drop for StripeOwner {
 }
 
 /// The calling thread's stripe.
+#[cfg(not(loom))]
 #[inline]
 pub(crate) fn current() -> usize {
     match STRIPE.try_with(Cell::get) {
@@ -66,6 +71,7 @@ pub(crate) fn current() -> usize {
 }
 
 /// A thread's first counted success: takes a free owned stripe, else the shared one.
+#[cfg(not(loom))]
 #[cold]
 #[inline(never)]
 fn assign_stripe() -> usize {
@@ -91,6 +97,30 @@ fn assign_stripe() -> usize {
     };
     let _ = STRIPE.try_with(|cell| cell.set(index));
     index
+}
+
+#[cfg(loom)]
+loom::lazy_static! {
+    /// Owned stripes handed out in this execution of the model.
+    static ref HANDED_OUT: loom::sync::atomic::AtomicUsize = loom::sync::atomic::AtomicUsize::new(0);
+}
+
+#[cfg(loom)]
+loom::thread_local! {
+    /// The model thread's stripe.
+    static MODEL_STRIPE: Cell<usize> = Cell::new(UNASSIGNED);
+}
+
+/// The calling model thread's stripe: the first two threads of an execution own one each.
+#[cfg(loom)]
+pub(crate) fn current() -> usize {
+    MODEL_STRIPE.with(|cell| {
+        if cell.get() == UNASSIGNED {
+            let next = HANDED_OUT.fetch_add(1, Relaxed);
+            cell.set(if next < OWNED_STRIPES { next } else { SHARED });
+        }
+        cell.get()
+    })
 }
 
 /// Adds one to `counter`, the calling thread's stripe `index` of it (from [`current`]).

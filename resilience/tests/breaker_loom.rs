@@ -264,6 +264,50 @@ fn a_count_window_under_racing_outcomes() {
     });
 }
 
+/// The failure rate's time window: a success is added to its thread's own stripe with no
+/// lock, and placed in time by that thread (behind the lock when its slice moves on); a
+/// failure is recorded behind the lock, where it reads what every stripe holds. Whatever the
+/// interleaving, the counts are exact, the rate is never overstated (it never opens at 0.9
+/// on a window that is never worse than 0.5), and no success is lost: the rate at the end is
+/// exactly 2 in 4, the second success of the first thread still pending on its stripe.
+#[test]
+fn a_time_window_under_racing_outcomes() {
+    use resilience::Window;
+    loom::model(|| {
+        let breaker = Arc::new(CircuitBreaker::new(
+            "loom",
+            BreakerConfig::new()
+                .with_failure_rate(0.9, Window::Time(Duration::from_secs(60)), 4)
+                .with_recovery_timeout(Duration::from_secs(60)),
+        ));
+        // The first two threads own a stripe each; the third shares one.
+        let handles: Vec<_> = [&[true, true][..], &[false], &[false]]
+            .into_iter()
+            .map(|outcomes| {
+                let breaker = Arc::clone(&breaker);
+                thread::spawn(move || {
+                    for &success in outcomes {
+                        let permit = breaker.try_acquire().expect("never opens");
+                        if success {
+                            permit.success()
+                        } else {
+                            permit.failure()
+                        }
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        let s = breaker.stats();
+        assert_counts_add_up(&breaker);
+        assert_eq!((s.successes, s.failures), (2, 2));
+        assert_eq!(s.state, State::Closed);
+        assert_eq!(s.failure_rate, Some(0.5));
+    });
+}
+
 /// A restore is one step as callers see it: a call racing it is let through closed (before)
 /// or rejected until the restored end (after), never told the configuration's own open
 /// period nor let through as a trial while the restored one runs.

@@ -344,3 +344,16 @@ fn time_window_and_slow_calls_under_contention() {
             .with_max_trial_wait(Duration::ZERO),
     );
 }
+
+#[test]
+fn time_window_placed_by_the_stripes_under_contention() {
+    quiet_injected_panics();
+    hammer(
+        BreakerConfig::new()
+            .with_failure_rate(0.25, Window::Time(Duration::from_millis(5)), 10)
+            .with_recovery_timeout(Duration::from_micros(200))
+            .with_half_open_max_calls(MAX_TRIALS)
+            .with_success_threshold(2)
+            .with_max_trial_wait(Duration::ZERO),
+    );
+}

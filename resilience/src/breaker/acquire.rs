@@ -5,11 +5,12 @@ use std::{sync::Arc, time::Duration};
 
 use super::{
     core::{
-        CHECK_SUCCESSES, CircuitBreaker, Inner, NEEDS_CLOCK, RATE, THROTTLING, Trial, UNTIMED,
-        UNTIMED_WINDOWED, lock, nanos,
+        CHECK_SUCCESSES, CircuitBreaker, Inner, NEEDS_CLOCK, PLACE_SUCCESSES, RATE, THROTTLING,
+        Trial, UNTIMED, UNTIMED_PLACED, UNTIMED_WINDOWED, lock, nanos,
     },
     permit::Permit,
     sync::Ordering::{Acquire, Relaxed},
+    window::Counted,
     word::{self, CLOSED, DISABLED, FORCED_OPEN, OPEN, TAG_MASK},
 };
 use crate::{Error, Reason, State, StateChange};
@@ -225,9 +226,14 @@ impl CircuitBreaker {
                 // down, would starve the failure rate's window of the failures that open the
                 // breaker.
                 let policy = inner.config.failure_rate;
+                let counted = self.counted(&inner, now);
                 if let Some(window) = &mut inner.window {
                     window.record(true, now, total);
-                    let trips = policy.and_then(|policy| window.trips(&policy, now, total));
+                    let counted = Counted {
+                        calls: total,
+                        ..counted
+                    };
+                    let trips = policy.and_then(|policy| window.trips(&policy, now, counted));
                     if let Some(rate) = trips {
                         change =
                             self.transition(&mut inner, State::Open, Reason::FailureRate { rate });
@@ -249,7 +255,8 @@ impl CircuitBreaker {
     pub(super) fn rejection_probability(&self, inner: &Inner, now: u64) -> f64 {
         match (&inner.config.adaptive, &inner.throttle) {
             (Some(adaptive), Some(window)) => {
-                let (requests, rejected) = window.totals(now, self.calls_counted(inner));
+                let counted = Counted::calls(self.calls_counted(inner));
+                let (requests, rejected) = window.totals(now, counted);
                 adaptive.rejection_probability(requests, requests - rejected)
             }
             _ => 0.0,
@@ -267,10 +274,14 @@ impl CircuitBreaker {
 
     #[inline]
     pub(super) fn grant(&self, word: u64, flags: u32) -> Permit<'_> {
-        let start = if flags & NEEDS_CLOCK != 0 {
+        let start = if flags == 0 {
+            UNTIMED
+        } else if flags & NEEDS_CLOCK != 0 {
             self.now_nanos()
         } else if flags & (RATE | CHECK_SUCCESSES) != 0 {
             UNTIMED_WINDOWED
+        } else if flags & PLACE_SUCCESSES != 0 {
+            UNTIMED_PLACED
         } else {
             UNTIMED
         };

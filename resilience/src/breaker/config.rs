@@ -147,6 +147,16 @@ pub enum Window {
     Calls(u32),
     /// The calls that finished in the last `d`. Less than 1 ms is taken as 1 ms. The window
     /// slides in 32 steps of `d / 32`.
+    ///
+    /// A success is not timed when it finishes: its thread counts it, and reads the clock
+    /// only every few successes (more seldom the faster they come, at most every 64) to
+    /// place those it counted in the step of that moment, the latest they can belong to.
+    /// So a success costs no lock and no clock read, and the rate is never overstated; it
+    /// is understated by at most the successes each thread made since it last read the
+    /// clock, which after a burst of successes and a quiet spell may delay a trip by as many
+    /// failures (at most 63 a thread). Failures are timed, behind the breaker's lock. Beside
+    /// a throttle's time window (`with_adaptive` over a [`Window::Time`]) every outcome is
+    /// timed behind the lock instead.
     Time(Duration),
 }
 

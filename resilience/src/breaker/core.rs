@@ -14,12 +14,12 @@ use tokio::time::Instant;
 use super::{
     config::{BreakerConfig, Window},
     restore::RestoredEnd,
-    stats::{Counters, Tally},
+    stats::{Counters, Stripe, Tally},
     sync::{
         AtomicU32, AtomicU64, Mutex, MutexGuard,
         Ordering::{Acquire, Relaxed, Release},
     },
-    window::RateWindow,
+    window::{Counted, RateWindow},
     word::{self, CLOSED},
 };
 use crate::{Reason, State, StateChange};
@@ -85,26 +85,36 @@ pub(super) struct Trial {
     pub(super) started: u64,
 }
 
-/// `flags`: a call must be timed (slow-call threshold or time window).
+/// `flags`: a call must be timed (slow-call threshold, or a throttle's time window).
 pub(super) const NEEDS_CLOCK: u32 = 1;
-/// `flags`: a time window (of a failure rate or a throttle) is on; every outcome goes to it,
-/// behind the mutex.
+/// `flags`: a throttle's time window is on; every outcome goes to it (and to a failure
+/// rate's window), behind the mutex.
 pub(super) const RATE: u32 = 2;
-/// `flags`: a count window is on; failures go to it, behind the mutex (successes are read
-/// from the stripes' count).
+/// `flags`: a window is on that takes failures behind the mutex: a count window (successes
+/// are read from the stripes' count), or a failure rate's time window (successes are placed
+/// by the stripes, see [`PLACE_SUCCESSES`]).
 pub(super) const FAILURES: u32 = 8;
-/// `flags`: a count window holds failures but fewer calls than its minimum, so the success
-/// that brings it to the minimum may trip it: successes go to the mutex until it does.
-/// Set and cleared with the mutex held.
+/// `flags`: a failure rate's window holds failures but fewer calls than its minimum, so the
+/// success that brings it to the minimum may trip it: successes go to the mutex until it
+/// does. Set and cleared with the mutex held.
 pub(super) const CHECK_SUCCESSES: u32 = 16;
 /// `flags`: the throttle rejects some calls now; closed-state acquisitions go to the mutex.
 /// Set and cleared with the mutex held; kept by [`CircuitBreaker::reconfigure`].
 pub(super) const THROTTLING: u32 = 4;
+/// `flags`: a failure rate's time window is on, without a throttle's: a success is added to
+/// its thread's stripe, which places it in time (see
+/// [`Placement`](super::window::Placement)), with no lock and no clock read per call.
+pub(super) const PLACE_SUCCESSES: u32 = 32;
 /// `Permit::start`: the call is not timed, and no window waits for its outcome.
 pub(super) const UNTIMED: u64 = u64::MAX;
-/// `Permit::start`: the call is not timed, but a window waits for its outcome: it takes the
-/// slow path.
-pub(super) const UNTIMED_WINDOWED: u64 = u64::MAX - 1;
+/// `Permit::start`: the call is not timed; a success is placed in the time window by its
+/// stripe, without the lock.
+pub(super) const UNTIMED_PLACED: u64 = u64::MAX - 1;
+/// `Permit::start`: the call is not timed, but a window waits for its outcome behind the
+/// mutex: it takes the slow path. The smallest of the sentinels.
+pub(super) const UNTIMED_WINDOWED: u64 = u64::MAX - 2;
+/// The most successes a stripe holds before it reads the clock to place them.
+pub(super) const MAX_STRIDE: u64 = 64;
 /// `slow_nanos`: no slow-call threshold.
 pub(super) const NO_SLOW: u64 = u64::MAX;
 
@@ -152,8 +162,11 @@ pub struct CircuitBreaker {
     pub(super) consecutive: AtomicU32,
     /// The consecutive-failures threshold, `0` when that policy is off.
     pub(super) threshold: AtomicU32,
-    /// `NEEDS_CLOCK | RATE | THROTTLING`.
+    /// `NEEDS_CLOCK | RATE | FAILURES | CHECK_SUCCESSES | THROTTLING | PLACE_SUCCESSES`.
     pub(super) flags: AtomicU32,
+    /// The slices of a failure rate's time window, in nanoseconds, while
+    /// [`PLACE_SUCCESSES`] is set; 0 otherwise.
+    pub(super) slice_width: AtomicU64,
     pub(super) slow_nanos: AtomicU64,
     /// End of the open period, in nanoseconds since `base`. Written before the state word.
     pub(super) open_until: AtomicU64,
@@ -210,6 +223,7 @@ impl CircuitBreaker {
             consecutive: AtomicU32::new(0),
             threshold: AtomicU32::new(0),
             flags: AtomicU32::new(0),
+            slice_width: AtomicU64::new(0),
             slow_nanos: AtomicU64::new(NO_SLOW),
             open_until: AtomicU64::new(0),
             counters: Counters::new(),
@@ -293,13 +307,14 @@ impl CircuitBreaker {
         let old_window = inner.config.failure_rate.map(|p| p.window);
         let new_window = config.failure_rate.map(|p| p.window);
         let total = self.calls_counted(&inner);
+        let now = self.now_nanos();
         if old_window != new_window || inner.window.is_none() {
-            inner.window = new_window.map(|w| RateWindow::new(w, total));
+            inner.window = new_window.map(|w| RateWindow::new(w, now, total));
         }
         let old_throttle = inner.config.adaptive.map(|a| a.window);
         let new_throttle = config.adaptive.map(|a| a.window);
         if old_throttle != new_throttle || inner.throttle.is_none() {
-            inner.throttle = new_throttle.map(|w| RateWindow::new(w, total));
+            inner.throttle = new_throttle.map(|w| RateWindow::new(w, now, total));
         }
         inner.config = config;
         let threshold = if config.consecutive_policy() {
@@ -307,14 +322,21 @@ impl CircuitBreaker {
         } else {
             0
         };
-        let time_window = matches!(new_window, Some(Window::Time(_)))
-            || matches!(new_throttle, Some(Window::Time(_)));
+        // A throttle's time window takes every outcome behind the mutex, and a failure
+        // rate's beside it then does too; alone, a failure rate's time window has its
+        // successes placed by the stripes.
+        let throttle_time = matches!(new_throttle, Some(Window::Time(_)));
+        let place = !throttle_time && matches!(new_window, Some(Window::Time(_)));
         let count_window = matches!(new_window, Some(Window::Calls(_)))
             || matches!(new_throttle, Some(Window::Calls(_)));
-        let timed = config.slow_call.is_some() || time_window;
+        let timed = config.slow_call.is_some() || throttle_time;
         let flags = if timed { NEEDS_CLOCK } else { 0 }
-            | if time_window { RATE } else { 0 }
-            | if count_window { FAILURES } else { 0 };
+            | if throttle_time { RATE } else { 0 }
+            | if count_window || place { FAILURES } else { 0 }
+            | if place { PLACE_SUCCESSES } else { 0 };
+        let width = inner.window.as_ref().and_then(RateWindow::slice_width);
+        self.slice_width
+            .store(if place { width.unwrap_or(0) } else { 0 }, Relaxed);
         self.threshold.store(threshold, Relaxed);
         self.slow_nanos
             .store(config.slow_call.map_or(NO_SLOW, nanos), Relaxed);
@@ -331,10 +353,9 @@ impl CircuitBreaker {
             }
         }
         // The dynamic flags follow their windows, which may have changed.
-        let now = self.now_nanos();
         self.update_throttle(&inner, now);
-        let total = self.calls_counted(&inner);
-        self.update_success_checks(&inner, now, total);
+        let counted = self.counted(&inner, now);
+        self.update_success_checks(&inner, now, counted);
     }
 
     /// Back to [`State::Closed`] with every count at zero, from any state, the operator
@@ -420,6 +441,19 @@ impl CircuitBreaker {
             .wrapping_add(inner.throttled)
     }
 
+    /// What the windows read beside what they hold: the calls counted so far, and the
+    /// successes the stripes hold for a failure rate's time window. With the mutex held.
+    pub(super) fn counted(&self, inner: &Inner, now: u64) -> Counted {
+        let calls = self.calls_counted(inner);
+        let unplaced = match &inner.window {
+            Some(window) if self.flags.load(Relaxed) & PLACE_SUCCESSES != 0 => {
+                window.unplaced(now, self.counters.stripes.iter().map(Stripe::placement))
+            }
+            _ => 0,
+        };
+        Counted { calls, unplaced }
+    }
+
     pub(super) fn now_nanos(&self) -> u64 {
         nanos(Instant::now().saturating_duration_since(self.base))
     }
@@ -462,12 +496,13 @@ impl CircuitBreaker {
                 self.consecutive.store(0, Relaxed);
                 inner.failed_recoveries = 0;
                 let total = self.calls_counted(inner);
+                let now = nanos(at.saturating_duration_since(self.base));
                 if let Some(window) = &mut inner.window {
-                    window.clear(total);
+                    window.clear(now, total);
                 }
                 // A closed breaker starts afresh: so does its throttle.
                 if let Some(window) = &mut inner.throttle {
-                    window.clear(total);
+                    window.clear(now, total);
                 }
                 self.flags
                     .fetch_and(!(THROTTLING | CHECK_SUCCESSES), Relaxed);

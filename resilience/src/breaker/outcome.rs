@@ -3,24 +3,31 @@
 
 use super::{
     core::{
-        CHECK_SUCCESSES, CircuitBreaker, FAILURES, Inner, NO_SLOW, RATE, Trial, UNTIMED,
-        UNTIMED_WINDOWED, lock,
+        CHECK_SUCCESSES, CircuitBreaker, FAILURES, Inner, MAX_STRIDE, NO_SLOW, PLACE_SUCCESSES,
+        RATE, Trial, UNTIMED_PLACED, UNTIMED_WINDOWED, lock,
     },
     permit::Outcome,
+    stats::Stripe,
     sync::Ordering::{Acquire, Relaxed},
-    window::RateWindow,
+    window::Counted,
     word::{CLOSED, HALF_OPEN, TAG_MASK},
 };
-use crate::{Reason, State};
+use crate::{Reason, State, stripes};
 
 impl CircuitBreaker {
     /// Reports the outcome of the call a permit was given for.
     #[inline]
     pub(super) fn finish(&self, word: u64, start: u64, outcome: Outcome) {
         // The closed-state success path, lock-free and inlined into the caller. `UNTIMED` says
-        // the call was neither timed nor bound for a window when it was let through.
-        if word & TAG_MASK == CLOSED && start == UNTIMED && outcome == Outcome::Success {
-            self.counters.add(|s| &s.successes);
+        // the call was neither timed nor bound for a window behind the mutex when it was let
+        // through; `UNTIMED_PLACED`, that its stripe places it in a time window.
+        if word & TAG_MASK == CLOSED && start >= UNTIMED_PLACED && outcome == Outcome::Success {
+            let index = stripes::current();
+            let stripe = &self.counters.stripes[index];
+            stripes::add_one(&stripe.successes, index);
+            if start == UNTIMED_PLACED {
+                self.place_success(stripe, index);
+            }
             // One load when nothing failed lately.
             if self.consecutive.load(Relaxed) != 0 && self.word.load(Relaxed) == word {
                 self.consecutive.store(0, Relaxed);
@@ -28,6 +35,79 @@ impl CircuitBreaker {
             return;
         }
         self.finish_slow(word, start, outcome);
+    }
+
+    /// Adds a success to what `stripe` holds for the failure rate's time window; every
+    /// `stride` successes, reads the clock to place them (see
+    /// [`Placement`](super::window::Placement)). A thread without a stripe of its own records
+    /// its success behind the mutex.
+    #[inline]
+    fn place_success(&self, stripe: &Stripe, index: usize) {
+        if index == stripes::SHARED {
+            return self.record_success_locked();
+        }
+        // The stripe's owner is its only writer.
+        let pending = stripe.pending.load(Relaxed) + 1;
+        stripe.pending.store(pending, Relaxed);
+        if pending >= stripe.stride.load(Relaxed) {
+            self.look(stripe);
+        }
+    }
+
+    /// Places the successes pending on the calling thread's own `stripe` in the slice of
+    /// now, the latest they can belong to; hands the slice before to the window if the slice
+    /// has moved on. Reads the clock more seldom while successes come faster than a few per
+    /// slice, more often when they come slower.
+    #[cold]
+    #[inline(never)]
+    fn look(&self, stripe: &Stripe) {
+        let width = self.slice_width.load(Relaxed);
+        if width == 0 {
+            return; // the time window is gone
+        }
+        let now = self.now_nanos();
+        let since_last = now.saturating_sub(stripe.looked.load(Relaxed));
+        stripe.looked.store(now, Relaxed);
+        let stride = stripe.stride.load(Relaxed);
+        let stride = if since_last < width / 8 {
+            (stride * 2).min(MAX_STRIDE)
+        } else if since_last > width / 2 {
+            (stride / 2).max(1)
+        } else {
+            stride
+        };
+        stripe.stride.store(stride, Relaxed);
+        let slice = now - now % width;
+        let pending = stripe.pending.load(Relaxed);
+        if stripe.slice.load(Relaxed) == slice {
+            // A reader between the two stores counts these twice: never too few.
+            stripe
+                .placed
+                .store(stripe.placed.load(Relaxed) + pending, Relaxed);
+            stripe.pending.store(0, Relaxed);
+            return;
+        }
+        let mut inner = lock(&self.inner);
+        if let Some(window) = &mut inner.window {
+            window.place(stripe.slice.load(Relaxed), stripe.placed.load(Relaxed));
+        }
+        stripe.slice.store(slice, Relaxed);
+        stripe.placed.store(pending, Relaxed);
+        stripe.pending.store(0, Relaxed);
+    }
+
+    /// A success for the failure rate's time window, recorded at now behind the mutex.
+    #[cold]
+    #[inline(never)]
+    fn record_success_locked(&self) {
+        let now = self.now_nanos();
+        let mut inner = lock(&self.inner);
+        let total = self.calls_counted(&inner);
+        if self.flags.load(Relaxed) & PLACE_SUCCESSES != 0
+            && let Some(window) = &mut inner.window
+        {
+            window.record(false, now, total);
+        }
     }
 
     #[inline(never)]
@@ -62,6 +142,10 @@ impl CircuitBreaker {
         match outcome {
             Outcome::Released => return,
             Outcome::Success if !rate => {
+                if flags & PLACE_SUCCESSES != 0 {
+                    let index = stripes::current();
+                    self.place_success(&self.counters.stripes[index], index);
+                }
                 if self.consecutive.load(Relaxed) != 0 && self.word.load(Relaxed) == word {
                     self.consecutive.store(0, Relaxed);
                 }
@@ -103,7 +187,8 @@ impl CircuitBreaker {
                 throttle.record(failure, now, total);
                 self.update_throttle(&inner, now);
             }
-            self.update_success_checks(&inner, now, total);
+            let counted = self.counted(&inner, now);
+            self.update_success_checks(&inner, now, counted);
             let count = self.consecutive.load(Relaxed);
             let reason = if failure
                 && inner.config.consecutive_policy()
@@ -113,7 +198,7 @@ impl CircuitBreaker {
             } else {
                 policy
                     .zip(inner.window.as_ref())
-                    .and_then(|(policy, window)| window.trips(&policy, now, total))
+                    .and_then(|(policy, window)| window.trips(&policy, now, counted))
                     .map(|rate| Reason::FailureRate { rate })
             };
             match reason {
@@ -160,10 +245,11 @@ impl CircuitBreaker {
 
     /// Sets or clears [`CHECK_SUCCESSES`] after the failure rate's window changed. With the
     /// mutex held.
-    pub(super) fn update_success_checks(&self, inner: &Inner, now: u64, total: u64) {
+    pub(super) fn update_success_checks(&self, inner: &Inner, now: u64, counted: Counted) {
+        // A throttle's time window takes every outcome behind the mutex already.
         let pending = match (&inner.config.failure_rate, &inner.window) {
-            (Some(policy), Some(window @ RateWindow::Calls { .. })) => {
-                let (calls, failures) = window.totals(now, total);
+            (Some(policy), Some(window)) if self.flags.load(Relaxed) & RATE == 0 => {
+                let (calls, failures) = window.totals(now, counted);
                 failures > 0 && calls < u64::from(policy.minimum_calls)
             }
             _ => false,

@@ -11,6 +11,7 @@ use super::{
         AtomicU64,
         Ordering::{Acquire, Relaxed},
     },
+    window::{Counted, NO_SLICE, Placement},
     word,
 };
 use crate::{State, stripes};
@@ -113,6 +114,27 @@ pub(super) struct Stripe {
     pub(super) uncounted: AtomicU64,
     pub(super) rejections: AtomicU64,
     pub(super) slow_calls: AtomicU64,
+    /// The successes this stripe holds for a failure rate's time window (see
+    /// [`Placement`](super::window::Placement)). Written by the stripe's owner only: the
+    /// counts without the lock, the slice with it.
+    pub(super) slice: AtomicU64,
+    pub(super) placed: AtomicU64,
+    pub(super) pending: AtomicU64,
+    /// Successes between two reads of the clock.
+    pub(super) stride: AtomicU64,
+    /// When the owner last read the clock (nanoseconds on the breaker's clock).
+    pub(super) looked: AtomicU64,
+}
+
+impl Stripe {
+    /// What the stripe holds for a time window, read behind the breaker's lock.
+    pub(super) fn placement(&self) -> Placement {
+        Placement {
+            slice: self.slice.load(Relaxed),
+            placed: self.placed.load(Relaxed),
+            pending: self.pending.load(Relaxed),
+        }
+    }
 }
 
 /// The counts of a breaker, summed over the stripes.
@@ -145,6 +167,11 @@ impl Counters {
             uncounted: AtomicU64::new(0),
             rejections: AtomicU64::new(0),
             slow_calls: AtomicU64::new(0),
+            slice: AtomicU64::new(NO_SLICE),
+            placed: AtomicU64::new(0),
+            pending: AtomicU64::new(0),
+            stride: AtomicU64::new(1),
+            looked: AtomicU64::new(0),
         }));
         Counters { stripes }
     }
@@ -189,7 +216,7 @@ impl CircuitBreaker {
         let state = word::state(word);
         let now = self.now_nanos();
         let counts = self.counters.totals().since(inner.baseline);
-        let total = self.calls_counted(&inner);
+        let counted = self.counted(&inner, now);
         BreakerStats {
             name: Arc::clone(&self.name),
             state,
@@ -205,7 +232,7 @@ impl CircuitBreaker {
                 .config
                 .failure_rate
                 .zip(inner.window.as_ref())
-                .and_then(|(policy, window)| window.rate(&policy, now, total)),
+                .and_then(|(policy, window)| window.rate(&policy, now, counted)),
             until_half_open: (state == State::Open)
                 .then(|| Duration::from_nanos(self.open_until.load(Relaxed).saturating_sub(now))),
             trials_in_flight: u32::try_from(inner.trials.len()).unwrap_or(u32::MAX),
@@ -213,7 +240,7 @@ impl CircuitBreaker {
             generation: word::generation(word),
             adaptive: inner.config.adaptive.zip(inner.throttle.as_ref()).map(
                 |(adaptive, window)| {
-                    let (requests, rejected) = window.totals(now, total);
+                    let (requests, rejected) = window.totals(now, Counted::calls(counted.calls));
                     let accepts = requests - rejected;
                     AdaptiveStats {
                         requests,

@@ -314,6 +314,68 @@ async fn failure_rate_over_a_time_window() {
     assert_eq!(b.state(), State::Open, "3 of 6");
 }
 
+/// A time window's successes are placed in time by their thread's stripe, without the lock:
+/// under a steady mix the rate is never overstated (45% of failures never trips a 50%
+/// threshold), and a mix above the threshold trips it within a few calls of the exact point.
+#[tokio::test(start_paused = true)]
+async fn a_time_window_trips_at_its_rate_not_before() {
+    let config =
+        BreakerConfig::new().with_failure_rate(0.5, Window::Time(Duration::from_secs(10)), 20);
+    let below = CircuitBreaker::new("below", config);
+    // 9 failures in every 20 calls, spread out.
+    for i in 0..20_000u32 {
+        let _ = below.call(if (i * 9) % 20 < 9 { fail } else { ok });
+        advance(Duration::from_millis(1)).await;
+    }
+    assert_eq!(below.state(), State::Closed, "45% never trips 50%");
+    let rate = below.stats().failure_rate.unwrap();
+    assert!((0.43..=0.46).contains(&rate), "{rate}");
+
+    let above = CircuitBreaker::new("above", config);
+    // A long healthy stretch, then 60% of calls fail.
+    for _ in 0..20_000 {
+        let _ = above.call(ok);
+        advance(Duration::from_millis(1)).await;
+    }
+    let mut calls = 0u32;
+    while above.state() == State::Closed {
+        let _ = above.call(if calls % 5 < 3 { fail } else { ok });
+        advance(Duration::from_millis(1)).await;
+        calls += 1;
+    }
+    // Exactly, the window (10 s, 10,000 calls) reaches 50% once 60% of the calls failed for
+    // 5 of its 6 parts (every 1 ms call of the last 10 s counts): after about 8,300 calls.
+    assert!(
+        (8_000..=8_700).contains(&calls),
+        "opened after {calls} calls"
+    );
+}
+
+/// The successes a thread made since it last read the clock are counted in the window,
+/// wherever in time they were: after a burst of successes and a quiet spell longer than the
+/// window, the failures that follow trip the breaker a few calls later than the exact rate
+/// would (at most 63 for the thread), never sooner.
+#[tokio::test(start_paused = true)]
+async fn successes_not_yet_placed_in_time_delay_a_trip_by_at_most_a_stride() {
+    let b = CircuitBreaker::new(
+        "t",
+        BreakerConfig::new().with_failure_rate(0.5, Window::Time(Duration::from_secs(10)), 4),
+    );
+    for _ in 0..1_000 {
+        let _ = b.call(ok);
+    }
+    advance(Duration::from_secs(60)).await;
+    let mut failures = 0;
+    while b.state() == State::Closed {
+        let _ = b.call(fail);
+        failures += 1;
+    }
+    assert!(
+        (4..=64).contains(&failures),
+        "opened after {failures} failures"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn slow_calls_count_as_failures() {
     let b = CircuitBreaker::new(
