@@ -73,6 +73,19 @@ fn get() -> Request<String> {
 // --- Retries -------------------------------------------------------------------------------
 
 #[tokio::test(start_paused = true)]
+async fn counts_a_call_that_succeeds_at_once_as_a_first_try_success() {
+    let service = RetryLayer::new(EXACT)
+        .named("tower_layers.at_once")
+        .layer(service_fn(|n: u32| async move { Ok::<_, &str>(n) }));
+    for n in 0..3 {
+        assert_eq!(service.clone().oneshot(n).await, Ok(n));
+    }
+    let stats = retries::get("tower_layers.at_once").unwrap();
+    assert_eq!((stats.calls, stats.attempts, stats.retries), (3, 3, 0));
+    assert_eq!(stats.first_try_successes, 3);
+}
+
+#[tokio::test(start_paused = true)]
 async fn retries_an_error_on_the_policy_schedule_and_counts_the_site() {
     let calls = Arc::new(AtomicU32::new(0));
     let counted = Arc::clone(&calls);

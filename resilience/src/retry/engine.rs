@@ -352,7 +352,7 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
 
     /// Counts a call whose first attempt succeeded: the success path of every front door.
     #[inline(always)]
-    fn first_try_ok(&self) {
+    pub(crate) fn first_try_ok(&self) {
         self.count_call(true);
         #[cfg(feature = "metrics")]
         observe::success(self.site.map(RetrySite::labels), 1);

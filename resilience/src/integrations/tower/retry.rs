@@ -392,14 +392,23 @@ where
         let mut state = self.project().state;
         if let StateProjection::First { response, rest } = state.as_mut().project() {
             let outcome = ready!(response.poll(cx));
-            let rest = rest
-                .take()
-                .expect("a retry future polled after it finished");
-            let retrying = match rest.after_first(outcome) {
-                AfterFirst::Done(outcome) => return Poll::Ready(outcome),
-                AfterFirst::Retrying(retrying) => retrying,
+            // Judged through a reference: a call that ends here moves nothing out of the
+            // future.
+            let judged = rest
+                .as_ref()
+                .expect("a retry future polled after it finished")
+                .after_first(outcome);
+            let (again, copy) = match judged {
+                Ok(outcome) => {
+                    *rest = None;
+                    return Poll::Ready(outcome);
+                }
+                Err(again) => again,
             };
-            state.set(State::Retrying { retrying });
+            let retrying = rest.take().map(|rest| rest.retrying(again, copy));
+            state.set(State::Retrying {
+                retrying: retrying.expect("taken once"),
+            });
         }
         match state.project() {
             StateProjection::Retrying { retrying } => retrying.as_mut().poll(cx),
@@ -429,17 +438,18 @@ where
     P: Replay<Req> + Send + Sync + 'static,
 {
     /// The call's result if the first attempt ends it, counted by the engine as a first
-    /// attempt's; else the engine's loop, which starts from that attempt.
+    /// attempt's; else the attempt to hand to the engine's loop, and the copy of the request
+    /// for the next one.
     ///
-    /// A call that succeeds at once thus costs no allocation: the engine counts it from a
-    /// future on the stack, finished at its first poll, as `Retry::call_async` counts any
-    /// first success. A refusal of a circuit breaker below is returned at once, as the engine
-    /// returns one, since the engine cannot see it: it learns of refusals in the poll that
-    /// makes them, and this attempt was made outside its loop.
+    /// A call that succeeds at once thus costs no allocation: the engine counts it as
+    /// `Retry::call_async` counts any first success. A refusal of a circuit breaker below is
+    /// returned at once, as the engine returns one, since the engine cannot see it: it learns
+    /// of refusals in the poll that makes them, and this attempt was made outside its loop.
+    #[allow(clippy::type_complexity)]
     fn after_first(
-        self,
+        &self,
         outcome: Result<S::Response, S::Error>,
-    ) -> AfterFirst<S::Response, S::Error> {
+    ) -> Result<Result<S::Response, S::Error>, (Again<S::Response, S::Error>, Req)> {
         let refused = outcome.as_ref().err().is_some_and(is_refusal);
         let judged = judge(
             &self.classify,
@@ -448,13 +458,10 @@ where
             self.original.as_ref(),
             outcome,
         );
-        let (again, copy) = match judged {
+        match judged {
             Ok(outcome) => {
-                finish_now(
-                    self.retry
-                        .call_async(|| std::future::ready(Ok::<(), Again<(), ()>>(()))),
-                );
-                return AfterFirst::Done(outcome);
+                self.retry.first_try_ok();
+                Ok(outcome)
             }
             Err((again, _)) if refused => {
                 // Counted as a call the engine gave up on: one attempt, not retried.
@@ -469,10 +476,19 @@ where
                         .when(|_: &Again<(), ()>| false)
                         .call_async(refusal),
                 );
-                return AfterFirst::Done(again.outcome);
+                Ok(again.outcome)
             }
-            Err(retry) => retry,
-        };
+            Err(retry) => Err(retry),
+        }
+    }
+
+    /// The engine's loop, from the failed first attempt `again` on; `copy` is the request
+    /// for the next attempt.
+    fn retrying(
+        self,
+        again: Again<S::Response, S::Error>,
+        copy: Req,
+    ) -> Retrying<S::Response, S::Error> {
         let call = Call {
             shared: Mutex::new(Shared {
                 next: Some((self.service, copy)),
@@ -483,7 +499,7 @@ where
             cap: self.cap,
         };
         let retry = self.retry;
-        AfterFirst::Retrying(Box::pin(async move {
+        Box::pin(async move {
             // The engine's first attempt is the one made before its loop.
             let mut first = Some(again);
             let finished = retry
@@ -500,16 +516,8 @@ where
             match finished {
                 Ok(outcome) | Err(Again { outcome, .. }) => outcome,
             }
-        }))
+        })
     }
-}
-
-/// What follows the first attempt.
-enum AfterFirst<T, E> {
-    /// The call's result.
-    Done(Result<T, E>),
-    /// The engine's loop, from the first attempt on.
-    Retrying(Retrying<T, E>),
 }
 
 /// Runs a future that finishes at its first poll: the engine counting a call.
