@@ -68,8 +68,31 @@ impl CircuitBreaker {
         None
     }
 
+    /// Every state but an unthrottled closed one. A rejection while open, the path a dead
+    /// dependency's callers take on every call, is decided here without the lock; everything
+    /// else goes on to [`decide`](Self::decide), kept out of line so that this stays small.
     #[inline(never)]
-    pub(super) fn try_acquire_slow(&self, mut word: u64) -> Result<Permit<'_>, Error> {
+    pub(super) fn try_acquire_slow(&self, word: u64) -> Result<Permit<'_>, Error> {
+        match word & TAG_MASK {
+            FORCED_OPEN => Err(self.reject(None)),
+            OPEN => {
+                let until = self.open_until.load(Relaxed);
+                let now = self.now_nanos();
+                if now < until {
+                    Err(self.reject(Some(Duration::from_nanos(until - now))))
+                } else {
+                    self.decide(word)
+                }
+            }
+            _ => self.decide(word),
+        }
+    }
+
+    /// The rest of [`try_acquire_slow`](Self::try_acquire_slow): a throttled closed state, a
+    /// half-open one, an open one past its period, or a word that changed meanwhile.
+    #[cold]
+    #[inline(never)]
+    fn decide(&self, mut word: u64) -> Result<Permit<'_>, Error> {
         loop {
             match word & TAG_MASK {
                 CLOSED => {
@@ -292,7 +315,9 @@ impl CircuitBreaker {
         }
     }
 
-    #[cold]
+    /// Counts and reports a rejection, and builds its error: inlined into the open state's
+    /// path, where it is the whole of the work.
+    #[inline(always)]
     pub(super) fn reject(&self, retry_in: Option<Duration>) -> Error {
         self.counters.add(|s| &s.rejections);
         crate::observe::rejected(&self.name, retry_in);
