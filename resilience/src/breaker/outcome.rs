@@ -40,8 +40,9 @@ impl CircuitBreaker {
     /// Adds a success to what `stripe` holds for the failure rate's time window; every
     /// `stride` successes, reads the clock to place them (see
     /// [`Placement`](super::window::Placement)). A thread without a stripe of its own records
-    /// its success behind the mutex.
-    #[inline]
+    /// its success behind the mutex. Out of line: the closed-state success path that calls
+    /// it is inlined into every call site, and only a time window needs this.
+    #[inline(never)]
     fn place_success(&self, stripe: &Stripe, index: usize) {
         if index == stripes::SHARED {
             return self.record_success_locked();
