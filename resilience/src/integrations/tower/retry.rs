@@ -4,7 +4,7 @@ use std::{
     future::{Future, poll_fn},
     mem,
     pin::Pin,
-    sync::{Mutex, MutexGuard, PoisonError},
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
     task::{Context, Poll, ready},
     time::Duration,
 };
@@ -240,10 +240,12 @@ impl<S, C: Clone, P: Clone> Layer<S> for RetryLayer<C, P> {
     fn layer(&self, inner: S) -> Self::Service {
         RetryService {
             inner,
-            retry: self.retry,
-            classify: self.classify.clone(),
-            replay: self.replay.clone(),
-            cap: self.retry_after_cap(),
+            engine: Arc::new(Engine {
+                retry: self.retry,
+                classify: self.classify.clone(),
+                replay: self.replay.clone(),
+                cap: self.retry_after_cap(),
+            }),
         }
     }
 }
@@ -264,6 +266,13 @@ impl<S, C: Clone, P: Clone> Layer<S> for RetryLayer<C, P> {
 #[derive(Debug, Clone)]
 pub struct RetryService<S, C = Errors, P = CloneRequests> {
     inner: S,
+    engine: Arc<Engine<C, P>>,
+}
+
+/// What every call of a [`RetryService`] shares: behind one pointer, so that a call's future
+/// carries a pointer rather than a copy of the retry's settings.
+#[derive(Debug)]
+struct Engine<C, P> {
     retry: Retry<AnyError, NoHook, AgainDelay>,
     classify: C,
     replay: P,
@@ -294,7 +303,7 @@ where
         // the clone waits for the next `poll_ready`.
         let clone = self.inner.clone();
         let mut service = mem::replace(&mut self.inner, clone);
-        let (first, original) = match self.replay.replay(&request) {
+        let (first, original) = match self.engine.replay.replay(&request) {
             Some(copy) => (copy, Some(request)),
             None => (request, None),
         };
@@ -305,10 +314,7 @@ where
                 rest: Some(Rest {
                     service,
                     original,
-                    retry: self.retry,
-                    classify: self.classify.clone(),
-                    replay: self.replay.clone(),
-                    cap: self.cap,
+                    engine: Arc::clone(&self.engine),
                 }),
             },
         }
@@ -421,10 +427,7 @@ where
 struct Rest<S, Req, C, P> {
     service: S,
     original: Option<Req>,
-    retry: Retry<AnyError, NoHook, AgainDelay>,
-    classify: C,
-    replay: P,
-    cap: Duration,
+    engine: Arc<Engine<C, P>>,
 }
 
 impl<S, Req, C, P> Rest<S, Req, C, P>
@@ -451,16 +454,11 @@ where
         outcome: Result<S::Response, S::Error>,
     ) -> Result<Result<S::Response, S::Error>, (Again<S::Response, S::Error>, Req)> {
         let refused = outcome.as_ref().err().is_some_and(is_refusal);
-        let judged = judge(
-            &self.classify,
-            &self.replay,
-            self.cap,
-            self.original.as_ref(),
-            outcome,
-        );
+        let engine = &*self.engine;
+        let judged = judge(engine, self.original.as_ref(), outcome);
         match judged {
             Ok(outcome) => {
-                self.retry.first_try_ok();
+                engine.retry.first_try_ok();
                 Ok(outcome)
             }
             Err((again, _)) if refused => {
@@ -472,7 +470,8 @@ where
                     }))
                 };
                 finish_now(
-                    self.retry
+                    engine
+                        .retry
                         .when(|_: &Again<(), ()>| false)
                         .call_async(refusal),
                 );
@@ -494,15 +493,14 @@ where
                 next: Some((self.service, copy)),
                 original: self.original,
             }),
-            classify: self.classify,
-            replay: self.replay,
-            cap: self.cap,
+            engine: self.engine,
         };
-        let retry = self.retry;
         Box::pin(async move {
             // The engine's first attempt is the one made before its loop.
             let mut first = Some(again);
-            let finished = retry
+            let finished = call
+                .engine
+                .retry
                 .call_async(|| {
                     let first = first.take();
                     async {
@@ -569,9 +567,7 @@ impl<T, E> DelayHint<Again<T, E>> for AgainDelay {
 /// whose `Retry-After` is beyond the cap, a request that may not be sent again); `Err` with
 /// the copy of the request for the next attempt if it failed and may be retried.
 fn judge<T, E, Req, C, P>(
-    classify: &C,
-    replay: &P,
-    cap: Duration,
+    engine: &Engine<C, P>,
     original: Option<&Req>,
     outcome: Result<T, E>,
 ) -> Result<Result<T, E>, (Again<T, E>, Req)>
@@ -579,15 +575,15 @@ where
     C: Classify<T, E>,
     P: Replay<Req>,
 {
-    if !classify.is_failure(outcome.as_ref()) {
+    if !engine.classify.is_failure(outcome.as_ref()) {
         return Ok(outcome);
     }
-    let delay = classify.retry_after(outcome.as_ref());
-    if delay.is_some_and(|delay| delay > cap) {
+    let delay = engine.classify.retry_after(outcome.as_ref());
+    if delay.is_some_and(|delay| delay > engine.cap) {
         // The service will not serve before then: its answer, now.
         return Ok(outcome);
     }
-    match original.and_then(|original| replay.replay(original)) {
+    match original.and_then(|original| engine.replay.replay(original)) {
         Some(copy) => Err((Again { outcome, delay }, copy)),
         None => Ok(outcome),
     }
@@ -600,9 +596,7 @@ struct Call<S, Req, C, P> {
     /// never held across an `.await`. It lets the attempts pass on what the retry loop's
     /// closure cannot lend them.
     shared: Mutex<Shared<S, Req>>,
-    classify: C,
-    replay: P,
-    cap: Duration,
+    engine: Arc<Engine<C, P>>,
 }
 
 struct Shared<S, Req> {
@@ -637,13 +631,7 @@ where
             Err(error) => Err(error),
         };
         let original = self.shared().original.take();
-        let judged = judge(
-            &self.classify,
-            &self.replay,
-            self.cap,
-            original.as_ref(),
-            outcome,
-        );
+        let judged = judge(&self.engine, original.as_ref(), outcome);
         let mut shared = self.shared();
         shared.original = original;
         match judged {
