@@ -104,9 +104,10 @@ impl CircuitBreaker {
         let now = self.now_nanos();
         let mut inner = lock(&self.inner);
         let total = self.calls_counted(&inner);
-        if self.flags.load(Relaxed) & PLACE_SUCCESSES != 0
-            && let Some(window) = &mut inner.window
-        {
+        if self.flags.load(Relaxed) & PLACE_SUCCESSES == 0 {
+            return;
+        }
+        if let Some(window) = &mut inner.window {
             window.record(false, now, total);
         }
     }

@@ -290,9 +290,11 @@ impl Fields {
                     Some(Window::Time(_)) => None,
                     None => Some(None), // the default
                 };
-                if let (Some(m), Some(calls)) = (minimum, calls)
-                    && let Err(invalid) = breaker::minimum_calls_within_window(m, calls)
-                {
+                let checked = match (minimum, calls) {
+                    (Some(m), Some(calls)) => breaker::minimum_calls_within_window(m, calls),
+                    _ => Ok(()),
+                };
+                if let Err(invalid) = checked {
                     refused.push((Setting::MinimumCalls, invalid));
                     minimum = None;
                 }
@@ -341,9 +343,10 @@ impl Fields {
             let recovery = config
                 .is_explicit(BreakerSetting::RecoveryTimeout)
                 .then(|| config.recovery_timeout());
-            if let Some(m) = own_max
-                && let Err(invalid) = breaker::max_recovery_timeout_within(m, recovery)
-            {
+            let checked = own_max.map_or(Ok(()), |m| {
+                breaker::max_recovery_timeout_within(m, recovery)
+            });
+            if let Err(invalid) = checked {
                 refused.push((Setting::MaxRecoveryTimeout, invalid));
                 own_max = None;
             }
