@@ -46,15 +46,14 @@
 //! [`worker_threads`] reports the current number of workers.
 
 use std::{
-    future::poll_fn,
     panic::{self, AssertUnwindSafe},
-    pin::pin,
+    pin::Pin,
     sync::{
         Arc, Condvar, Mutex, MutexGuard, PoisonError,
         atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
         mpsc::{self, Receiver, RecvTimeoutError, SyncSender},
     },
-    task::Poll,
+    task::{Context, Poll},
     thread,
     time::{Duration, Instant as StdInstant},
 };
@@ -152,68 +151,122 @@ pub(crate) mod attribute {
     /// function's return type is, so that an error type without `From<resilience::Error>` is
     /// reported there, once, and the returned future carries no bound of its own to report
     /// it again.
-    pub async fn timeout_async_into<T, E>(
-        name: impl Into<Arc<str>>,
+    pub fn timeout_async_into<T, E, F, N, I>(
+        name: N,
         limit: Duration,
-        body: impl Future<Output = Result<T, E>>,
-        into: impl FnOnce(Error) -> E,
-    ) -> Result<T, E> {
-        {
-            let mut body = pin!(body);
-            let mut timer = pin!(None::<tokio::time::Sleep>);
-            // Until the body first waits, it runs with a deadline to be fixed when first
-            // needed: a body that finishes at once reads no clock and arms no timer.
-            let mut deadline = Deadline::Unfixed;
-            // `Some(result)` when the body finished, `None` when the timer fired first.
-            let finished = poll_fn(|cx| {
-                let poll = match deadline {
-                    Deadline::Unfixed => {
-                        let (enter, fixed) = deadline::Enter::within(limit);
-                        let poll = body.as_mut().poll(cx);
-                        let asked = enter.leave_within();
-                        if poll.is_pending() {
-                            let at = fixed
-                                .or(asked)
-                                .or_else(|| Instant::now().checked_add(limit));
-                            deadline = match at {
-                                Some(at) => {
-                                    timer.set(Some(tokio::time::sleep_until(at)));
-                                    Deadline::At(at)
-                                }
-                                None => Deadline::Never,
-                            };
-                        }
-                        poll
+        body: F,
+        into: I,
+    ) -> Timed<F, N, I>
+    where
+        F: Future<Output = Result<T, E>>,
+        N: Into<Arc<str>>,
+        I: FnOnce(Error) -> E,
+    {
+        Timed {
+            body,
+            timer: None,
+            deadline: Deadline::Unfixed,
+            limit,
+            on_timeout: Some((name, into)),
+        }
+    }
+
+    pin_project_lite::pin_project! {
+        /// The future of an async timeout: one state machine around the body's, written by
+        /// hand so that a body ready at its first poll costs a poll and the deadline scope's
+        /// thread-local, nothing else.
+        pub struct Timed<F, N, I> {
+            #[pin]
+            body: F,
+            // Armed when the body first waits.
+            #[pin]
+            timer: Option<tokio::time::Sleep>,
+            deadline: Deadline,
+            limit: Duration,
+            // The error's name and its conversion, taken when the timer fires.
+            on_timeout: Option<(N, I)>,
+        }
+    }
+
+    impl<T, E, F, N, I> Future for Timed<F, N, I>
+    where
+        F: Future<Output = Result<T, E>>,
+        N: Into<Arc<str>>,
+        I: FnOnce(Error) -> E,
+    {
+        type Output = Result<T, E>;
+
+        #[inline]
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, E>> {
+            let mut this = self.project();
+            let poll = match *this.deadline {
+                Deadline::Unfixed => {
+                    // Until the body first waits, it runs with a deadline to be fixed when
+                    // first needed: a body that finishes at once reads no clock and arms no
+                    // timer.
+                    let (enter, fixed) = deadline::Enter::within(*this.limit);
+                    let poll = this.body.poll(cx);
+                    let asked = enter.leave_within();
+                    if poll.is_pending() {
+                        *this.deadline = arm(this.timer.as_mut(), fixed.or(asked), *this.limit);
                     }
-                    Deadline::At(at) => {
-                        let _enter = deadline::Enter::new(Some(at));
-                        body.as_mut().poll(cx)
-                    }
-                    Deadline::Never => {
-                        let _enter = deadline::Enter::new(None);
-                        body.as_mut().poll(cx)
-                    }
-                };
-                if let Poll::Ready(result) = poll {
-                    return Poll::Ready(Some(result));
+                    poll
                 }
-                // The body first, then the timer: a body that finishes in the same instant
-                // as the timer wins.
-                match timer.as_mut().as_pin_mut() {
-                    Some(timer) => timer.poll(cx).map(|()| None),
-                    None => Poll::Pending,
+                Deadline::At(at) => {
+                    let _enter = deadline::Enter::new(Some(at));
+                    this.body.poll(cx)
                 }
-            })
-            .await;
-            match finished {
-                Some(result) => result,
-                None => Err(into(timed_out::<Error>(name, limit))),
+                Deadline::Never => {
+                    let _enter = deadline::Enter::new(None);
+                    this.body.poll(cx)
+                }
+            };
+            if poll.is_ready() {
+                return poll;
+            }
+            // The body first, then the timer: a body that finishes in the same instant as
+            // the timer wins.
+            match this.timer.as_pin_mut() {
+                Some(timer) => timer.poll(cx).map(|()| {
+                    let (name, into) = this
+                        .on_timeout
+                        .take()
+                        .expect("a timeout polled after it finished");
+                    Err(into(timed_out::<Error>(name, *this.limit)))
+                }),
+                None => Poll::Pending,
             }
         }
     }
 
+    impl<F, N, I> std::fmt::Debug for Timed<F, N, I> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Timed")
+                .field("limit", &self.limit)
+                .field("deadline", &self.deadline)
+                .finish_non_exhaustive()
+        }
+    }
+
+    /// Fixes the deadline of a body that waits for the first time: `fixed` if the scope had
+    /// one, else `limit` from now; and arms the timer for it.
+    #[cold]
+    fn arm(
+        mut timer: Pin<&mut Option<tokio::time::Sleep>>,
+        fixed: Option<Instant>,
+        limit: Duration,
+    ) -> Deadline {
+        match fixed.or_else(|| Instant::now().checked_add(limit)) {
+            Some(at) => {
+                timer.set(Some(tokio::time::sleep_until(at)));
+                Deadline::At(at)
+            }
+            None => Deadline::Never,
+        }
+    }
+
     /// Where an async timeout stands.
-    #[derive(Clone, Copy)]
+    #[derive(Debug, Clone, Copy)]
     enum Deadline {
         /// The body has not waited yet.
         Unfixed,
