@@ -57,8 +57,8 @@ impl BreakerArgs {
             let n = Literal::usize_unsuffixed(*n as usize);
             keyed.extend(quote!(.with_max_keys(#n)));
         }
-        if let Some((d, _)) = &self.idle_timeout {
-            let d = d.to_tokens();
+        if let Some(idle) = &self.idle_timeout {
+            let d = idle.0.to_tokens();
             keyed.extend(quote!(.with_idle_timeout(#d)));
         }
         // At the key, so that a key without `Display` is reported there.

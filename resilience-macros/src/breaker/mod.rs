@@ -33,11 +33,11 @@ pub(crate) struct BreakerArgs {
     adaptive: Option<(f64, Span)>,
     max_trial_wait: Option<DurationArg>,
     /// A keyed breaker's key: an expression over the function's arguments.
-    key: Option<(Expr, Ident)>,
+    key: Option<(Box<Expr>, Ident)>,
     /// The most keys of a keyed breaker's family.
     max_keys: Option<(u32, Ident)>,
     /// How long a key's breaker is kept unused.
-    idle_timeout: Option<(DurationArg, Ident)>,
+    idle_timeout: Option<Box<(DurationArg, Ident)>>,
 }
 
 args::spelled! {
@@ -59,7 +59,7 @@ args::spelled! {
         FallbackOnFailure = "fallback_on_failure",
         Adaptive = "adaptive",
         MaxTrialWait = "max_trial_wait",
-        Key = "key",
+        Keyed = "key",
         MaxKeys = "max_keys",
         IdleTimeout = "idle_timeout",
     }
@@ -87,6 +87,6 @@ impl BreakerArgs {
 
     /// The `key` expression of a keyed breaker, if one is written.
     pub(crate) fn key(&self) -> Option<&Expr> {
-        self.key.as_ref().map(|(expr, _)| expr)
+        self.key.as_ref().map(|(expr, _)| &**expr)
     }
 }

@@ -109,7 +109,7 @@ impl KeyValueArgs for BreakerArgs {
             }
             // Any expression: whether it uses the function's arguments is checked with the
             // function's signature (`params::check_key`), its type by the compiler.
-            Key::Key => self.key = Some((value.clone(), ident.clone())),
+            Key::Keyed => self.key = Some((Box::new(value.clone()), ident.clone())),
             Key::MaxKeys => {
                 self.max_keys = errors
                     .ok(count(keyed::max_keys))
@@ -118,7 +118,7 @@ impl KeyValueArgs for BreakerArgs {
             Key::IdleTimeout => {
                 self.idle_timeout = errors
                     .ok(args::checked_duration(name, value, keyed::idle_timeout))
-                    .map(|d| (d, ident.clone()))
+                    .map(|d| Box::new((d, ident.clone())))
             }
         }
     }

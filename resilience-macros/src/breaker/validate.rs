@@ -64,7 +64,7 @@ impl BreakerArgs {
                 );
             }
         }
-        if !written.contains(Key::Key) {
+        if !written.contains(Key::Keyed) {
             for key in [Key::MaxKeys, Key::IdleTimeout] {
                 if let Some(ident) = written.get(key) {
                     errors.at(
