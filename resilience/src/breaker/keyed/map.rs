@@ -185,10 +185,12 @@ impl Keys {
                 removed += 1;
             }
         }
-        drop(map);
+        // Given back before the lock is released: a call that then misses the key finds its
+        // room (the lock orders this before its look-up).
         if removed > 0 {
             self.len.fetch_sub(removed, Relaxed);
         }
+        drop(map);
     }
 
     /// Every shard.
