@@ -212,3 +212,19 @@ fn serve_configured(tenant: &str) -> Result<(), Error> {
     let _ = tenant;
     Ok(())
 }
+
+/// Above a sync `#[timeout]`, whose body takes the arguments to its worker thread: the key
+/// is read before they go.
+#[circuit_breaker(name = "keyed.timeout", key = tenant)]
+#[resilience::timeout("1s")]
+fn owned(tenant: String, n: u32) -> Result<String, Error> {
+    Ok(format!("{tenant}:{n}"))
+}
+
+#[test]
+fn a_key_read_before_a_sync_timeout_takes_the_arguments() {
+    assert_eq!(owned("acme".into(), 1).unwrap(), "acme:1");
+    assert_eq!(owned("globex".into(), 2).unwrap(), "globex:2");
+    let family = breakers::keyed("keyed.timeout").unwrap();
+    assert_eq!(family.len(), 2);
+}
