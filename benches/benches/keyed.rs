@@ -1,7 +1,7 @@
 //! A keyed breaker's look-up plus the closed-state success path, with 10, 10,000 and
 //! 1,000,000 keys alive, against one named breaker (no look-up), on one thread and on two
-//! threads sharing the family; and the memory a key's breaker costs, against a breaker of
-//! its own.
+//! threads sharing the family. (The memory a key's breaker costs is measured by
+//! `tests/tests/keyed_memory.rs`, with a counting allocator.)
 //!
 //! Each call takes the next key of a fixed pseudo-random walk over the family's keys, so
 //! that the large families are measured with their keys out of cache, as a real mix of
@@ -9,42 +9,14 @@
 //! the same run, is printed at the end.
 
 use std::{
-    alloc::{GlobalAlloc, Layout, System},
     hint::black_box,
-    sync::{
-        Arc, Barrier,
-        atomic::{AtomicUsize, Ordering::Relaxed},
-    },
+    sync::{Arc, Barrier},
     thread,
     time::{Duration, Instant},
 };
 
 use criterion::{Criterion, criterion_group};
 use resilience::{BreakerConfig, CircuitBreaker, Error, KeyedBreaker, KeyedConfig};
-
-/// The system allocator, counting the bytes held: for the memory per key.
-struct Counting;
-
-static HELD: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator unchanged; only counts on the side.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        HELD.fetch_add(layout.size(), Relaxed);
-        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which `System` shares.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        HELD.fetch_sub(layout.size(), Relaxed);
-        // SAFETY: `ptr` was allocated by `System` with `layout`, per the caller's contract.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOC: Counting = Counting;
 
 #[inline(never)]
 fn op() -> Result<u64, Error> {
@@ -152,24 +124,6 @@ fn ns_per_call(guard: &Arc<dyn Guard>, threads: usize, budget: Duration) -> f64 
     }
 }
 
-/// Bytes held per key's breaker in a family of `keys` (the map's share included), and by a
-/// breaker of its own.
-fn memory() {
-    let keys = 10_000u64;
-    let before = HELD.load(Relaxed);
-    let family = keyed(keys);
-    let per_key = (HELD.load(Relaxed) - before) as f64 / keys as f64;
-    let before = HELD.load(Relaxed);
-    let own: Vec<_> = (0..1_000)
-        .map(|n| CircuitBreaker::new(format!("b{n}"), BreakerConfig::new()))
-        .collect();
-    let per_breaker = (HELD.load(Relaxed) - before) as f64 / 1_000.0;
-    println!(
-        "\nMemory: {per_key:.0} B per key's breaker (family of {keys}, map included); {per_breaker:.0} B per breaker of its own"
-    );
-    drop((family, own));
-}
-
 fn summary(contenders: &[(&'static str, Arc<dyn Guard>)]) {
     let budget = Duration::from_millis(300);
     println!("\nSummary: look-up + closed-state success, ns per call (per thread), same run");
@@ -201,7 +155,6 @@ fn all(c: &mut Criterion) {
 criterion_group!(group, all);
 
 fn main() {
-    memory();
     group();
     Criterion::default().configure_from_args().final_summary();
     summary(&contenders());
