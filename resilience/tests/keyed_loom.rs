@@ -20,7 +20,8 @@ fn family(max_keys: usize) -> Arc<KeyedBreaker> {
         BreakerConfig::new(),
         KeyedConfig::new()
             .with_max_keys(max_keys)
-            .with_idle_timeout(Duration::from_millis(1)),
+            // Long: no sweep is due while a model runs, which reads the real clock.
+            .with_idle_timeout(Duration::from_secs(3_600)),
     ))
 }
 

@@ -102,10 +102,14 @@ pub(super) struct Seeded {
 
 impl Seeded {
     pub(super) fn new() -> Self {
-        // Each `RandomState` has its own random keys.
-        Seeded {
-            seed: RandomState::new().hash_one(0x5EED_u64) | 1,
-        }
+        // Each `RandomState` has its own random keys; a loom model must be deterministic,
+        // down to which shard each key falls in.
+        let seed = if cfg!(loom) {
+            0x5EED
+        } else {
+            RandomState::new().hash_one(0x5EED_u64)
+        };
+        Seeded { seed: seed | 1 }
     }
 
     /// The hash of a key's bytes, as its map computes it.
