@@ -380,9 +380,9 @@ fn a_keyed_family_counts_its_keys_by_state_and_names_keys_only_when_asked() {
         Some(1.0)
     );
     assert_eq!(
-        catch.counter(&format!(
-            "resilience_breaker_transitions_total{{breaker=metrics.labelled,from=closed,key=eu-1,to=open}}"
-        )),
+        catch.counter(
+            "resilience_breaker_transitions_total{breaker=metrics.labelled,from=closed,key=eu-1,to=open}"
+        ),
         1
     );
 }
