@@ -24,6 +24,8 @@ GROUPS = [
     ("breaker async success", "bare await", "closed-state success path of an async function (current-thread runtime)"),
     ("open-state rejection", "bare call", "a forced-open breaker refusing the call"),
     ("registry", None, "the global registry of named breakers"),
+    ("keyed breaker, 1 thread(s)", "single named breaker", "a key's look-up plus the closed-state success path, keys taken in a pseudo-random walk; the baseline has no look-up. The look-up writes the key's text (about 14 ns for an integer), hashes it twice (the shard, then the shard's map), takes the shard's read lock and clones the breaker's `Arc`; with 10,000 keys and more, the keys are out of cache and each call misses it several times. Memory (printed by `cargo test -p resilience-tests --test keyed_memory -- --nocapture`): a key's breaker about 780 B, its share of the map included, against 1,720 B for a breaker of its own"),
+    ("keyed breaker, 2 thread(s)", "single named breaker", "two threads on one family (one breaker for the baseline); ns per call per thread"),
     ("async timeout", "tokio::time::timeout", "a body that finishes in time"),
     ("sync timeout", "thread spawned per call", "a body that finishes in time"),
     ("tower retry, success", "bare service", "an in-memory service that answers at once, through each retry layer (current-thread runtime)"),

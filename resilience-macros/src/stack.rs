@@ -141,6 +141,9 @@ fn check_parameters(function: &Function, layers: &[Layer], errors: &mut Errors) 
             if let Some(fallback) = breaker.fallback() {
                 errors.ok(params::call_with_arguments(sig, fallback));
             }
+            if let Some(key) = breaker.key() {
+                errors.ok(params::check_key(sig, key));
+            }
         }
     }
 }

@@ -8,7 +8,7 @@
 //! variable's text, a file's value) and hands the value to the check of its setting here.
 //!
 //! - [`duration`]: `"250ms"`, `"1.5s"`, `"2m"`: parse and format.
-//! - [`breaker`], [`retry`], [`budget`], [`timeout`]: one check per setting, and the checks
+//! - [`breaker`], [`keyed`], [`retry`], [`budget`], [`timeout`]: one check per setting, and the checks
 //!   across settings, each returning an [`Invalid`] that names the setting, says what is
 //!   wrong and how to fix it; [`breaker::Setting`] and [`budget::Setting`] list the names
 //!   of the settings, one table each, which every front door reads names through.
@@ -32,6 +32,7 @@ pub mod budget;
 pub mod corpus;
 pub mod duration;
 mod invalid;
+pub mod keyed;
 pub mod retry;
 mod table;
 pub mod timeout;

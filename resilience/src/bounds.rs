@@ -7,16 +7,21 @@
 //!   the function's error type, which must implement `From<resilience::Error>`.
 //! - [`WorkerArgument`]: a sync function under `#[timeout]` runs its body on a worker thread,
 //!   so each argument moves there and must be `Send + 'static`.
+//! - [`BreakerKey`]: the `key` of a keyed `#[circuit_breaker]` is known by its text, so it
+//!   must implement `Display`.
 //!
 //! Nothing here needs implementing: each trait is implemented for every type that meets it.
 //!
 //! ```
-//! use resilience::bounds::{self, CarriesError, ReturnsResult, WorkerArgument};
+//! use resilience::bounds::{self, BreakerKey, CarriesError, ReturnsResult, WorkerArgument};
 //!
 //! bounds::returns_result::<std::io::Result<u8>>();
 //! bounds::can_reject::<Result<u8, resilience::Error>>();
 //! fn is_worker_argument<T: WorkerArgument>() {}
 //! is_worker_argument::<std::sync::Arc<String>>();
+//! fn is_breaker_key<T: BreakerKey + ?Sized>() {}
+//! is_breaker_key::<str>();
+//! is_breaker_key::<std::net::IpAddr>();
 //! ```
 
 mod sealed {
@@ -116,6 +121,25 @@ impl<T: Send + 'static> WorkerArgument for T {
     }
 }
 
+/// What `#[circuit_breaker(name = "..", key = ..)]` takes as a key: any type with `Display`
+/// (`u32`, `&str`, `String`, `IpAddr`, your own), since a key is known by its text (see
+/// [`KeyedBreaker`](crate::KeyedBreaker)). Implemented for every such type.
+///
+/// ```compile_fail
+/// struct Shard { id: u32 }
+///
+/// #[resilience::circuit_breaker(name = "shards", key = shard)] // error: `Shard` cannot be a breaker key
+/// fn query(shard: &Shard) -> Result<u32, resilience::Error> { Ok(shard.id) }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a breaker key: a key is known by its text, so it must implement `Display`",
+    label = "this key must implement `std::fmt::Display`",
+    note = "pass a field or a value that displays as the key (`key = shard.id`, `key = host.as_str()`), or implement `Display` for `{Self}`"
+)]
+pub trait BreakerKey: std::fmt::Display {}
+
+impl<T: std::fmt::Display + ?Sized> BreakerKey for T {}
+
 /// Compiles only where `R` is a `Result`: the check every attribute makes at the return type.
 #[inline(always)]
 pub const fn returns_result<R: ReturnsResult>() {}
@@ -159,6 +183,12 @@ pub(crate) mod result {
     #[inline(always)]
     pub fn from_result<R: ReturnsResult>(result: Result<R::Ok, R::Err>) -> R {
         R::from_result(result)
+    }
+
+    /// The key of a keyed breaker, checked to be one where it is written.
+    #[inline(always)]
+    pub fn breaker_key<K: super::BreakerKey + ?Sized>(key: &K) -> &K {
+        key
     }
 
     /// The rejection of an open breaker, as the function's return type.

@@ -23,8 +23,10 @@
 //!
 //! - [`macro@retry`]: run the body again when it fails, with backoff and jitter
 //!   ([`RetryPolicy`], [`Backoff`], [`Jitter`]), or a preset ([`RetryPolicy::CONSERVATIVE`],
-//!   [`RetryPolicy::AGGRESSIVE`], [`RetryPolicy::PATIENT`]).
-//! - [`macro@circuit_breaker`]: stop calling a dependency that keeps failing.
+//!   [`RetryPolicy::AGGRESSIVE`], [`RetryPolicy::PATIENT`]; per kind of dependency
+//!   [`RetryPolicy::DATABASE`], [`RetryPolicy::CLOUD_STORAGE`], [`RetryPolicy::HTTP`]).
+//! - [`macro@circuit_breaker`]: stop calling a dependency that keeps failing; with `key`, one
+//!   breaker per host, tenant or shard ([`KeyedBreaker`]).
 //! - The plain-function API beside the attribute: [`RetryPolicy::call`],
 //!   [`RetryPolicy::call_async`] and [`Retry`] run closures under the same engine.
 //! - [`classify`]: ready answers for `when =`, which errors are transient.
@@ -57,14 +59,14 @@
 //! | `stripes.rs`, `rejection.rs`, `deadline.rs` | counters striped by thread; a breaker's rejection told to the retry loop around it; [`deadline`] |
 //! | `observe/` | [`observe`]: logs and metrics, from plain data the engines hand it; `describe.rs`, how an error is written in a log |
 //! | `bounds.rs`, `classify.rs` | [`bounds`] (and the helpers that type a body's result, `bounds::result`); [`classify`] |
-//! | `breaker/` | [`CircuitBreaker`]: `core.rs` (its state and transitions), `acquire.rs`, `outcome.rs`, `permit.rs` ([`Permit`], [`When`], `call`), `stats.rs`, `restore.rs`, `word.rs` (the state word), `config.rs` ([`BreakerConfig`]), `window.rs` |
+//! | `breaker/` | [`CircuitBreaker`]: `core.rs` (its state and transitions), `acquire.rs`, `outcome.rs`, `permit.rs` ([`Permit`], [`When`], `call`), `stats.rs`, `restore.rs`, `word.rs` (the state word), `config.rs` ([`BreakerConfig`]), `window.rs`; `keyed/` ([`KeyedBreaker`]: a breaker per key, its sharded map, the eviction of idle keys) |
 //! | `report.rs` | [`config::ConfigError`], [`breakers::ConfigConflict`], and where reports go |
 //! | `env/` | the environment's variables; `fields.rs`, the one reader of every setting, for the environment and files |
 //! | `budget/` | [`RetryBudget`], its ledger, [`BudgetConfig`], and [`budgets`] |
 //! | `retry/` | `policy.rs` ([`RetryPolicy`], [`Backoff`], [`Jitter`]), `schedule.rs`, `hooks.rs` ([`RetryIf`], [`OnRetry`], [`RetryAfter`]...), `engine.rs` ([`Retry`], [`RetryPolicy::call`]), `site.rs` and `stats.rs` ([`retries`]) |
 //! | `timeout.rs` | [`timeout`](mod@timeout): [`timeout_async`], [`timeout_sync`] and their worker pool |
 //! | `config/` | [`config`]: [`config::Config`], snapshots, the duration syntax, the file forms |
-//! | `registry/` | [`breakers`], and what a `#[circuit_breaker]` call site calls to meet its breaker |
+//! | `registry/` | [`breakers`], and what a `#[circuit_breaker]` call site calls to meet its breaker (or its keyed family) |
 //! | `private/` | what the attributes' expansions name, a list checked against them |
 //! | `integrations/` | with the `tower` or `reqwest` feature: `http.rs` (`resilience::http`: `Retry-After`, idempotent methods), `tower/` and `reqwest/`, over the public API above |
 //!
@@ -130,8 +132,8 @@ pub use integrations::tower;
 pub mod __private;
 
 pub use breaker::{
-    Adaptive, AdaptiveStats, BreakerConfig, BreakerStats, CircuitBreaker, FailureRate, Permit,
-    Restored, When, Window,
+    Adaptive, AdaptiveStats, BreakerConfig, BreakerStats, CircuitBreaker, FailureRate,
+    KeyedBreaker, KeyedConfig, KeyedStats, Permit, Restored, When, Window,
 };
 pub use budget::{BudgetConfig, BudgetStats, RetryBudget, budgets};
 pub use error::Error;

@@ -151,6 +151,9 @@ impl fmt::Display for Reason {
 pub struct StateChange {
     /// The breaker's name.
     pub breaker: Arc<str>,
+    /// The key of a breaker of a [`KeyedBreaker`](crate::KeyedBreaker) family (its name is
+    /// the family's); `None` for any other breaker.
+    pub key: Option<Arc<str>>,
     /// The state it left.
     pub from: State,
     /// The state it entered.
@@ -165,11 +168,13 @@ pub struct StateChange {
 }
 
 impl fmt::Display for StateChange {
+    /// `circuit breaker `db`: closed -> open (5 consecutive failures)`; a keyed breaker's
+    /// change names its key: ``circuit breaker `shards` key `eu-1`: ...``.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "circuit breaker `{}`: {} -> {} ({})",
-            self.breaker, self.from, self.to, self.reason
-        )
+        write!(f, "circuit breaker `{}`", self.breaker)?;
+        if let Some(key) = &self.key {
+            write!(f, " key `{key}`")?;
+        }
+        write!(f, ": {} -> {} ({})", self.from, self.to, self.reason)
     }
 }

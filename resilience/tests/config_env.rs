@@ -14,6 +14,11 @@ fn pay(fail: bool) -> io::Result<()> {
     }
 }
 
+#[circuit_breaker(name = "env-shards", key = shard, failure_threshold = 9)]
+fn shard(shard: u32) -> io::Result<u32> {
+    Ok(shard)
+}
+
 #[circuit_breaker(name = "env::plain")]
 fn plain() -> io::Result<()> {
     Ok(())
@@ -166,4 +171,17 @@ fn environment_takes_its_documented_place_in_the_order_of_precedence() {
         .expect("the valid variable applies");
     assert_eq!(rate.window(), resilience::Window::Calls(100));
     assert!(resilience::config::env_prefix("支付").is_err());
+
+    // A keyed family is configured by its name: every key's breaker, those made before the
+    // variable was read (on reload) and after.
+    set("RESILIENCE_BREAKER__ENV_SHARDS__FAILURE_THRESHOLD", "2");
+    breakers::reload_env();
+    shard(1).unwrap();
+    let shards = breakers::keyed("env-shards").unwrap();
+    assert_eq!(shards.get(&1).unwrap().config().failure_threshold(), 2);
+    set("RESILIENCE_BREAKER__ENV_SHARDS__FAILURE_THRESHOLD", "3");
+    breakers::reload_env();
+    shard(2).unwrap();
+    assert_eq!(shards.get(&1).unwrap().config().failure_threshold(), 3);
+    assert_eq!(shards.get(&2).unwrap().config().failure_threshold(), 3);
 }

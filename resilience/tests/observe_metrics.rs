@@ -317,3 +317,72 @@ fn every_name_follows_prometheus_conventions() {
         );
     }
 }
+
+/// A keyed family's series name the family alone unless it opts in: a label per key would
+/// give the backend a series per host or tenant.
+#[test]
+fn a_keyed_family_counts_its_keys_by_state_and_names_keys_only_when_asked() {
+    use resilience::{KeyedBreaker, KeyedConfig};
+    let catch = Catch::default();
+    let fail = || Err::<(), _>(resilience::Error::timeout("x", Duration::ZERO));
+    let config = BreakerConfig::new().with_failure_threshold(1);
+    let quiet = KeyedBreaker::new("metrics.keyed", config, KeyedConfig::new().with_max_keys(2));
+    let labelled = KeyedBreaker::new(
+        "metrics.labelled",
+        config,
+        KeyedConfig::new().with_key_labels(true),
+    );
+    metrics::with_local_recorder(&catch, || {
+        let _ = quiet.call("eu-1", fail);
+        quiet
+            .call("eu-2", || Ok::<(), resilience::Error>(()))
+            .unwrap();
+        assert!(
+            quiet
+                .call("eu-1", || Ok::<(), resilience::Error>(()))
+                .is_err()
+        );
+        quiet.breaker("eu-3"); // full: the family's own breaker
+        let _ = labelled.call("eu-1", fail);
+    });
+    let b = "breaker=metrics.keyed";
+    assert_eq!(
+        catch.gauge(&format!("resilience_breaker_keys{{{b},state=open}}")),
+        Some(1.0)
+    );
+    assert_eq!(
+        catch.gauge(&format!("resilience_breaker_keys{{{b},state=closed}}")),
+        Some(1.0)
+    );
+    assert_eq!(
+        catch.counter(&format!("resilience_breaker_rejections_total{{{b}}}")),
+        1
+    );
+    assert_eq!(
+        catch.counter(&format!(
+            "resilience_breaker_transitions_total{{{b},from=closed,to=open}}"
+        )),
+        1
+    );
+    assert_eq!(
+        catch.counter(&format!("resilience_breaker_key_overflow_total{{{b}}}")),
+        1
+    );
+    let quiet_names: Vec<String> = catch
+        .names()
+        .into_iter()
+        .filter(|n| n.contains(b) && n.contains("key="))
+        .collect();
+    assert!(quiet_names.is_empty(), "a key as a label: {quiet_names:?}");
+    let l = "breaker=metrics.labelled,key=eu-1";
+    assert_eq!(
+        catch.gauge(&format!("resilience_breaker_state{{{l}}}")),
+        Some(1.0)
+    );
+    assert_eq!(
+        catch.counter(
+            "resilience_breaker_transitions_total{breaker=metrics.labelled,from=closed,key=eu-1,to=open}"
+        ),
+        1
+    );
+}

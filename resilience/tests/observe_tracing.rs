@@ -332,3 +332,28 @@ fn configuration_that_cannot_be_used_is_a_warning_event() {
     assert_eq!(reports[0].field("source"), "call_sites");
     assert!(reports[0].field("message").contains("`tracing.shared`"));
 }
+
+#[test]
+fn a_keys_events_name_it_only_when_its_family_asks() {
+    use resilience::{KeyedBreaker, KeyedConfig};
+    let collector = Collector::default();
+    let fail = || Err::<(), _>(resilience::Error::timeout("x", Duration::ZERO));
+    let config = BreakerConfig::new().with_failure_threshold(1);
+    let quiet = KeyedBreaker::new("tracing.keyed", config, KeyedConfig::new());
+    let labelled = KeyedBreaker::new(
+        "tracing.labelled",
+        config,
+        KeyedConfig::new().with_key_labels(true),
+    );
+    collector.catch(|| {
+        let _ = quiet.call("tenant-42", fail);
+        let _ = labelled.call("eu-1", fail);
+    });
+    let changes = collector.named("resilience.breaker.state_change");
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert_eq!(changes[0].field("breaker"), "tracing.keyed");
+    assert!(!changes[0].fields.contains_key("key"), "{:?}", changes[0]);
+    assert!(!format!("{:?}", changes[0]).contains("tenant-42"));
+    assert_eq!(changes[1].field("breaker"), "tracing.labelled");
+    assert_eq!(changes[1].field("key"), "eu-1");
+}

@@ -24,9 +24,30 @@ mod shadowing {
     }
 }
 
+mod keyed_shadowing {
+    use ::resilience::circuit_breaker;
+    #[allow(unused_imports)]
+    use std as resilience;
+
+    struct KeyedSite;
+
+    /// The key is the user's expression, over the user's names: the expansion's own locals
+    /// (`__resilience_breaker`) do not capture an argument of that name.
+    #[circuit_breaker(name = "hygiene.keyed", key = __resilience_breaker)]
+    pub(crate) fn keyed(__resilience_breaker: u32) -> Result<u32, ::resilience::Error> {
+        Ok(__resilience_breaker)
+    }
+}
+
 #[test]
 fn user_names_do_not_collide() {
     assert_eq!(shadowing::uses_our_names(1, 2), Ok(6));
+    assert_eq!(keyed_shadowing::keyed(7), Ok(7));
+    let family = ::resilience::breakers::keyed("hygiene.keyed").unwrap();
+    assert_eq!(
+        family.keys().iter().map(|k| &**k).collect::<Vec<_>>(),
+        ["7"]
+    );
 }
 
 /// Attributes applied by the one above them are never expanded by rustc; their imports must

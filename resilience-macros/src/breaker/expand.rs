@@ -2,6 +2,7 @@
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 
 use super::{BreakerArgs, Window};
 use crate::{context::Context, defaults, duration::DurationArg, params};
@@ -25,6 +26,58 @@ impl BreakerArgs {
                 quote!(::resilience::__private::site_breaker),
                 cx.default_name(),
             ),
+        }
+    }
+
+    /// `let __resilience_breaker = ..;`: the call site's breaker, or with a `key`, the breaker
+    /// of this call's key in the site's family.
+    fn breaker(&self, cx: &Context<'_>) -> TokenStream {
+        let mixed = Span::mixed_site();
+        let (site_breaker, name) = self.site(cx);
+        let config = self.config();
+        let site = quote!(::core::concat!(::core::file!(), ":", ::core::line!()));
+        let Some((key, _)) = &self.key else {
+            return quote_spanned! {mixed=>
+                let __resilience_breaker = {
+                    static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
+                        ::resilience::__private::BreakerSite::new();
+                    #site_breaker(
+                        &__RESILIENCE_BREAKER,
+                        #name,
+                        // An inline `const` (promoted to a `'static`) rather than a `static`
+                        // item, so that its durations may name `Self` and generics.
+                        &const { #config },
+                        #site,
+                    )
+                };
+            };
+        };
+        let mut keyed = quote!(::resilience::__private::KeyedConfig::new());
+        if let Some((n, _)) = &self.max_keys {
+            let n = Literal::usize_unsuffixed(*n as usize);
+            keyed.extend(quote!(.with_max_keys(#n)));
+        }
+        if let Some(idle) = &self.idle_timeout {
+            let d = idle.0.to_tokens();
+            keyed.extend(quote!(.with_idle_timeout(#d)));
+        }
+        // At the key, so that a key without `Display` is reported there.
+        let key = quote_spanned!(key.span()=> ::resilience::__private::breaker_key(&(#key)));
+        quote_spanned! {mixed=>
+            // Each call (each attempt, under a `#[retry]`) takes its key's breaker, an `Arc`
+            // held for the call so that its breaker is not evicted meanwhile.
+            let __resilience_breaker = {
+                static __RESILIENCE_FAMILY: ::resilience::__private::KeyedSite =
+                    ::resilience::__private::KeyedSite::new();
+                ::resilience::__private::keyed_site(
+                    &__RESILIENCE_FAMILY,
+                    #name,
+                    &const { #config },
+                    &const { #keyed },
+                    #site,
+                )
+                .breaker(#key)
+            };
         }
     }
 
@@ -115,8 +168,7 @@ impl BreakerArgs {
     pub(crate) fn expand(&self, inner: TokenStream, cx: &Context<'_>) -> TokenStream {
         let mixed = Span::mixed_site();
         let ty = &cx.return_type;
-        let (site_breaker, name) = self.site(cx);
-        let config = self.config();
+        let breaker = self.breaker(cx);
         let counts = match &self.when {
             Some(when) => cx.predicate(when),
             None => quote!(::resilience::__private::any_error),
@@ -175,18 +227,7 @@ impl BreakerArgs {
         };
         quote_spanned! {mixed=>
             {
-                let __resilience_breaker = {
-                    static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
-                        ::resilience::__private::BreakerSite::new();
-                    #site_breaker(
-                        &__RESILIENCE_BREAKER,
-                        #name,
-                        // An inline `const` (promoted to a `'static`) rather than a `static`
-                        // item, so that its durations may name `Self` and generics.
-                        &const { #config },
-                        ::core::concat!(::core::file!(), ":", ::core::line!()),
-                    )
-                };
+                #breaker
                 let __resilience_counts = #counts;
                 // The closed state's permit comes as an `Option`, whose three words stay apart
                 // (in registers), rather than out of a `Result` in memory: an async function

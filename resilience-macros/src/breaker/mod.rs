@@ -8,7 +8,7 @@ mod parse;
 mod validate;
 
 use proc_macro2::{Span, TokenStream};
-use syn::{Ident, LitStr, Path};
+use syn::{Expr, Ident, LitStr, Path};
 
 use crate::{args, duration::DurationArg};
 
@@ -32,6 +32,12 @@ pub(crate) struct BreakerArgs {
     /// Adaptive throttling's multiplier `K`.
     adaptive: Option<(f64, Span)>,
     max_trial_wait: Option<DurationArg>,
+    /// A keyed breaker's key: an expression over the function's arguments.
+    key: Option<(Box<Expr>, Ident)>,
+    /// The most keys of a keyed breaker's family.
+    max_keys: Option<(u32, Ident)>,
+    /// How long a key's breaker is kept unused.
+    idle_timeout: Option<Box<(DurationArg, Ident)>>,
 }
 
 args::spelled! {
@@ -53,6 +59,9 @@ args::spelled! {
         FallbackOnFailure = "fallback_on_failure",
         Adaptive = "adaptive",
         MaxTrialWait = "max_trial_wait",
+        Keyed = "key",
+        MaxKeys = "max_keys",
+        IdleTimeout = "idle_timeout",
     }
 }
 
@@ -74,5 +83,10 @@ impl BreakerArgs {
     /// The `fallback` function, if one is written.
     pub(crate) fn fallback(&self) -> Option<&Path> {
         self.fallback.as_ref()
+    }
+
+    /// The `key` expression of a keyed breaker, if one is written.
+    pub(crate) fn key(&self) -> Option<&Expr> {
+        self.key.as_ref().map(|(expr, _)| &**expr)
     }
 }

@@ -2,7 +2,7 @@
 //! setting's rule in `resilience_settings`, which the environment and configuration files
 //! apply too.
 
-use resilience_settings::{Invalid, breaker};
+use resilience_settings::{Invalid, breaker, keyed};
 use syn::{Expr, ExprLit, Ident, Lit};
 
 use super::{BreakerArgs, KEYS, Key, Window};
@@ -106,6 +106,19 @@ impl KeyValueArgs for BreakerArgs {
             Key::MaxTrialWait => {
                 self.max_trial_wait =
                     errors.ok(args::checked_duration(name, value, breaker::max_trial_wait))
+            }
+            // Any expression: whether it uses the function's arguments is checked with the
+            // function's signature (`params::check_key`), its type by the compiler.
+            Key::Keyed => self.key = Some((Box::new(value.clone()), ident.clone())),
+            Key::MaxKeys => {
+                self.max_keys = errors
+                    .ok(count(keyed::max_keys))
+                    .map(|n| (n, ident.clone()))
+            }
+            Key::IdleTimeout => {
+                self.idle_timeout = errors
+                    .ok(args::checked_duration(name, value, keyed::idle_timeout))
+                    .map(|d| Box::new((d, ident.clone())))
             }
         }
     }

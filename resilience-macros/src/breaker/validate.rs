@@ -56,6 +56,26 @@ impl BreakerArgs {
                 }
             }
         }
+        if let Some((_, ident)) = &self.key {
+            if !written.contains(Key::Name) {
+                errors.at(
+                    ident,
+                    "a keyed breaker needs a `name`, which its family of breakers is found and configured by: add one, as in `name = \"shards\", key = shard_id`",
+                );
+            }
+        }
+        if !written.contains(Key::Keyed) {
+            for key in [Key::MaxKeys, Key::IdleTimeout] {
+                if let Some(ident) = written.get(key) {
+                    errors.at(
+                        ident,
+                        format!(
+                            "`{ident}` bounds the keys of a keyed breaker, and this one has no `key`: add one, as in `key = shard_id`, or remove `{ident}`"
+                        ),
+                    );
+                }
+            }
+        }
         if let Some((_, ident)) = &self.fallback_on_failure {
             if !written.contains(Key::Fallback) {
                 errors.at(

@@ -161,6 +161,50 @@ pub(crate) fn check_copied_per_attempt(sig: &Signature) -> syn::Result<()> {
     errors.finish()
 }
 
+/// The `key` of a keyed `#[circuit_breaker]` picks one breaker per call from the call's
+/// arguments: an expression that uses none of them (a misspelt name, a constant) would put
+/// every call through one key, or name nothing, and is refused with the arguments it may use.
+pub(crate) fn check_key(sig: &Signature, key: &syn::Expr) -> syn::Result<()> {
+    let mut names: Vec<String> = bindings(sig)
+        .iter()
+        .map(|b| syn::ext::IdentExt::unraw(&b.pat.ident).to_string())
+        .collect();
+    if sig.receiver().is_some() {
+        names.insert(0, "self".to_string());
+    }
+    let mut used = false;
+    visit_idents(key.to_token_stream(), &mut |ident| {
+        used |= names.contains(&syn::ext::IdentExt::unraw(ident).to_string());
+    });
+    if used {
+        return Ok(());
+    }
+    let message = if names.is_empty() {
+        format!(
+            "`key` picks each call's breaker from the function's arguments, and `{}` takes none: add the key as an argument (`fn {}(shard_id: u32)`), or remove `key` for one breaker",
+            sig.ident, sig.ident
+        )
+    } else {
+        let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        format!(
+            "`key` picks each call's breaker from the function's arguments, and this uses none of them: write an expression over {}, as in `key = {}`",
+            list.join(", "),
+            names[0]
+        )
+    };
+    Err(syn::Error::new_spanned(key, message))
+}
+
+fn visit_idents(tokens: TokenStream, visit: &mut impl FnMut(&proc_macro2::Ident)) {
+    for token in tokens {
+        match token {
+            proc_macro2::TokenTree::Ident(ident) => visit(&ident),
+            proc_macro2::TokenTree::Group(group) => visit_idents(group.stream(), visit),
+            _ => {}
+        }
+    }
+}
+
 /// How a parameter is named in messages: `` `name` ``, or "the argument" for a pattern.
 fn label(pat: &Pat) -> String {
     match pat {

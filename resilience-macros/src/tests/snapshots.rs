@@ -161,6 +161,25 @@ fn price(&self, sku: Sku) -> Result<Price, Error> {
 "#,
     ),
     (
+        "circuit_breaker_keyed",
+        r#"
+#[circuit_breaker(name = "shards", key = shard_id, failure_threshold = 3, max_keys = 1000, idle_timeout = "10m")]
+fn query(shard_id: u32, sql: &str) -> Result<Rows, DbError> {
+    db::query(shard_id, sql)
+}
+"#,
+    ),
+    (
+        "stack_retry_keyed_breaker_async",
+        r#"
+#[retry(max_attempts = 3)]
+#[circuit_breaker(name = "hosts", key = url.host(), fallback = cached)]
+async fn fetch(&self, url: &Url) -> Result<Page, FetchError> {
+    self.client.get(url).await
+}
+"#,
+    ),
+    (
         "circuit_breaker_failure_rate",
         r#"
 #[circuit_breaker(failure_rate = 0.5, window = 50, minimum_calls = 20, slow_call = "2s")]

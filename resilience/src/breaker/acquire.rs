@@ -320,7 +320,7 @@ impl CircuitBreaker {
     #[inline(always)]
     pub(super) fn reject(&self, retry_in: Option<Duration>) -> Error {
         self.counters.add(|s| &s.rejections);
-        crate::observe::rejected(&self.name, retry_in);
+        crate::observe::rejected(&self.name, self.key_label(), retry_in);
         crate::rejection::note(retry_in);
         Error::CircuitOpen {
             name: Arc::clone(&self.name),

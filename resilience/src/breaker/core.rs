@@ -13,6 +13,7 @@ use tokio::time::Instant;
 
 use super::{
     config::{BreakerConfig, Window},
+    keyed::FamilyLink,
     restore::RestoredEnd,
     stats::{Counters, Stripe, Tally},
     sync::{
@@ -47,7 +48,7 @@ impl Listeners {
     }
 
     /// The listeners, cloned so that they run with no lock held.
-    fn snapshot(&self) -> Vec<Listener> {
+    pub(super) fn snapshot(&self) -> Vec<Listener> {
         self.0
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -174,6 +175,10 @@ pub struct CircuitBreaker {
     pub(super) base: Instant,
     /// The global listeners, for a breaker of the registry.
     pub(super) global: Option<&'static Listeners>,
+    /// A keyed breaker's key, as its family names it (see [`KeyedBreaker`](crate::KeyedBreaker)).
+    pub(super) key: Option<Arc<str>>,
+    /// A keyed breaker's family: its listeners, and whether logs and metrics name the key.
+    pub(super) family: Option<Arc<FamilyLink>>,
     pub(super) inner: Mutex<Inner>,
     pub(super) listeners: Mutex<Vec<Listener>>,
 }
@@ -201,7 +206,7 @@ impl CircuitBreaker {
     /// assert_eq!(breaker.name(), "search");
     /// ```
     pub fn new(name: impl Into<Arc<str>>, config: BreakerConfig) -> Self {
-        Self::build(name.into(), config, None)
+        Self::build(name.into(), config, None, None, Counters::new())
     }
 
     /// A breaker that `global` hears besides its own listeners: the registry hands each of
@@ -212,11 +217,31 @@ impl CircuitBreaker {
         config: BreakerConfig,
         global: &'static Listeners,
     ) -> Self {
-        Self::build(name, config, Some(global))
+        Self::build(name, config, Some(global), None, Counters::new())
     }
 
-    fn build(name: Arc<str>, config: BreakerConfig, global: Option<&'static Listeners>) -> Self {
+    /// The breaker of `key` in a family named `name`: its counters on one stripe that every
+    /// thread shares (a family holds many breakers, most of them used by few threads at
+    /// once, and the per-thread stripes would be most of each one's memory), its changes
+    /// heard by the family's listeners.
+    pub(crate) fn keyed(
+        name: Arc<str>,
+        key: Arc<str>,
+        config: BreakerConfig,
+        family: Arc<FamilyLink>,
+    ) -> Self {
+        Self::build(name, config, None, Some((key, family)), Counters::compact())
+    }
+
+    fn build(
+        name: Arc<str>,
+        config: BreakerConfig,
+        global: Option<&'static Listeners>,
+        keyed: Option<(Arc<str>, Arc<FamilyLink>)>,
+        counters: Counters,
+    ) -> Self {
         let base = Instant::now();
+        let (key, family) = keyed.unzip();
         let breaker = CircuitBreaker {
             name,
             word: AtomicU64::new(CLOSED),
@@ -226,9 +251,11 @@ impl CircuitBreaker {
             slice_width: AtomicU64::new(0),
             slow_nanos: AtomicU64::new(NO_SLOW),
             open_until: AtomicU64::new(0),
-            counters: Counters::new(),
+            counters,
             base,
             global,
+            key,
+            family,
             inner: Mutex::new(Inner {
                 config,
                 window: None,
@@ -267,6 +294,28 @@ impl CircuitBreaker {
     /// ```
     pub fn name_arc(&self) -> Arc<str> {
         Arc::clone(&self.name)
+    }
+
+    /// The key of a breaker of a [`KeyedBreaker`](crate::KeyedBreaker) family; `None` for any
+    /// other breaker.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker, KeyedBreaker, KeyedConfig};
+    /// assert_eq!(CircuitBreaker::new("a", BreakerConfig::new()).key(), None);
+    /// let shards = KeyedBreaker::new("shards", BreakerConfig::new(), KeyedConfig::new());
+    /// assert_eq!(shards.breaker(&7).key(), Some("7"));
+    /// ```
+    pub fn key(&self) -> Option<&str> {
+        self.key.as_deref()
+    }
+
+    /// The key as logs and metrics may name it: a keyed breaker's key when its family was
+    /// asked to label them with it, else `None`.
+    pub(crate) fn key_label(&self) -> Option<&str> {
+        self.family
+            .as_ref()
+            .filter(|family| family.key_labels())
+            .and(self.key.as_deref())
     }
 
     /// The current state. An open breaker reports [`State::Open`] until the first call after
@@ -514,6 +563,7 @@ impl CircuitBreaker {
         self.word.store(word::word(generation, to), Release);
         (from != to).then(|| StateChange {
             breaker: Arc::clone(&self.name),
+            key: self.key.clone(),
             from,
             to,
             reason,
@@ -525,10 +575,13 @@ impl CircuitBreaker {
     /// Tells the listeners about `change`, with no lock held.
     pub(crate) fn emit(&self, change: Option<StateChange>) {
         let Some(change) = change else { return };
-        crate::observe::state_change(&change);
+        crate::observe::state_change(&change, self.key_label().is_some());
         let mut listeners = lock(&self.listeners).clone();
         if let Some(global) = self.global {
             listeners.extend(global.snapshot());
+        }
+        if let Some(family) = &self.family {
+            family.extend(&mut listeners);
         }
         for listener in listeners {
             // A listener's panic must not reach the call that happened to trigger the change.

@@ -40,6 +40,9 @@
 //! - `word.rs`: the state word, a state's tag and the generation in one atomic.
 //! - `config.rs`: [`BreakerConfig`], plain data; `window.rs`: the sliding windows of the
 //!   failure rate and the throttle; `sync.rs`: std's or loom's primitives.
+//! - `keyed/`: [`KeyedBreaker`], a family of breakers, one per key, each a
+//!   [`CircuitBreaker`] with compact counters; its sharded map and the eviction of idle
+//!   keys.
 //!
 //! The state types ([`State`](crate::State), [`Reason`](crate::Reason),
 //! [`StateChange`](crate::StateChange)) are plain data of their own module, `crate::state`,
@@ -48,6 +51,7 @@
 mod acquire;
 mod config;
 mod core;
+mod keyed;
 mod outcome;
 mod permit;
 mod restore;
@@ -59,6 +63,7 @@ mod word;
 pub use self::config::{Adaptive, BreakerConfig, BreakerSetting, FailureRate, Window};
 pub use self::core::CircuitBreaker;
 pub(crate) use self::core::Listeners;
+pub use self::keyed::{KeyedBreaker, KeyedConfig, KeyedStats};
 pub use self::permit::{Permit, When, any_error, counts_as_failure};
 pub use self::restore::Restored;
 pub use self::stats::{AdaptiveStats, BreakerStats};

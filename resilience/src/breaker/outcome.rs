@@ -22,8 +22,7 @@ impl CircuitBreaker {
         // the call was neither timed nor bound for a window behind the mutex when it was let
         // through; `UNTIMED_PLACED`, that its stripe places it in a time window.
         if word & TAG_MASK == CLOSED && start >= UNTIMED_PLACED && outcome == Outcome::Success {
-            let index = stripes::current();
-            let stripe = &self.counters.stripes[index];
+            let (stripe, index) = self.counters.mine();
             stripes::add_one(&stripe.successes, index);
             if start == UNTIMED_PLACED {
                 self.place_success(stripe, index);
@@ -145,8 +144,8 @@ impl CircuitBreaker {
             Outcome::Released => return,
             Outcome::Success if !rate => {
                 if flags & PLACE_SUCCESSES != 0 {
-                    let index = stripes::current();
-                    self.place_success(&self.counters.stripes[index], index);
+                    let (stripe, index) = self.counters.mine();
+                    self.place_success(stripe, index);
                 }
                 if self.consecutive.load(Relaxed) != 0 && self.word.load(Relaxed) == word {
                     self.consecutive.store(0, Relaxed);

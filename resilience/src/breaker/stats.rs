@@ -35,6 +35,9 @@ use crate::{State, stripes};
 pub struct BreakerStats {
     /// The breaker's name.
     pub name: Arc<str>,
+    /// The key of a breaker of a [`KeyedBreaker`](crate::KeyedBreaker) family, `None` for
+    /// any other breaker.
+    pub key: Option<Arc<str>>,
     /// The current state.
     pub state: State,
     /// When the breaker entered it (or was created), on tokio's clock.
@@ -101,9 +104,14 @@ pub struct AdaptiveStats {
 /// neither fight over one cache line nor pay for a locked instruction on every call. Only the
 /// owner writes a stripe, so [`CircuitBreaker::reset`] does not zero them: it records their
 /// totals as a baseline, which the statistics subtract.
+///
+/// A [compact](Counters::compact) set has one stripe, which every thread adds to atomically:
+/// the breakers of a keyed family, many and each used by few threads at once, where the
+/// stripes would be most of a breaker's memory.
 #[derive(Debug)]
 pub(super) struct Counters {
-    pub(super) stripes: Box<[Stripe; stripes::STRIPES]>,
+    /// `stripes::STRIPES` stripes, or one.
+    pub(super) stripes: Box<[Stripe]>,
 }
 
 #[derive(Debug)]
@@ -161,26 +169,52 @@ impl Tally {
 
 impl Counters {
     pub(super) fn new() -> Self {
-        let stripes = Box::new(std::array::from_fn(|_| Stripe {
-            successes: AtomicU64::new(0),
-            failures: AtomicU64::new(0),
-            uncounted: AtomicU64::new(0),
-            rejections: AtomicU64::new(0),
-            slow_calls: AtomicU64::new(0),
-            slice: AtomicU64::new(NO_SLICE),
-            placed: AtomicU64::new(0),
-            pending: AtomicU64::new(0),
-            stride: AtomicU64::new(1),
-            looked: AtomicU64::new(0),
-        }));
+        Self::with_stripes(stripes::STRIPES)
+    }
+
+    /// One stripe, shared by every thread.
+    pub(super) fn compact() -> Self {
+        Self::with_stripes(1)
+    }
+
+    fn with_stripes(n: usize) -> Self {
+        let stripes = (0..n)
+            .map(|_| Stripe {
+                successes: AtomicU64::new(0),
+                failures: AtomicU64::new(0),
+                uncounted: AtomicU64::new(0),
+                rejections: AtomicU64::new(0),
+                slow_calls: AtomicU64::new(0),
+                slice: AtomicU64::new(NO_SLICE),
+                placed: AtomicU64::new(0),
+                pending: AtomicU64::new(0),
+                stride: AtomicU64::new(1),
+                looked: AtomicU64::new(0),
+            })
+            .collect();
         Counters { stripes }
+    }
+
+    /// The calling thread's stripe and its index in `crate::stripes` terms: the last stripe,
+    /// added to atomically (index `stripes::SHARED`), for a thread that owns none of these
+    /// (every thread, in a compact set).
+    #[inline]
+    pub(super) fn mine(&self) -> (&Stripe, usize) {
+        let shared = self.stripes.len() - 1;
+        let index = stripes::current().min(shared);
+        let owner = if index == shared {
+            stripes::SHARED
+        } else {
+            index
+        };
+        (&self.stripes[index], owner)
     }
 
     /// Adds one to the counter `which` picks in the calling thread's stripe.
     #[inline]
     pub(super) fn add(&self, which: impl Fn(&Stripe) -> &AtomicU64) {
-        let index = stripes::current();
-        stripes::add_one(which(&self.stripes[index]), index);
+        let (stripe, index) = self.mine();
+        stripes::add_one(which(stripe), index);
     }
 
     pub(super) fn sum(&self, counter: impl Fn(&Stripe) -> &AtomicU64) -> u64 {
@@ -219,6 +253,7 @@ impl CircuitBreaker {
         let counted = self.counted(&inner, now);
         BreakerStats {
             name: Arc::clone(&self.name),
+            key: self.key.clone(),
             state,
             since: inner.since,
             calls: counts.successes + counts.failures + counts.uncounted,

@@ -596,6 +596,8 @@ fn of_millis(ms: u64) -> SystemTime {
 #[serde(deny_unknown_fields)]
 struct BreakerSnapshotRepr {
     name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
     state: State,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     open_until_unix_ms: Option<u64>,
@@ -611,7 +613,8 @@ struct SnapshotRepr {
     breakers: Vec<BreakerSnapshotRepr>,
 }
 
-/// Times as Unix milliseconds (`taken_at_unix_ms`, `open_until_unix_ms`).
+/// Times as Unix milliseconds (`taken_at_unix_ms`, `open_until_unix_ms`); a keyed
+/// breaker's `key` beside its family's `name`.
 ///
 /// ```
 /// # #[cfg(feature = "serde")] {
@@ -628,6 +631,7 @@ impl Serialize for Snapshot {
                 .iter()
                 .map(|b| BreakerSnapshotRepr {
                     name: b.name.clone(),
+                    key: b.key.clone(),
                     state: b.state,
                     open_until_unix_ms: b.open_until.map(to_millis),
                     failed_recoveries: b.failed_recoveries,
@@ -658,6 +662,7 @@ impl<'de> Deserialize<'de> for Snapshot {
                 .into_iter()
                 .map(|b| BreakerSnapshot {
                     name: b.name,
+                    key: b.key,
                     state: b.state,
                     open_until: b.open_until_unix_ms.map(of_millis),
                     failed_recoveries: b.failed_recoveries,

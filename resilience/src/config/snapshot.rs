@@ -23,7 +23,8 @@ use crate::State;
 pub struct Snapshot {
     /// When it was taken, on the wall clock, to the millisecond.
     pub taken_at: SystemTime,
-    /// Every breaker, by name.
+    /// Every breaker, by name; then the keyed breakers of each family that are not closed
+    /// (a closed one holds nothing a restart would miss: the key's next call makes it).
     pub breakers: Vec<BreakerSnapshot>,
 }
 
@@ -38,8 +39,11 @@ pub struct Snapshot {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct BreakerSnapshot {
-    /// The breaker's name.
+    /// The breaker's name; a keyed breaker's family's.
     pub name: String,
+    /// A keyed breaker's key in the family `name` (see
+    /// [`KeyedBreaker`](crate::KeyedBreaker)); `None` for the name's own breaker.
+    pub key: Option<String>,
     /// Its state. Restored, a half-open breaker is open with its period over: its next call
     /// is a trial.
     pub state: State,
@@ -62,10 +66,23 @@ impl BreakerSnapshot {
     pub fn new(name: impl Into<String>, state: State) -> Self {
         BreakerSnapshot {
             name: name.into(),
+            key: None,
             state,
             open_until: None,
             failed_recoveries: 0,
         }
+    }
+
+    /// Sets [`key`](Self::key): the breaker of `key` in the family `name`.
+    ///
+    /// ```
+    /// # use resilience::{State, config::BreakerSnapshot};
+    /// let saved = BreakerSnapshot::new("shards", State::Open).with_key("eu-1");
+    /// assert_eq!(saved.key.as_deref(), Some("eu-1"));
+    /// ```
+    pub fn with_key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
     }
 
     /// Sets [`open_until`](Self::open_until).

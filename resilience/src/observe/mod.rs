@@ -159,6 +159,34 @@ pub const BREAKER_TRANSITIONS: &str = "resilience_breaker_transitions_total";
 /// assert_eq!(query, "sum by (breaker) (rate(resilience_breaker_rejections_total[5m]))");
 /// ```
 pub const BREAKER_REJECTIONS: &str = "resilience_breaker_rejections_total";
+/// Gauge of the keys of a keyed breaker family in each state, labelled `breaker` (the
+/// family's name) and `state` (as [`State::as_str`](crate::State::as_str) writes it): how
+/// many shards, hosts or tenants are being refused, without a series per key.
+///
+/// ```
+/// // The share of a family's keys that refuse calls.
+/// let query = format!(
+///     "sum by (breaker) ({0}{{state=~\"open|forced-open\"}}) / sum by (breaker) ({0})",
+///     resilience::observe::BREAKER_KEYS,
+/// );
+/// assert!(query.starts_with("sum by (breaker) (resilience_breaker_keys{state=~"));
+/// ```
+pub const BREAKER_KEYS: &str = "resilience_breaker_keys";
+/// Counter of the breakers a keyed family evicted (idle ones), labelled `breaker`.
+///
+/// ```
+/// let query = format!("rate({}[5m])", resilience::observe::BREAKER_KEY_EVICTIONS);
+/// assert_eq!(query, "rate(resilience_breaker_key_evictions_total[5m])");
+/// ```
+pub const BREAKER_KEY_EVICTIONS: &str = "resilience_breaker_key_evictions_total";
+/// Counter of the calls for new keys that a full keyed family sent through its own breaker,
+/// labelled `breaker`: above zero, raise the family's `max_keys`.
+///
+/// ```
+/// let alert = format!("increase({}[5m]) > 0", resilience::observe::BREAKER_KEY_OVERFLOW);
+/// assert_eq!(alert, "increase(resilience_breaker_key_overflow_total[5m]) > 0");
+/// ```
+pub const BREAKER_KEY_OVERFLOW: &str = "resilience_breaker_key_overflow_total";
 /// Counter of calls cut off by a timeout, labelled `function`.
 ///
 /// ```
@@ -383,24 +411,94 @@ pub(crate) fn registered(breaker: &str, state: State) {
     metrics::gauge!(BREAKER_STATE, "breaker" => breaker.to_string()).set(state_gauge(state));
 }
 
-/// A breaker changed state.
+/// A keyed family made the breaker of a key, in `state`: the family's count of keys in that
+/// state grows by one, and a key that is a label (`label`) gets its own state gauge.
 #[inline]
 #[allow(unused_variables)]
-pub(crate) fn state_change(change: &StateChange) {
+pub(crate) fn key_added(breaker: &str, label: Option<&str>, state: State) {
+    #[cfg(feature = "metrics")]
+    {
+        keys_gauge(breaker, state).increment(1.0);
+        if let Some(key) = label {
+            metrics::gauge!(BREAKER_STATE, "breaker" => breaker.to_string(), "key" => key.to_string())
+                .set(state_gauge(state));
+        }
+    }
+}
+
+/// A keyed family evicted the breaker of a key, in `state`.
+#[inline]
+#[allow(unused_variables)]
+pub(crate) fn key_evicted(breaker: &str, state: State) {
+    #[cfg(feature = "metrics")]
+    {
+        keys_gauge(breaker, state).decrement(1.0);
+        metrics::counter!(BREAKER_KEY_EVICTIONS, "breaker" => breaker.to_string()).increment(1);
+    }
+}
+
+/// A keyed family, holding its maximum of keys with none to evict, sent a call for a new key
+/// through its own breaker. `first` when it was not full at its previous call for a new key:
+/// logged then, not at every call.
+#[inline]
+#[allow(unused_variables)]
+pub(crate) fn key_overflow(breaker: &str, max_keys: usize, first: bool) {
+    #[cfg(feature = "tracing")]
+    if first {
+        tracing::event!(
+            name: "resilience.breaker.keys_full",
+            target: "resilience",
+            tracing::Level::WARN,
+            breaker,
+            max_keys,
+            "circuit breaker family `{breaker}` holds its maximum of {max_keys} keys, none \
+             idle: calls for new keys go through its own breaker"
+        );
+    }
+    #[cfg(feature = "metrics")]
+    metrics::counter!(BREAKER_KEY_OVERFLOW, "breaker" => breaker.to_string()).increment(1);
+}
+
+#[cfg(feature = "metrics")]
+fn keys_gauge(breaker: &str, state: State) -> metrics::Gauge {
+    metrics::gauge!(BREAKER_KEYS, "breaker" => breaker.to_string(), "state" => state.as_str())
+}
+
+/// A breaker changed state. `labelled`: the change's key (if any) may be named in logs and
+/// metrics; an unlabelled key's change is logged and counted under the family's name alone.
+#[inline]
+#[allow(unused_variables)]
+pub(crate) fn state_change(change: &StateChange, labelled: bool) {
+    let key = change.key.as_deref().filter(|_| labelled);
     #[cfg(feature = "tracing")]
     {
+        let reason = &change.reason;
+        let (breaker, from, to) = (&*change.breaker, change.from.as_str(), change.to.as_str());
         macro_rules! event {
             ($level:expr) => {
-                tracing::event!(
-                    name: "resilience.breaker.state_change",
-                    target: "resilience",
-                    $level,
-                    breaker = &*change.breaker,
-                    from = change.from.as_str(),
-                    to = change.to.as_str(),
-                    reason = %change.reason,
-                    "{change}"
-                )
+                match key {
+                    Some(key) => tracing::event!(
+                        name: "resilience.breaker.state_change",
+                        target: "resilience",
+                        $level,
+                        breaker,
+                        key,
+                        from,
+                        to,
+                        reason = %reason,
+                        "{change}"
+                    ),
+                    None => tracing::event!(
+                        name: "resilience.breaker.state_change",
+                        target: "resilience",
+                        $level,
+                        breaker,
+                        from,
+                        to,
+                        reason = %reason,
+                        "circuit breaker `{breaker}`: {from} -> {to} ({reason})"
+                    ),
+                }
             };
         }
         if change.to == State::Open {
@@ -412,32 +510,72 @@ pub(crate) fn state_change(change: &StateChange) {
     #[cfg(feature = "metrics")]
     {
         let breaker = change.breaker.to_string();
-        metrics::gauge!(BREAKER_STATE, "breaker" => breaker.clone()).set(state_gauge(change.to));
-        metrics::counter!(
-            BREAKER_TRANSITIONS,
-            "breaker" => breaker,
-            "from" => change.from.as_str(),
-            "to" => change.to.as_str()
-        )
-        .increment(1);
+        let (from, to) = (change.from.as_str(), change.to.as_str());
+        if change.key.is_some() {
+            keys_gauge(&breaker, change.from).decrement(1.0);
+            keys_gauge(&breaker, change.to).increment(1.0);
+        }
+        match (key, &change.key) {
+            (Some(key), _) => {
+                let key = key.to_string();
+                metrics::gauge!(BREAKER_STATE, "breaker" => breaker.clone(), "key" => key.clone())
+                    .set(state_gauge(change.to));
+                metrics::counter!(
+                    BREAKER_TRANSITIONS,
+                    "breaker" => breaker, "key" => key, "from" => from, "to" => to
+                )
+                .increment(1);
+            }
+            (None, unlabelled) => {
+                // A key that is no label has no gauge of its own: its family's count of keys
+                // per state stands for it.
+                if unlabelled.is_none() {
+                    metrics::gauge!(BREAKER_STATE, "breaker" => breaker.clone())
+                        .set(state_gauge(change.to));
+                }
+                metrics::counter!(BREAKER_TRANSITIONS, "breaker" => breaker, "from" => from, "to" => to)
+                    .increment(1);
+            }
+        }
     }
 }
 
-/// The breaker `breaker` refused a call.
+/// The breaker `breaker` (of the key `key`, when the key may be named) refused a call.
 #[inline]
 #[allow(unused_variables)]
-pub(crate) fn rejected(breaker: &str, retry_in: Option<Duration>) {
+pub(crate) fn rejected(breaker: &str, key: Option<&str>, retry_in: Option<Duration>) {
     #[cfg(feature = "tracing")]
-    tracing::event!(
-        name: "resilience.breaker.rejected",
-        target: "resilience",
-        tracing::Level::DEBUG,
-        breaker,
-        retry_in_ms = retry_in.map(millis),
-        "circuit breaker `{breaker}` is open: call refused"
-    );
+    match key {
+        Some(key) => tracing::event!(
+            name: "resilience.breaker.rejected",
+            target: "resilience",
+            tracing::Level::DEBUG,
+            breaker,
+            key,
+            retry_in_ms = retry_in.map(millis),
+            "circuit breaker `{breaker}` key `{key}` is open: call refused"
+        ),
+        None => tracing::event!(
+            name: "resilience.breaker.rejected",
+            target: "resilience",
+            tracing::Level::DEBUG,
+            breaker,
+            retry_in_ms = retry_in.map(millis),
+            "circuit breaker `{breaker}` is open: call refused"
+        ),
+    }
     #[cfg(feature = "metrics")]
-    metrics::counter!(BREAKER_REJECTIONS, "breaker" => breaker.to_string()).increment(1);
+    match key {
+        Some(key) => metrics::counter!(
+            BREAKER_REJECTIONS,
+            "breaker" => breaker.to_string(),
+            "key" => key.to_string()
+        )
+        .increment(1),
+        None => {
+            metrics::counter!(BREAKER_REJECTIONS, "breaker" => breaker.to_string()).increment(1)
+        }
+    }
 }
 
 /// The timeout `function` cut a call off at `limit`.

@@ -8,6 +8,14 @@
 //! pair of call sites (see [`config::on_report`](crate::config::on_report)) and kept in
 //! [`config_conflicts`].
 //!
+//! A name with keys (`#[circuit_breaker(name = "shards", key = shard_id)]`, or
+//! [`configure_keyed`]) has a family of breakers, one per key, besides its own breaker:
+//! [`keyed`] finds the family, whose keys' breakers share the name's configuration
+//! ([`configure`], the environment's variables and files configure them by the name), and
+//! [`get`] the name's own breaker, which calls for new keys go through while the family is
+//! full (see [`KeyedBreaker`]). `get` keeps its answer (a [`CircuitBreaker`]) for every name,
+//! so that code written for plain breakers reads a family's name as it reads any other.
+//!
 //! ```
 //! use std::time::Duration;
 //! use resilience::{BreakerConfig, State, breakers};
@@ -29,13 +37,17 @@
 
 use std::{sync::Arc, time::SystemTime};
 
-use super::{GLOBAL_LISTENERS, create, judge_restore, registry};
+use super::{GLOBAL_LISTENERS, create, judge_restore, registry, restore_key};
 pub use crate::config::{BreakerSnapshot, Config, ConfigError, Snapshot};
 use crate::config::{round_up_to_millis, truncate_to_millis};
 pub use crate::report::ConfigConflict;
-use crate::{BreakerConfig, BreakerStats, CircuitBreaker, StateChange};
+use crate::{
+    BreakerConfig, BreakerStats, CircuitBreaker, KeyedBreaker, KeyedConfig, KeyedStats, StateChange,
+};
 
-/// The breaker named `name`, once a function using it ran or it was configured.
+/// The breaker named `name`, once a function using it ran or it was configured. For a name
+/// with keys, the name's own breaker (see [`KeyedBreaker::overflow`]); [`keyed`] gives its
+/// family.
 ///
 /// ```
 /// assert!(resilience::breakers::get("doc.never-used").is_none());
@@ -45,6 +57,84 @@ pub fn get(name: &str) -> Option<Arc<CircuitBreaker>> {
         .breakers
         .get(name)
         .map(|e| Arc::clone(&e.breaker))
+}
+
+/// The family of keyed breakers named `name`, once a keyed function using it ran
+/// (`#[circuit_breaker(name = "..", key = ..)]`) or [`configure_keyed`] made it. A key's
+/// breaker, its state and statistics are then one call away.
+///
+/// ```
+/// use resilience::{Error, State, breakers, circuit_breaker};
+///
+/// #[circuit_breaker(name = "doc.keyed.shards", key = shard, failure_threshold = 1)]
+/// fn query(shard: u32) -> Result<u32, Error> {
+///     if shard == 2 { Err(Error::timeout("query", Default::default())) } else { Ok(shard) }
+/// }
+///
+/// let _ = (query(1), query(2));
+/// let shards = breakers::keyed("doc.keyed.shards").unwrap();
+/// assert_eq!(shards.get(&2).unwrap().state(), State::Open);
+/// assert_eq!(shards.get(&1).unwrap().stats().successes, 1);
+/// assert_eq!(shards.stats().open, 1);
+/// ```
+pub fn keyed(name: &str) -> Option<Arc<KeyedBreaker>> {
+    registry().breakers.get(name).and_then(|e| e.family.clone())
+}
+
+/// Every family of keyed breakers of the registry, by name.
+///
+/// ```
+/// use resilience::{BreakerConfig, KeyedConfig, breakers};
+/// breakers::configure_keyed("doc.all_keyed", BreakerConfig::new(), KeyedConfig::new());
+/// assert!(breakers::all_keyed().iter().any(|f| f.name() == "doc.all_keyed"));
+/// ```
+pub fn all_keyed() -> Vec<Arc<KeyedBreaker>> {
+    registry()
+        .breakers
+        .values()
+        .filter_map(|e| e.family.clone())
+        .collect()
+}
+
+/// A [`KeyedStats`] summary of every family of keyed breakers, by name.
+///
+/// ```
+/// use resilience::{BreakerConfig, KeyedConfig, breakers};
+/// breakers::configure_keyed("doc.keyed_stats", BreakerConfig::new(), KeyedConfig::new());
+/// assert!(breakers::keyed_stats().iter().any(|s| &*s.name == "doc.keyed_stats" && s.keys == 0));
+/// ```
+pub fn keyed_stats() -> Vec<KeyedStats> {
+    all_keyed().iter().map(|f| f.stats()).collect()
+}
+
+/// Configures the name `name` as [`configure`] does, and makes its family of keyed breakers
+/// if it has none (for the plain API: `breakers::configure_keyed(..).call(&key, op)`), its
+/// keys kept as `keyed` says. Both win over the arguments of every keyed function using the
+/// name, before or after their first call. Returns the family.
+///
+/// ```
+/// use resilience::{BreakerConfig, KeyedConfig, breakers};
+///
+/// let tenants = breakers::configure_keyed(
+///     "doc.configure_keyed",
+///     BreakerConfig::new().with_failure_threshold(2),
+///     KeyedConfig::new().with_max_keys(500),
+/// );
+/// let n: Result<u32, resilience::Error> = tenants.call("acme", || Ok(7));
+/// assert_eq!(n.unwrap(), 7);
+/// assert_eq!(tenants.get("acme").unwrap().config().failure_threshold(), 2);
+/// assert!(std::sync::Arc::ptr_eq(&tenants, &breakers::keyed("doc.configure_keyed").unwrap()));
+/// ```
+pub fn configure_keyed(name: &str, config: BreakerConfig, keyed: KeyedConfig) -> Arc<KeyedBreaker> {
+    configure(name, config);
+    let mut reg = registry();
+    let Some(entry) = reg.breakers.get_mut(name) else {
+        unreachable!("`configure` made the name's breaker")
+    };
+    let family = entry.family(keyed, false);
+    family.reconfigure_keys(keyed);
+    entry.keyed_known = true;
+    family
 }
 
 /// Every breaker of the registry, by name.
@@ -77,7 +167,8 @@ pub fn stats() -> Vec<BreakerStats> {
 
 /// Sets the configuration of the breaker `name`, creating it if no function used it
 /// yet. It wins over the attribute arguments of every function using the name, before
-/// or after their first call. Returns the breaker.
+/// or after their first call. Returns the breaker. A name with keys has its keys'
+/// breakers configured too (see [`keyed`]).
 ///
 /// ```
 /// use resilience::{BreakerConfig, breakers};
@@ -95,7 +186,7 @@ pub fn configure(name: &str, config: BreakerConfig) -> Arc<CircuitBreaker> {
         let breaker = Arc::clone(&entry.breaker);
         // Under the registry's lock, so that two configurations of one name land in
         // the order of their `base`.
-        breaker.reconfigure(resolved);
+        entry.reconfigure(resolved);
         judge_restore(&mut reg.restore_errors, entry);
         return breaker;
     }
@@ -130,7 +221,7 @@ pub fn reload_env() -> Vec<ConfigError> {
     let env = crate::env::reload();
     let reg = registry();
     for (name, entry) in &reg.breakers {
-        entry.breaker.reconfigure(env.resolve(name, entry.base));
+        entry.reconfigure(env.resolve(name, entry.base));
     }
     drop(reg);
     config_errors()
@@ -156,7 +247,7 @@ pub fn config_errors() -> Vec<ConfigError> {
 }
 
 /// The state of every breaker of the registry, to persist and [`restore`] after a
-/// restart.
+/// restart: each name's, then the keys of each family that are not closed.
 ///
 /// ```
 /// use resilience::{BreakerConfig, breakers};
@@ -166,10 +257,20 @@ pub fn config_errors() -> Vec<ConfigError> {
 /// ```
 pub fn snapshot() -> Snapshot {
     let now = SystemTime::now();
+    let keys = all_keyed().into_iter().flat_map(|family| {
+        family
+            .breakers()
+            .into_iter()
+            .filter(|b| b.state() != crate::State::Closed)
+            .map(|b| b.stats())
+            .collect::<Vec<_>>()
+    });
     let breakers = stats()
         .into_iter()
+        .chain(keys)
         .map(|stats| BreakerSnapshot {
             name: stats.name.to_string(),
+            key: stats.key.as_deref().map(str::to_owned),
             state: stats.state,
             open_until: stats
                 .until_half_open
@@ -184,7 +285,11 @@ pub fn snapshot() -> Snapshot {
     }
 }
 
-/// Brings back the states of `snapshot`, typically at start-up. A breaker recorded as
+/// Brings back the states of `snapshot`, typically at start-up. A keyed breaker (with a
+/// [`key`](BreakerSnapshot::key)) is restored in its family, made as the first keyed call
+/// site would make it if needed (its keys kept as [`KeyedConfig::new`] says, until a keyed
+/// call site or [`configure_keyed`] brings its own); a key the family has no room for is
+/// reported and left. A breaker recorded as
 /// open stays open until its recorded wall-clock time (converted to the time left on
 /// the monotonic clock; a time already past lets the next call through as a trial),
 /// then goes half-open as usual; one recorded half-open is open with its period over.
@@ -223,7 +328,16 @@ pub fn restore(snapshot: &Snapshot) {
             .open_until
             .and_then(|until| until.duration_since(now).ok())
             .unwrap_or_default();
-        super::restore(&saved.name, saved.state, open_for, saved.failed_recoveries);
+        match &saved.key {
+            Some(key) => restore_key(
+                &saved.name,
+                key,
+                saved.state,
+                open_for,
+                saved.failed_recoveries,
+            ),
+            None => super::restore(&saved.name, saved.state, open_for, saved.failed_recoveries),
+        }
     }
 }
 

@@ -7,14 +7,20 @@
 //! - `mod.rs`: the map, the making of a breaker (configured from its call site, a run-time
 //!   configuration and the environment), and restores.
 //! - `breakers.rs`: the operators' functions, [`breakers`].
-//! - `sites.rs`: what a `#[circuit_breaker]` call site calls to meet its breaker.
+//! - `sites.rs`: what a `#[circuit_breaker]` call site calls to meet its breaker, or its
+//!   keyed family.
 //! - `names.rs`: the default name of a method's breaker.
+//!
+//! A name's entry holds its breaker and, once a keyed call site (or
+//! [`breakers::configure_keyed`]) made one, its family of keyed breakers
+//! ([`KeyedBreaker`]), whose own breaker is the name's: the name's configuration (from its
+//! first call site, a run-time configuration and the environment) is the family's.
 
 pub mod breakers;
 mod names;
 mod sites;
 
-pub use self::sites::{BreakerSite, method_site_breaker, site_breaker};
+pub use self::sites::{BreakerSite, KeyedSite, keyed_site, method_site_breaker, site_breaker};
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -23,7 +29,7 @@ use std::{
 };
 
 use crate::{
-    Restored, State,
+    KeyedBreaker, KeyedConfig, Restored, State,
     breaker::{BreakerConfig, CircuitBreaker, Listeners},
     config::format_duration,
     report::{self, ConfigConflict, ConfigError, ConfigSource},
@@ -31,6 +37,12 @@ use crate::{
 
 struct Entry {
     breaker: Arc<CircuitBreaker>,
+    /// The name's keyed breakers, once a keyed call site or a run-time configuration made
+    /// them; `breaker` is their family's own.
+    family: Option<Arc<KeyedBreaker>>,
+    /// Whether the family's [`KeyedConfig`] is known: from its first keyed call site, or
+    /// [`breakers::configure_keyed`]. A family a restore made has the defaults until then.
+    keyed_known: bool,
     /// The first call site that met the breaker, with its attribute configuration.
     first_site: Option<(&'static str, BreakerConfig)>,
     /// Whether [`breakers::configure`] set its configuration.
@@ -47,6 +59,31 @@ impl Entry {
     /// Whether the breaker's own configuration is known: a call site's or a run-time one.
     fn configuration_known(&self) -> bool {
         self.configured || self.first_site.is_some()
+    }
+
+    /// Configures the name's breaker and its family's keys with `resolved`.
+    fn reconfigure(&self, resolved: BreakerConfig) {
+        match &self.family {
+            Some(family) => family.reconfigure(resolved),
+            None => self.breaker.reconfigure(resolved),
+        }
+    }
+
+    /// The name's family, made (with `keyed`) if it has none yet, its keys configured as the
+    /// name's breaker is. `keyed` is taken if `known` and none was known yet.
+    fn family(&mut self, keyed: KeyedConfig, known: bool) -> Arc<KeyedBreaker> {
+        let family = self.family.get_or_insert_with(|| {
+            Arc::new(KeyedBreaker::in_registry(
+                Arc::clone(&self.breaker),
+                keyed,
+                &GLOBAL_LISTENERS,
+            ))
+        });
+        if known && !self.keyed_known {
+            family.reconfigure_keys(keyed);
+            self.keyed_known = true;
+        }
+        Arc::clone(family)
     }
 }
 
@@ -88,7 +125,7 @@ fn register_site(name: &str, config: BreakerConfig, site: &'static str) -> Arc<C
                     // Created by a restore: the site's arguments are the first to come.
                     entry.base = config;
                     let resolved = crate::env::current().resolve(name, config);
-                    entry.breaker.reconfigure(resolved);
+                    entry.reconfigure(resolved);
                 }
                 judge_restore(&mut reg.restore_errors, entry);
             }
@@ -112,6 +149,26 @@ fn register_site(name: &str, config: BreakerConfig, site: &'static str) -> Arc<C
     }
     let resolved = crate::env::current().resolve(name, config);
     create(guard, name, resolved, Some((site, config)), false, config)
+}
+
+/// The keyed family `name` for the keyed call site `site`, whose attribute configures its
+/// keys' breakers with `config` and keeps its keys as `keyed`: as [`register_site`] for the
+/// name's configuration; the first keyed call site's `keyed` is the family's (unless
+/// [`breakers::configure_keyed`] set it).
+fn register_keyed_site(
+    name: &str,
+    config: BreakerConfig,
+    keyed: KeyedConfig,
+    site: &'static str,
+) -> Arc<KeyedBreaker> {
+    // The name's breaker, as for any call site's; then its family.
+    let own = register_site(name, config, site);
+    let mut reg = registry();
+    match reg.breakers.get_mut(name) {
+        Some(entry) => entry.family(keyed, true),
+        // The registry never forgets a name.
+        None => Arc::new(KeyedBreaker::in_registry(own, keyed, &GLOBAL_LISTENERS)),
+    }
 }
 
 /// Restores the registry's breaker `name` as a snapshot recorded it (see
@@ -141,6 +198,8 @@ fn restore(name: &str, state: State, open_for: Duration, failed_recoveries: u32)
                     breaker.name_arc(),
                     Entry {
                         breaker: Arc::clone(&breaker),
+                        family: None,
+                        keyed_known: false,
                         first_site: None,
                         configured: false,
                         base,
@@ -178,21 +237,73 @@ fn judge_restore(errors: &mut Vec<ConfigError>, entry: &mut Entry) {
         return;
     }
     if let Restored::Shortened { asked, allowed } = entry.breaker.restored() {
-        let error = ConfigError {
-            variable: format!("snapshot breaker {:?} open_until", entry.breaker.name()),
-            // To the millisecond, as snapshots keep time.
-            value: format_duration(Duration::from_millis(
-                u64::try_from(asked.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX),
-            )),
-            reason: format!(
-                "no breaker of its configuration stays open longer than {}: restored open for \
-                 that long (a snapshot of another configuration, or clocks that disagree)",
-                format_duration(allowed)
-            ),
-            source: ConfigSource::Snapshot,
-        };
+        let error = shortened(entry.breaker.name(), None, asked, allowed);
         report::config_error(&error);
         errors.push(error);
+    }
+}
+
+/// The report of a snapshot's open period that a restore shortened to `allowed`.
+fn shortened(name: &str, key: Option<&str>, asked: Duration, allowed: Duration) -> ConfigError {
+    let key = key.map(|key| format!(" key {key:?}")).unwrap_or_default();
+    ConfigError {
+        variable: format!("snapshot breaker {name:?}{key} open_until"),
+        // To the millisecond, as snapshots keep time.
+        value: format_duration(Duration::from_millis(
+            u64::try_from(asked.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX),
+        )),
+        reason: format!(
+            "no breaker of its configuration stays open longer than {}: restored open for \
+             that long (a snapshot of another configuration, or clocks that disagree)",
+            format_duration(allowed)
+        ),
+        source: ConfigSource::Snapshot,
+    }
+}
+
+/// Restores the breaker of `key` in the family `name` as a snapshot recorded it. A name
+/// no one used or configured yet gets its breaker as [`restore`] makes one (closed), and a
+/// family with the default [`KeyedConfig`] until a keyed call site (or
+/// [`breakers::configure_keyed`]) brings its own; each key's open period is judged against
+/// the configuration the family has, and again at each new one (see
+/// [`CircuitBreaker::restore`]). A key the family has no room for is not restored, and
+/// reported, as is a shortened open period.
+fn restore_key(name: &str, key: &str, state: State, open_for: Duration, failed_recoveries: u32) {
+    let mut reg = registry();
+    if !reg.breakers.contains_key(name) {
+        let base = BreakerConfig::new();
+        let resolved = crate::env::current().resolve(name, base);
+        create(reg, name, resolved, None, false, base);
+        reg = registry();
+    }
+    let Some(entry) = reg.breakers.get_mut(name) else {
+        unreachable!("the registry keeps every breaker it made")
+    };
+    let family = entry.family(KeyedConfig::new(), false);
+    drop(reg);
+    let error = match family.restore_quietly(key, state, open_for, failed_recoveries) {
+        Some((breaker, change, restored)) => {
+            breaker.emit(change);
+            match restored {
+                Restored::Shortened { asked, allowed } => {
+                    Some(shortened(name, Some(key), asked, allowed))
+                }
+                Restored::AsSaved => None,
+            }
+        }
+        None => Some(ConfigError {
+            variable: format!("snapshot breaker {name:?} key {key:?}"),
+            value: state.to_string(),
+            reason: format!(
+                "the family holds its maximum of {} keys, none idle: not restored",
+                family.keyed_config().max_keys()
+            ),
+            source: ConfigSource::Snapshot,
+        }),
+    };
+    if let Some(error) = error {
+        report::config_error(&error);
+        registry().restore_errors.push(error);
     }
 }
 
@@ -217,6 +328,8 @@ fn create(
         breaker.name_arc(),
         Entry {
             breaker: Arc::clone(&breaker),
+            family: None,
+            keyed_known: false,
             first_site,
             configured,
             base,

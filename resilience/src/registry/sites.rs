@@ -1,6 +1,7 @@
-//! What a `#[circuit_breaker]` call site calls to meet its breaker: a `static` of its own
-//! ([`BreakerSite`]) keeps it after the first call, which finds (or makes) it in the
-//! registry, so that the hot path is a load of that `static`.
+//! What a `#[circuit_breaker]` call site calls to meet its breaker (or, with a `key`, its
+//! family of keyed breakers): a `static` of its own ([`BreakerSite`], [`KeyedSite`]) keeps it
+//! after the first call, which finds (or makes) it in the registry, so that the hot path is
+//! a load of that `static`.
 
 use std::{
     any::type_name,
@@ -9,9 +10,12 @@ use std::{
 
 use super::{
     names::{intern, method_name},
-    register_site,
+    register_keyed_site, register_site,
 };
-use crate::breaker::{BreakerConfig, CircuitBreaker};
+use crate::{
+    KeyedBreaker, KeyedConfig,
+    breaker::{BreakerConfig, CircuitBreaker},
+};
 
 /// A call site's cached breaker: filled on the site's first call.
 pub type BreakerSite = OnceLock<Arc<CircuitBreaker>>;
@@ -74,4 +78,36 @@ fn method_first_call(
     site: &'static str,
 ) -> &'static CircuitBreaker {
     cell.get_or_init(|| register_site(intern(name), *config, site))
+}
+
+/// A keyed call site's cached family: filled on the site's first call.
+pub type KeyedSite = OnceLock<Arc<KeyedBreaker>>;
+
+/// The keyed family of a call site (`#[circuit_breaker(name = "..", key = ..)]`), with its
+/// own `cell`, as [`site_breaker`] finds a breaker: `config` configures its keys' breakers,
+/// `keyed` how it keeps its keys.
+#[inline]
+pub fn keyed_site(
+    cell: &'static KeyedSite,
+    name: &'static str,
+    config: &'static BreakerConfig,
+    keyed: &'static KeyedConfig,
+    site: &'static str,
+) -> &'static KeyedBreaker {
+    match cell.get() {
+        Some(family) => family,
+        None => keyed_first_call(cell, name, config, keyed, site),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn keyed_first_call(
+    cell: &'static KeyedSite,
+    name: &'static str,
+    config: &'static BreakerConfig,
+    keyed: &'static KeyedConfig,
+    site: &'static str,
+) -> &'static KeyedBreaker {
+    cell.get_or_init(|| register_keyed_site(name, *config, *keyed, site))
 }

@@ -348,7 +348,7 @@ impl RetryPolicy {
 
 /// Ready-made policies for the common cases, as associated `const`s so that they read as
 /// what they are wherever a policy goes: `#[retry(policy = resilience::RetryPolicy::PATIENT)]`,
-/// `RetryPolicy::AGGRESSIVE.call(..)`, or a starting point for `const` builders. All three
+/// `RetryPolicy::AGGRESSIVE.call(..)`, or a starting point for `const` builders. All
 /// back off exponentially with full jitter, the spread that best keeps many clients failing
 /// together from retrying together.
 ///
@@ -357,6 +357,15 @@ impl RetryPolicy {
 /// | [`CONSERVATIVE`](Self::CONSERVATIVE) | 3 | 1 s | x2 | 16 s | a dependency you do not want to add load to |
 /// | [`AGGRESSIVE`](Self::AGGRESSIVE) | 5 | 0.5 s | x1.5 | 8 s | short blips where a quick answer matters |
 /// | [`PATIENT`](Self::PATIENT) | 4 | 2 s | x2.5 | 60 s | background work that can wait for a slow recovery |
+/// | [`DATABASE`](Self::DATABASE) | 3 | 100 ms | x2 | 5 s | a database: lost connections, failovers, deadlocks; `when =` [`classify::is_transient_io`](crate::classify::is_transient_io) or the driver's own |
+/// | [`CLOUD_STORAGE`](Self::CLOUD_STORAGE) | 3 | 200 ms | x2 | 10 s | object stores (S3, GCS, Azure Blob): throttling and 5xx; `when =` [`classify::is_retryable_status`](crate::classify::is_retryable_status) on the status |
+/// | [`HTTP`](Self::HTTP) | 5 | 500 ms | x1.5 | 30 s | an HTTP API: 429, 503, resets; `when =` [`classify::is_retryable_status`](crate::classify::is_retryable_status), or the `reqwest` integration's `classify` |
+///
+/// The last three are for one kind of dependency each: the first delay and cap are of the
+/// order of how long that kind takes to recover (a database fails over in seconds; an HTTP
+/// API's rate limit resets in tens of seconds), and each retries only what its `when` says
+/// is worth retrying: an error that will not go away (a constraint violation, a 404) is
+/// returned at once.
 ///
 /// ```
 /// use resilience::{RetryPolicy, retry};
@@ -416,5 +425,85 @@ impl RetryPolicy {
         .with_initial_delay(Duration::from_secs(2))
         .with_multiplier(2.5)
         .with_max_delay(Duration::from_secs(60))
+        .with_jitter(Jitter::Full);
+
+    /// For a database: 3 attempts; exponential from 100 ms, x2, capped at 5 s; full jitter.
+    /// A lost connection or a failover clears in well under a few seconds, and a query that
+    /// waits longer holds its caller's connection and transaction. Pair it with the errors
+    /// worth retrying: [`classify::is_transient_io`](crate::classify::is_transient_io) for
+    /// an `io::Error`, or the driver's own test (serialization failures and deadlocks, not
+    /// constraint violations).
+    ///
+    /// ```
+    /// use std::{io, time::Duration};
+    /// use resilience::{RetryPolicy, classify, retry};
+    ///
+    /// #[retry(policy = RetryPolicy::DATABASE, when = classify::is_transient_io)]
+    /// fn query() -> io::Result<u32> {
+    ///     Ok(7)
+    /// }
+    /// assert_eq!(query().unwrap(), 7);
+    /// let p = RetryPolicy::DATABASE;
+    /// assert_eq!((p.max_attempts(), p.initial_delay()), (3, Duration::from_millis(100)));
+    /// assert_eq!(p.max_delay(), Duration::from_secs(5));
+    /// ```
+    pub const DATABASE: RetryPolicy = RetryPolicy::new()
+        .with_max_attempts(3)
+        .with_initial_delay(Duration::from_millis(100))
+        .with_multiplier(2.0)
+        .with_max_delay(Duration::from_secs(5))
+        .with_jitter(Jitter::Full);
+
+    /// For an object store (S3, GCS, Azure Blob): 3 attempts; exponential from 200 ms, x2,
+    /// capped at 10 s; full jitter. Stores throttle with 429 or 503 ("slow down") and answer
+    /// the odd 500: a short pause and a doubling clear both. Pair it with
+    /// [`classify::is_retryable_status`](crate::classify::is_retryable_status) on the
+    /// response's status (and [`classify::is_transient_io`](crate::classify::is_transient_io)
+    /// for the connection's errors).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience::{Backoff, RetryPolicy, classify, retry};
+    ///
+    /// struct StoreError { status: u16 }
+    /// fn worth_retrying(e: &StoreError) -> bool { classify::is_retryable_status(e.status) }
+    ///
+    /// #[retry(policy = RetryPolicy::CLOUD_STORAGE, when = worth_retrying)]
+    /// fn put(object: &str) -> Result<usize, StoreError> {
+    ///     Ok(object.len())
+    /// }
+    /// assert_eq!(put("a/b").ok(), Some(3));
+    /// let p = RetryPolicy::CLOUD_STORAGE;
+    /// assert_eq!((p.max_attempts(), p.initial_delay()), (3, Duration::from_millis(200)));
+    /// assert_eq!(p.backoff(), Backoff::Exponential { multiplier: 2.0 });
+    /// assert_eq!(p.max_delay(), Duration::from_secs(10));
+    /// ```
+    pub const CLOUD_STORAGE: RetryPolicy = RetryPolicy::new()
+        .with_max_attempts(3)
+        .with_initial_delay(Duration::from_millis(200))
+        .with_multiplier(2.0)
+        .with_max_delay(Duration::from_secs(10))
+        .with_jitter(Jitter::Full);
+
+    /// For an HTTP API: 5 attempts; exponential from 500 ms, x1.5, capped at 30 s; full
+    /// jitter. A rate limit or a restarting upstream takes seconds to tens of seconds to
+    /// clear, and a gentler growth spreads more attempts over that time. Pair it with
+    /// [`classify::is_retryable_status`](crate::classify::is_retryable_status) (408, 425,
+    /// 429, 500, 502, 503, 504), or with the `reqwest` integration, whose middleware
+    /// classifies responses and honours `Retry-After`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience::{Backoff, RetryPolicy};
+    /// let p = RetryPolicy::HTTP;
+    /// assert_eq!((p.max_attempts(), p.initial_delay()), (5, Duration::from_millis(500)));
+    /// assert_eq!(p.backoff(), Backoff::Exponential { multiplier: 1.5 });
+    /// assert_eq!(p.max_delay(), Duration::from_secs(30));
+    /// ```
+    pub const HTTP: RetryPolicy = RetryPolicy::new()
+        .with_max_attempts(5)
+        .with_initial_delay(Duration::from_millis(500))
+        .with_multiplier(1.5)
+        .with_max_delay(Duration::from_secs(30))
         .with_jitter(Jitter::Full);
 }
