@@ -5,8 +5,8 @@ use std::{sync::Arc, time::Duration};
 
 use super::{
     core::{
-        CHECK_SUCCESSES, CircuitBreaker, Inner, NEEDS_CLOCK, PLACE_SUCCESSES, RATE, THROTTLING,
-        Trial, UNTIMED, UNTIMED_PLACED, UNTIMED_WINDOWED, lock, nanos,
+        CHECK_SUCCESSES, CircuitBreaker, Inner, NEEDS_CLOCK, PLACE_SUCCESSES, RATE, SHARED_STRIPE,
+        THROTTLING, Trial, UNTIMED, UNTIMED_PLACED, UNTIMED_WINDOWED, lock, nanos,
     },
     permit::Permit,
     sync::Ordering::{Acquire, Relaxed},
@@ -301,7 +301,7 @@ impl CircuitBreaker {
             UNTIMED
         } else if flags & NEEDS_CLOCK != 0 {
             self.now_nanos()
-        } else if flags & (RATE | CHECK_SUCCESSES) != 0 {
+        } else if flags & (RATE | CHECK_SUCCESSES | SHARED_STRIPE) != 0 {
             UNTIMED_WINDOWED
         } else if flags & PLACE_SUCCESSES != 0 {
             UNTIMED_PLACED

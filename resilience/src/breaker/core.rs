@@ -106,6 +106,11 @@ pub(super) const THROTTLING: u32 = 4;
 /// its thread's stripe, which places it in time (see
 /// [`Placement`](super::window::Placement)), with no lock and no clock read per call.
 pub(super) const PLACE_SUCCESSES: u32 = 32;
+/// `flags`: the counters are [compact](super::stats::Counters::compact), one stripe shared by
+/// every thread (a keyed breaker's): a success takes the slow path, which adds to it
+/// atomically, so that the closed-state success path of every other breaker indexes its
+/// thread's own stripe without checking.
+pub(super) const SHARED_STRIPE: u32 = 64;
 /// `Permit::start`: the call is not timed, and no window waits for its outcome.
 pub(super) const UNTIMED: u64 = u64::MAX;
 /// `Permit::start`: the call is not timed; a success is placed in the time window by its
@@ -163,7 +168,8 @@ pub struct CircuitBreaker {
     pub(super) consecutive: AtomicU32,
     /// The consecutive-failures threshold, `0` when that policy is off.
     pub(super) threshold: AtomicU32,
-    /// `NEEDS_CLOCK | RATE | FAILURES | CHECK_SUCCESSES | THROTTLING | PLACE_SUCCESSES`.
+    /// `NEEDS_CLOCK | RATE | FAILURES | CHECK_SUCCESSES | THROTTLING | PLACE_SUCCESSES |
+    /// SHARED_STRIPE`.
     pub(super) flags: AtomicU32,
     /// The slices of a failure rate's time window, in nanoseconds, while
     /// [`PLACE_SUCCESSES`] is set; 0 otherwise.
@@ -310,8 +316,14 @@ impl CircuitBreaker {
     }
 
     /// The key as logs and metrics may name it: a keyed breaker's key when its family was
-    /// asked to label them with it, else `None`.
+    /// asked to label them with it, else `None`. Always `None` without the `tracing` and
+    /// `metrics` features, where nothing reads it: the family's switch is an atomic load,
+    /// which the compiler would otherwise keep on the rejection path.
+    #[inline]
     pub(crate) fn key_label(&self) -> Option<&str> {
+        if cfg!(not(any(feature = "tracing", feature = "metrics"))) {
+            return None;
+        }
         self.family
             .as_ref()
             .filter(|family| family.key_labels())
@@ -382,7 +394,12 @@ impl CircuitBreaker {
         let flags = if timed { NEEDS_CLOCK } else { 0 }
             | if throttle_time { RATE } else { 0 }
             | if count_window || place { FAILURES } else { 0 }
-            | if place { PLACE_SUCCESSES } else { 0 };
+            | if place { PLACE_SUCCESSES } else { 0 }
+            | if self.counters.is_compact() {
+                SHARED_STRIPE
+            } else {
+                0
+            };
         let width = inner.window.as_ref().and_then(RateWindow::slice_width);
         self.slice_width
             .store(if place { width.unwrap_or(0) } else { 0 }, Relaxed);

@@ -22,7 +22,8 @@ impl CircuitBreaker {
         // the call was neither timed nor bound for a window behind the mutex when it was let
         // through; `UNTIMED_PLACED`, that its stripe places it in a time window.
         if word & TAG_MASK == CLOSED && start >= UNTIMED_PLACED && outcome == Outcome::Success {
-            let (stripe, index) = self.counters.mine();
+            // Not a compact set's: those take the slow path (see `SHARED_STRIPE`).
+            let (stripe, index) = self.counters.owned();
             stripes::add_one(&stripe.successes, index);
             if start == UNTIMED_PLACED {
                 self.place_success(stripe, index);

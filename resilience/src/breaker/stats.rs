@@ -200,14 +200,24 @@ impl Counters {
     /// (every thread, in a compact set).
     #[inline]
     pub(super) fn mine(&self) -> (&Stripe, usize) {
-        let shared = self.stripes.len() - 1;
-        let index = stripes::current().min(shared);
-        let owner = if index == shared {
-            stripes::SHARED
-        } else {
-            index
-        };
+        let len = self.stripes.len();
+        let index = stripes::current().min(len - 1);
+        // Without branches: a full set's stripes are the crate's (the owner is the index); a
+        // compact set's one stripe is the shared one (index 0, owner `SHARED`).
+        let owner = index + (stripes::STRIPES - len);
         (&self.stripes[index], owner)
+    }
+
+    /// The calling thread's stripe and its index, in a set that is not compact.
+    #[inline]
+    pub(super) fn owned(&self) -> (&Stripe, usize) {
+        let index = stripes::current();
+        (&self.stripes[index], index)
+    }
+
+    /// Whether this is a [compact](Self::compact) set.
+    pub(super) fn is_compact(&self) -> bool {
+        self.stripes.len() == 1
     }
 
     /// Adds one to the counter `which` picks in the calling thread's stripe.
