@@ -108,6 +108,8 @@ pub mod deadline;
 mod env;
 mod error;
 pub mod observe;
+#[doc = include_str!("docs/porting.md")]
+pub mod porting {}
 mod registry;
 mod rejection;
 mod report;
@@ -135,6 +137,7 @@ pub use breaker::{
 };
 pub use budget::{BudgetConfig, BudgetStats, RetryBudget, budgets};
 pub use error::Error;
+pub use observe::GiveUp;
 pub use registry::breakers;
 #[doc = include_str!("docs/circuit_breaker.md")]
 pub use resilience_macros::circuit_breaker;
@@ -144,8 +147,9 @@ pub use resilience_macros::retry;
 pub use resilience_macros::timeout;
 pub use retry::stats as retries;
 pub use retry::{
-    AnyError, Backoff, DelayHint, Jitter, NoHint, NoHook, OnRetry, Retry, RetryAfter, RetryIf,
-    RetryPolicy, UseRetryAfter,
+    AcceptOk, AnyError, AnyErrorOf, Attempt, Backoff, DelayHint, ForError, Jitter, NoHint, NoHook,
+    OnRetry, Retry, RetryAfter, RetryIf, RetryOk, RetryOutcome, RetryPolicy, RetryValue, RetryWhen,
+    UseRetryAfter,
 };
 pub use state::{Reason, State, StateChange};
 pub use timeout::{timeout_async, timeout_async_named, timeout_sync, timeout_sync_named};

@@ -4,7 +4,7 @@ use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::{Backoff, Budget, Jitter, RetryArgs};
+use super::{Attempts, Backoff, Budget, Cap, Jitter, RetryArgs};
 use crate::{context::Context, defaults};
 
 impl RetryArgs {
@@ -15,8 +15,11 @@ impl RetryArgs {
             return quote!(#path);
         }
         let mut policy = quote!(::resilience::__private::RetryPolicy::new());
-        if let Some(n) = self.max_attempts {
-            policy.extend(quote!(.with_max_attempts(#n)));
+        match self.attempts {
+            Some(Attempts::Total(n)) => policy.extend(quote!(.with_max_attempts(#n))),
+            Some(Attempts::Retries(n)) => policy.extend(quote!(.with_max_retries(#n))),
+            Some(Attempts::Unlimited) => policy.extend(quote!(.with_unlimited_attempts())),
+            None => {}
         }
         // `multiplier` implies exponential; setting it below says so once.
         if let Some((backoff, _)) = self.backoff.as_ref().filter(|_| self.multiplier.is_none()) {
@@ -39,9 +42,21 @@ impl RetryArgs {
             let d = d.to_tokens();
             policy.extend(quote!(.with_initial_delay(#d)));
         }
-        if let Some(d) = &self.max_delay {
-            let d = d.to_tokens();
-            policy.extend(quote!(.with_max_delay(#d)));
+        match &self.max_delay {
+            Some(Cap::At(d)) => {
+                let d = d.to_tokens();
+                policy.extend(quote!(.with_max_delay(#d)));
+            }
+            Some(Cap::None) => policy.extend(quote!(.without_max_delay())),
+            None => {}
+        }
+        match &self.max_retry_after {
+            Some(Cap::At(d)) => {
+                let d = d.to_tokens();
+                policy.extend(quote!(.with_max_retry_after(#d)));
+            }
+            Some(Cap::None) => policy.extend(quote!(.without_max_retry_after())),
+            None => {}
         }
         if let Some(d) = &self.max_elapsed {
             let d = d.to_tokens();

@@ -15,11 +15,14 @@ use crate::{args, duration::DurationArg};
 /// `#[retry]`'s arguments, each checked on its own.
 #[derive(Default)]
 pub(crate) struct RetryArgs {
-    max_attempts: Option<u32>,
+    /// `max_attempts` or `max_retries` (both written is refused in `validate`).
+    attempts: Option<Attempts>,
     backoff: Option<(Backoff, Ident)>,
     initial_delay: Option<DurationArg>,
     multiplier: Option<(f64, Span)>,
-    max_delay: Option<DurationArg>,
+    max_delay: Option<Cap>,
+    /// The cap on a `Retry-After` hint's delay.
+    max_retry_after: Option<Cap>,
     jitter: Option<Jitter>,
     max_elapsed: Option<DurationArg>,
     when: Option<Path>,
@@ -35,10 +38,12 @@ args::spelled! {
     /// An argument of `#[retry]`.
     pub(crate) enum Key in KEYS {
         MaxAttempts = "max_attempts",
+        MaxRetries = "max_retries",
         Backoff = "backoff",
         InitialDelay = "initial_delay",
         Multiplier = "multiplier",
         MaxDelay = "max_delay",
+        MaxRetryAfter = "max_retry_after",
         Jitter = "jitter",
         MaxElapsed = "max_elapsed",
         When = "when",
@@ -54,6 +59,8 @@ impl Key {
     fn is_schedule(self) -> bool {
         match self {
             Key::MaxAttempts
+            | Key::MaxRetries
+            | Key::MaxRetryAfter
             | Key::Backoff
             | Key::InitialDelay
             | Key::Multiplier
@@ -92,6 +99,33 @@ const JITTERS: args::Table<Jitter> = &[
     ("equal", Jitter::Equal),
     ("decorrelated", Jitter::Decorrelated),
 ];
+
+/// How many attempts: `max_attempts = N`, `max_attempts = unlimited` or `max_retries = N`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Attempts {
+    /// `max_attempts = N`: the first included.
+    Total(u32),
+    /// `max_retries = N`: the attempts after the first.
+    Retries(u32),
+    /// `max_attempts = unlimited`.
+    Unlimited,
+}
+
+/// A cap on a delay: a duration, or `none` for no cap.
+enum Cap {
+    At(DurationArg),
+    None,
+}
+
+impl Cap {
+    /// The cap, when written as a string; `Some(None)` for `none`; `None` when an expression.
+    fn known(&self) -> Option<Option<std::time::Duration>> {
+        match self {
+            Cap::At(d) => d.known().map(Some),
+            Cap::None => Some(None),
+        }
+    }
+}
 
 /// `budget = "orders"`: a shared, named budget; `budget = none`: no budget.
 enum Budget {

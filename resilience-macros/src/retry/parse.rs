@@ -4,7 +4,7 @@
 use resilience_settings::retry;
 use syn::{Expr, Ident};
 
-use super::{BACKOFFS, Budget, JITTERS, Jitter, KEYS, Key, RetryArgs};
+use super::{Attempts, BACKOFFS, Budget, Cap, JITTERS, Jitter, KEYS, Key, RetryArgs};
 use crate::{
     args::{self, KeyValueArgs},
     attribute::Attribute,
@@ -20,10 +20,12 @@ impl KeyValueArgs for RetryArgs {
     fn set(&mut self, key: Key, ident: &Ident, value: &Expr, errors: &mut Errors) {
         let name = &ident.to_string();
         match key {
-            Key::MaxAttempts => {
-                self.max_attempts = errors.ok(
+            Key::MaxAttempts => self.attempts = errors.ok(max_attempts(value)),
+            Key::MaxRetries => {
+                self.attempts = errors.ok(
                     args::integer(name, value)
-                        .and_then(|(n, span)| args::checked(span, retry::max_attempts(n))),
+                        .and_then(|(n, span)| args::checked(span, retry::max_retries(n)))
+                        .map(Attempts::Retries),
                 )
             }
             Key::Backoff => self.backoff = errors.ok(args::word(name, value, BACKOFFS)),
@@ -36,8 +38,9 @@ impl KeyValueArgs for RetryArgs {
                     args::checked(span, retry::multiplier(m)).map(|m| (m, span))
                 }))
             }
-            Key::MaxDelay => {
-                self.max_delay = errors.ok(args::checked_duration(name, value, retry::max_delay))
+            Key::MaxDelay => self.max_delay = errors.ok(cap(name, value, retry::max_delay)),
+            Key::MaxRetryAfter => {
+                self.max_retry_after = errors.ok(cap(name, value, retry::max_retry_after))
             }
             Key::Jitter => self.jitter = errors.ok(jitter(value)),
             Key::MaxElapsed => {
@@ -66,6 +69,40 @@ impl KeyValueArgs for RetryArgs {
             Key::Budget => self.budget = errors.ok(budget(value)),
         }
     }
+}
+
+/// Whether `value` is the bare word `word`.
+fn is_word(value: &Expr, word: &str) -> bool {
+    matches!(value, Expr::Path(p) if p.qself.is_none() && p.path.is_ident(word))
+}
+
+/// `max_attempts = N` (checked by its setting's rule), or `max_attempts = unlimited`.
+fn max_attempts(value: &Expr) -> syn::Result<Attempts> {
+    if is_word(value, retry::UNLIMITED) {
+        return Ok(Attempts::Unlimited);
+    }
+    let (n, span) = args::integer("max_attempts", value).map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!(
+                "{e}, or `max_attempts = {}` for no limit (the retry budget and `max_elapsed` still bound it)",
+                retry::UNLIMITED
+            ),
+        )
+    })?;
+    args::checked(span, retry::max_attempts(n)).map(Attempts::Total)
+}
+
+/// A cap on a delay: a duration `check` accepts, or the bare word `none` for no cap.
+fn cap(
+    key: &str,
+    value: &Expr,
+    check: fn(std::time::Duration) -> Result<std::time::Duration, resilience_settings::Invalid>,
+) -> syn::Result<Cap> {
+    if is_word(value, retry::NO_CAP) {
+        return Ok(Cap::None);
+    }
+    args::checked_duration(key, value, check).map(Cap::At)
 }
 
 fn budget(value: &Expr) -> syn::Result<Budget> {

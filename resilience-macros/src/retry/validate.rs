@@ -19,6 +19,12 @@ impl RetryArgs {
                 );
             }
         }
+        if let (true, Some(retries)) = (
+            written.contains(Key::MaxAttempts),
+            written.get(Key::MaxRetries),
+        ) {
+            errors.at(retries, retry::max_retries_beside_max_attempts());
+        }
         if let (Some((_, span)), Some((backoff, ident))) = (&self.multiplier, &self.backoff) {
             if *backoff != Backoff::Exponential {
                 errors.at(
@@ -32,7 +38,7 @@ impl RetryArgs {
         let max_delay = match &self.max_delay {
             None if written.contains(Key::MaxDelay) => None,
             None => Some(None),
-            Some(d) => d.known().map(Some),
+            Some(cap) => cap.known(),
         };
         let initial = self.initial_delay.as_ref();
         if let (Some(initial), Some(max_delay)) = (initial, max_delay) {
