@@ -132,8 +132,8 @@ pub use integrations::tower;
 pub mod __private;
 
 pub use breaker::{
-    Adaptive, AdaptiveStats, BreakerConfig, BreakerStats, CircuitBreaker, FailureRate, Permit,
-    Restored, When, Window,
+    Adaptive, AdaptiveStats, BreakerConfig, BreakerStats, CircuitBreaker, FailureRate,
+    OthersAsSuccess, Permit, Restored, When, Window,
 };
 pub use budget::{BudgetConfig, BudgetStats, RetryBudget, budgets};
 pub use error::Error;

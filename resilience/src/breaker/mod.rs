@@ -59,7 +59,7 @@ mod word;
 pub use self::config::{Adaptive, BreakerConfig, BreakerSetting, FailureRate, Window};
 pub use self::core::CircuitBreaker;
 pub(crate) use self::core::Listeners;
-pub use self::permit::{Permit, When, any_error, counts_as_failure};
+pub use self::permit::{OthersAsSuccess, Permit, When, any_error, counts_as_failure};
 pub use self::restore::Restored;
 pub use self::stats::{AdaptiveStats, BreakerStats};
 

@@ -561,9 +561,8 @@ impl<'de> Deserialize<'de> for RetryPolicy {
         }
         if let Some(CapRepr(d)) = repr.max_retry_after {
             if d != Duration::MAX {
-                policy = policy.with_max_retry_after(
-                    retry::max_retry_after(d).map_err(de::Error::custom)?,
-                );
+                policy = policy
+                    .with_max_retry_after(retry::max_retry_after(d).map_err(de::Error::custom)?);
             } else {
                 policy = policy.without_max_retry_after();
             }
