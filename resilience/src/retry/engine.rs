@@ -390,7 +390,7 @@ impl<When, Hook, Hint, P, D> Retry<When, Hook, Hint, RetryOk<P, D>> {
     ///     .retrying()
     ///     .retry_if_ok(|(status, _): &(u16, u64)| *status == 429)
     ///     .ok_delay_hint(|(_, after): &(u16, u64)| Some(Duration::from_secs(*after)))
-    ///     .call_async(async || Ok(replies.next().unwrap()))
+    ///     .call_async(|| std::future::ready(Ok(replies.next().unwrap())))
     ///     .await;
     /// assert_eq!(reply, Ok((200, 0)));
     /// assert_eq!(start.elapsed(), Duration::from_secs(2));
