@@ -61,6 +61,12 @@ impl<'f> Context<'f> {
         self.error_fn(path, TokenStream::new(), quote!(-> bool))
     }
 
+    /// The function `path`, for `retry_if_ok = path`: a `fn(&T) -> bool` for the function's
+    /// success type `T`, typed as [`Context::predicate`] is.
+    pub(crate) fn value_predicate(&self, path: &Path) -> TokenStream {
+        self.result_fn(path, quote!(Ok), TokenStream::new(), quote!(-> bool))
+    }
+
     /// The function `path`, for `on_retry = path`: a `fn(&E, u32, Duration)`, typed as
     /// [`Context::predicate`] is.
     pub(crate) fn hook(&self, path: &Path) -> TokenStream {
@@ -73,13 +79,25 @@ impl<'f> Context<'f> {
 
     /// `path` as a `fn(&E <args>) <output>` pointer.
     fn error_fn(&self, path: &Path, args: TokenStream, output: TokenStream) -> TokenStream {
+        self.result_fn(path, quote!(Err), args, output)
+    }
+
+    /// `path` as a `fn(&X <args>) <output>` pointer, `X` being the result's `side` (`Ok` or
+    /// `Err`).
+    fn result_fn(
+        &self,
+        path: &Path,
+        side: TokenStream,
+        args: TokenStream,
+        output: TokenStream,
+    ) -> TokenStream {
         let ty = self.function.return_type_for_its_error();
         let local = Ident::new("__resilience_fn", Span::mixed_site());
         let span = path.span();
         // All at `path`, the return type's tokens too, so that the error points at the path
         // alone.
         let fn_type = respan(
-            quote!(fn(&<#ty as ::resilience::__private::ReturnsResult>::Err #args) #output),
+            quote!(fn(&<#ty as ::resilience::__private::ReturnsResult>::#side #args) #output),
             span,
         );
         quote_spanned! {span=>

@@ -187,6 +187,57 @@ impl RetryArgs {
                 },
             )
         };
+        // With `retry_if_ok`, a value it picks goes to the state machine as an error would,
+        // with the hint its `RetryAfter` gives (where its type implements it).
+        // The attempt's block is then labelled, to leave it with the delay from that arm,
+        // and so is the loop, which a `break` inside a labelled block must name.
+        let (label, loop_label, exit, retried_value) = match &self.retry_if_ok {
+            None => (
+                TokenStream::new(),
+                TokenStream::new(),
+                TokenStream::new(),
+                TokenStream::new(),
+            ),
+            Some(path) => {
+                let predicate = cx.value_predicate(path);
+                let label = syn::Lifetime::new("'__resilience_attempt", mixed);
+                let exit = syn::Lifetime::new("'__resilience_retry", mixed);
+                (
+                    quote!(#label:),
+                    quote!(#exit:),
+                    quote!(#exit),
+                    quote_spanned! {mixed=>
+                        ::core::result::Result::Ok(__resilience_value)
+                            if (#predicate)(&__resilience_value) =>
+                        {
+                            let __resilience_hint = {
+                                #[allow(unused_imports)]
+                                use ::resilience::__private::{
+                                    HintFallback as _, HintViaRetryAfter as _,
+                                };
+                                (&::resilience::__private::HintProbe(&__resilience_value))
+                                    .resilience_hint()
+                            };
+                            let __resilience_state =
+                                __resilience_attempts.get_or_insert_with(|| {
+                                    __resilience_retry.start_at(
+                                        ::resilience::__private::Clock::#clock,
+                                        __resilience_started,
+                                    )
+                                });
+                            match __resilience_state.next_value(__resilience_value, __resilience_hint) {
+                                ::resilience::__private::Step::Done(__resilience_result) => {
+                                    break #exit __resilience_result;
+                                }
+                                ::resilience::__private::Step::Wait(__resilience_delay) => {
+                                    break #label __resilience_delay;
+                                }
+                            }
+                        }
+                    },
+                )
+            }
+        };
         quote_spanned! {mixed=>
             {
                 let __resilience_retry = #retry;
@@ -195,18 +246,19 @@ impl RetryArgs {
                 // Made on the first failure: a call that succeeds at once never builds it.
                 let mut __resilience_attempts = ::core::option::Option::None;
                 #rejection
-                loop {
+                #loop_label loop {
                     // The attempt's result lives in this block only, not across the sleep:
                     // an async fn's state machine then keeps it out of the future, and the
                     // success path moves it in registers.
-                    let __resilience_delay = {
+                    let __resilience_delay = #label {
                         // Taken apart and put back together rather than borrowed and moved
                         // on, so that a success is not copied out of memory whole (a copy
                         // whose wide loads stall on the narrow stores that wrote it).
                         let __resilience_result = match #inner {
+                            #retried_value
                             ::core::result::Result::Ok(__resilience_value) => {
                                 __resilience_retry.record_ok(&__resilience_attempts);
-                                break ::core::result::Result::Ok(__resilience_value);
+                                break #exit ::core::result::Result::Ok(__resilience_value);
                             }
                             ::core::result::Result::Err(__resilience_error) => {
                                 ::core::result::Result::Err(__resilience_error)
@@ -224,7 +276,7 @@ impl RetryArgs {
                         });
                         match #next {
                             ::resilience::__private::Step::Done(__resilience_result) => {
-                                break __resilience_result;
+                                break #exit __resilience_result;
                             }
                             ::resilience::__private::Step::Wait(__resilience_delay) => {
                                 __resilience_delay

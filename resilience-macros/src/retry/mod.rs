@@ -26,6 +26,8 @@ pub(crate) struct RetryArgs {
     jitter: Option<Jitter>,
     max_elapsed: Option<DurationArg>,
     when: Option<Path>,
+    /// Which `Ok` values are retried.
+    retry_if_ok: Option<Path>,
     on_retry: Option<Path>,
     policy: Option<Path>,
     /// The name the call site's statistics, logs and metrics go by.
@@ -47,6 +49,7 @@ args::spelled! {
         Jitter = "jitter",
         MaxElapsed = "max_elapsed",
         When = "when",
+        RetryIfOk = "retry_if_ok",
         OnRetry = "on_retry",
         Policy = "policy",
         Name = "name",
@@ -67,7 +70,9 @@ impl Key {
             | Key::MaxDelay
             | Key::Jitter
             | Key::MaxElapsed => true,
-            Key::When | Key::OnRetry | Key::Policy | Key::Name | Key::Budget => false,
+            Key::When | Key::RetryIfOk | Key::OnRetry | Key::Policy | Key::Name | Key::Budget => {
+                false
+            }
         }
     }
 }

@@ -48,6 +48,9 @@ impl KeyValueArgs for RetryArgs {
                     errors.ok(args::checked_duration(name, value, retry::max_elapsed))
             }
             Key::When => self.when = errors.ok(args::path(name, value, "a `fn(&E) -> bool`")),
+            Key::RetryIfOk => {
+                self.retry_if_ok = errors.ok(args::path(name, value, "a `fn(&T) -> bool`"))
+            }
             Key::OnRetry => {
                 self.on_retry = errors.ok(args::path(name, value, "a `fn(&E, u32, Duration)`"))
             }

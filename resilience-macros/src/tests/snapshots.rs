@@ -68,6 +68,15 @@ fn poll(job: &Job) -> Result<Status, PollError> {
 "#,
     ),
     (
+        "retry_if_ok",
+        r#"
+#[retry(max_attempts = 4, retry_if_ok = is_throttled)]
+async fn send(request: &Request) -> Result<Response, HttpError> {
+    client.execute(request).await
+}
+"#,
+    ),
+    (
         "retry_unlimited",
         r#"
 #[retry(max_attempts = unlimited, max_elapsed = "30s", max_retry_after = none)]
