@@ -29,6 +29,7 @@
 //!   [`RetryPolicy::call_async`] and [`Retry`] run closures under the same engine.
 //! - [`classify`]: ready answers for `when =`, which errors are transient.
 //! - [`RetryAfter`]: let an error ask for its own delay (HTTP `Retry-After`).
+//! - [`porting`]: coming from backon, tokio-retry, reqwest-retry or failsafe.
 //! - [`Error`]: what the attributes themselves produce.
 //! - [`bounds`]: what the attributes require of the functions they wrap, named in their
 //!   compile errors.
@@ -61,7 +62,7 @@
 //! | `report.rs` | [`config::ConfigError`], [`breakers::ConfigConflict`], and where reports go |
 //! | `env/` | the environment's variables; `fields.rs`, the one reader of every setting, for the environment and files |
 //! | `budget/` | [`RetryBudget`], its ledger, [`BudgetConfig`], and [`budgets`] |
-//! | `retry/` | `policy.rs` ([`RetryPolicy`], [`Backoff`], [`Jitter`]), `schedule.rs`, `hooks.rs` ([`RetryIf`], [`OnRetry`], [`RetryAfter`]...), `engine.rs` ([`Retry`], [`RetryPolicy::call`]), `site.rs` and `stats.rs` ([`retries`]) |
+//! | `retry/` | `policy.rs` ([`RetryPolicy`], [`Backoff`], [`Jitter`]), `schedule.rs`, `hooks.rs` ([`RetryIf`], [`OnRetry`], [`RetryAfter`]...), `core.rs` (a retry's plain data), `attempts.rs` (one call's state machine), `engine.rs` ([`Retry`], [`RetryPolicy::call`]), `outcome.rs` ([`Attempt`], [`RetryOutcome`]), `site.rs` and `stats.rs` ([`retries`]) |
 //! | `timeout.rs` | [`timeout`](mod@timeout): [`timeout_async`], [`timeout_sync`] and their worker pool |
 //! | `config/` | [`config`]: [`config::Config`], snapshots, the duration syntax, the file forms |
 //! | `registry/` | [`breakers`], and what a `#[circuit_breaker]` call site calls to meet its breaker |
