@@ -26,7 +26,11 @@ use tokio::net::TcpListener;
 /// 503 with `Retry-After: 1` for the first two requests, then 200.
 async fn flaky(State(hits): State<Arc<AtomicU32>>) -> impl IntoResponse {
     if hits.fetch_add(1, Relaxed) < 2 {
-        (StatusCode::SERVICE_UNAVAILABLE, [("retry-after", "1")], "busy")
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [("retry-after", "1")],
+            "busy",
+        )
     } else {
         (StatusCode::OK, [("retry-after", "0")], "ready")
     }

@@ -389,10 +389,7 @@ impl<'a, P> When<'a, P> {
     where
         P: Fn(&E) -> bool,
     {
-        let permit = match self.breaker.try_acquire_closed() {
-            Some(permit) => permit,
-            None => self.breaker.try_acquire().map_err(rejected)?,
-        };
+        let permit = self.breaker.permit_or_else(rejected)?;
         permit.report(op(), &self.counts)
     }
 
@@ -419,10 +416,7 @@ impl<'a, P> When<'a, P> {
         P: Fn(&E) -> bool,
         F: Future<Output = Result<T, E>>,
     {
-        let permit = match self.breaker.try_acquire_closed() {
-            Some(permit) => permit,
-            None => self.breaker.try_acquire().map_err(rejected)?,
-        };
+        let permit = self.breaker.permit_or_else(rejected)?;
         permit.report(op.await, &self.counts)
     }
 }
@@ -477,11 +471,7 @@ impl<P> OthersAsSuccess<'_, P> {
     where
         P: Fn(&E) -> bool,
     {
-        let breaker = self.when.breaker;
-        let permit = match breaker.try_acquire_closed() {
-            Some(permit) => permit,
-            None => breaker.try_acquire().map_err(rejected)?,
-        };
+        let permit = self.when.breaker.permit_or_else(rejected)?;
         permit.report_others_as_success(op(), &self.when.counts)
     }
 
@@ -525,12 +515,19 @@ impl<P> OthersAsSuccess<'_, P> {
         P: Fn(&E) -> bool,
         F: Future<Output = Result<T, E>>,
     {
-        let breaker = self.when.breaker;
-        let permit = match breaker.try_acquire_closed() {
-            Some(permit) => permit,
-            None => breaker.try_acquire().map_err(rejected)?,
-        };
+        let permit = self.when.breaker.permit_or_else(rejected)?;
         permit.report_others_as_success(op.await, &self.when.counts)
+    }
+}
+
+impl CircuitBreaker {
+    /// A permit, or the rejection as `rejected` makes it the caller's error.
+    #[inline]
+    fn permit_or_else<E>(&self, rejected: impl FnOnce(Error) -> E) -> Result<Permit<'_>, E> {
+        match self.try_acquire_closed() {
+            Some(permit) => Ok(permit),
+            None => self.try_acquire().map_err(rejected),
+        }
     }
 }
 

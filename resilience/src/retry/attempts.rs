@@ -114,13 +114,9 @@ impl<'r, When, Hook, Hint, Values> Attempts<'r, When, Hook, Hint, Values> {
         When: RetryIf<E>,
         Hook: OnRetry<E>,
     {
-        match result {
-            Ok(value) => {
-                self.accepted();
-                Step::Done(Ok(value))
-            }
-            Err(error) => self.after_error(error, hint, describe),
-        }
+        self.decide(result, |attempts, error| {
+            attempts.after_error(error, hint, describe)
+        })
     }
 
     /// Decides after an attempt whose `Ok` value the caller's `retry_if_ok` predicate retries
@@ -149,12 +145,24 @@ impl<'r, When, Hook, Hint, Values> Attempts<'r, When, Hook, Hint, Values> {
         When: RetryIf<E>,
         Hook: OnRetry<E>,
     {
+        self.decide(result, |attempts, error| {
+            attempts.after_rejection(error, retry_in, describe)
+        })
+    }
+
+    /// A value the caller accepted ends the call; an error is decided by `failed`.
+    #[inline(always)]
+    fn decide<T, E>(
+        &mut self,
+        result: Result<T, E>,
+        failed: impl FnOnce(&mut Self, E) -> Step<T, E>,
+    ) -> Step<T, E> {
         match result {
             Ok(value) => {
                 self.accepted();
                 Step::Done(Ok(value))
             }
-            Err(error) => self.after_rejection(error, retry_in, describe),
+            Err(error) => failed(self, error),
         }
     }
 

@@ -166,6 +166,33 @@ impl RetryPolicy {
     }
 }
 
+/// The loop after a first attempt whose `result` is to be retried, on `clock`: the state
+/// machine decides, the loop sleeps (on the thread or on tokio's timer, as the clock says)
+/// and makes the next attempt with `next`. One text for the sync and async front doors,
+/// whose attempts differ in kind (a call, a future, an async closure's lending future), so
+/// that no function could take them all.
+macro_rules! retry_loop {
+    (
+        $retry:expr, $clock:expr, $started:expr, $result:expr,
+        sleep: |$delay:ident| $sleep:expr,
+        next: |$attempts:ident| $next:expr $(,)?
+    ) => {{
+        let (core, hooks) = $retry.into_parts();
+        let mut $attempts = Attempts::new(&core, $clock, $started, hooks);
+        let mut result = $result;
+        loop {
+            match $attempts.next_seen(result) {
+                Step::Done(result) => return $attempts.outcome(result),
+                Step::Wait($delay) => {
+                    $sleep;
+                    $attempts.retry_started($delay);
+                }
+            }
+            result = $next;
+        }
+    }};
+}
+
 /// Runs one async attempt, clearing the thread's note of a breaker's rejection before each
 /// poll: a rejection is seen on the thread of the poll that made it, wherever the task runs
 /// (see `crate::rejection`).
@@ -362,6 +389,14 @@ impl<When, Hook, Hint, Values> Retry<When, Hook, Hint, Values> {
         self
     }
 
+    /// The same retry, honouring every delay hint whole: for the integrations, which end
+    /// the retries at a hint above their own cap and so must not see the others cut.
+    #[cfg(any(feature = "tower", feature = "reqwest"))]
+    pub(crate) const fn hints_uncut(mut self) -> Self {
+        self.core.policy = self.core.policy.without_max_retry_after();
+        self
+    }
+
     /// The policy this retry runs under.
     ///
     /// ```
@@ -537,7 +572,7 @@ impl<When, Hook, Hint, Values> Retry<When, Hook, Hint, Values> {
         self,
         mut op: impl FnMut(Attempt) -> Result<T, E>,
         started: Option<Instant>,
-        mut result: Result<T, E>,
+        result: Result<T, E>,
     ) -> RetryOutcome<T, E>
     where
         When: RetryIf<E>,
@@ -545,19 +580,14 @@ impl<When, Hook, Hint, Values> Retry<When, Hook, Hint, Values> {
         Hint: DelayHint<E>,
         Values: RetryValue<T>,
     {
-        let (core, hooks) = self.into_parts();
-        let mut attempts = Attempts::new(&core, Clock::Thread, started, hooks);
-        loop {
-            match attempts.next_seen(result) {
-                Step::Done(result) => return attempts.outcome(result),
-                Step::Wait(delay) => {
-                    std::thread::sleep(delay);
-                    attempts.retry_started(delay);
-                }
-            }
-            rejection::clear();
-            result = op(attempts.next_attempt());
-        }
+        retry_loop!(
+            self, Clock::Thread, started, result,
+            sleep: |delay| std::thread::sleep(delay),
+            next: |attempts| {
+                rejection::clear();
+                op(attempts.next_attempt())
+            },
+        )
     }
 
     /// Runs an async closure until it succeeds or the policy gives up, sleeping with tokio's
@@ -695,19 +725,11 @@ impl<When, Hook, Hint, Values> Retry<When, Hook, Hint, Values> {
         Hint: DelayHint<E>,
         Values: RetryValue<T>,
     {
-        let (core, hooks) = self.into_parts();
-        let mut attempts = Attempts::new(&core, Clock::Tokio, started, hooks);
-        let mut result = result;
-        loop {
-            match attempts.next_seen(result) {
-                Step::Done(result) => return attempts.outcome(result),
-                Step::Wait(delay) => {
-                    tokio::time::sleep(delay).await;
-                    attempts.retry_started(delay);
-                }
-            }
-            result = attempt(op(attempts.next_attempt())).await;
-        }
+        retry_loop!(
+            self, Clock::Tokio, started, result,
+            sleep: |delay| tokio::time::sleep(delay).await,
+            next: |attempts| attempt(op(attempts.next_attempt())).await,
+        )
     }
 
     /// Runs an async closure (`async |attempt| ..`, an [`AsyncFnMut`]) as
@@ -754,19 +776,11 @@ impl<When, Hook, Hint, Values> Retry<When, Hook, Hint, Values> {
             }
             result => result,
         };
-        let (core, hooks) = self.into_parts();
-        let mut attempts = Attempts::new(&core, Clock::Tokio, started, hooks);
-        let mut result = result;
-        loop {
-            match attempts.next_seen(result) {
-                Step::Done(result) => return attempts.outcome(result),
-                Step::Wait(delay) => {
-                    tokio::time::sleep(delay).await;
-                    attempts.retry_started(delay);
-                }
-            }
-            result = attempt(op(attempts.next_attempt())).await;
-        }
+        retry_loop!(
+            self, Clock::Tokio, started, result,
+            sleep: |delay| tokio::time::sleep(delay).await,
+            next: |attempts| attempt(op(attempts.next_attempt())).await,
+        )
     }
 }
 

@@ -447,8 +447,11 @@ impl ResilienceMiddleware {
         next: Next<'_>,
     ) -> (Extensions, Result<Response, Error>) {
         let mut first = Some(first);
+        // Hints above the middleware's cap ended the call in `judge`; the engine honours the
+        // others whole, whatever the policy's own `max_retry_after`.
         let finished = self
             .retry
+            .hints_uncut()
             .call_async(|| {
                 let attempt = match first.take() {
                     Some(again) => Attempt::First(again),

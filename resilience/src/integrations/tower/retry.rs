@@ -482,7 +482,9 @@ where
             replay: self.replay,
             cap: self.cap,
         };
-        let retry = self.retry;
+        // Hints above the layer's cap ended the call in `judge`; the engine honours the
+        // others whole, whatever the policy's own `max_retry_after`.
+        let retry = self.retry.hints_uncut();
         AfterFirst::Retrying(Box::pin(async move {
             // The engine's first attempt is the one made before its loop.
             let mut first = Some(again);
