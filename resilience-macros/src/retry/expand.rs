@@ -238,6 +238,13 @@ impl RetryArgs {
                 )
             }
         };
+        // After a label, a path starting `::` would read as the label of a block (`'a: {`) to
+        // a parser of the expansion: the qualified form starts with `<` instead.
+        let ok = if self.retry_if_ok.is_some() {
+            quote!(<::core::result::Result<_, _>>::Ok)
+        } else {
+            quote!(::core::result::Result::Ok)
+        };
         quote_spanned! {mixed=>
             {
                 let __resilience_retry = #retry;
@@ -258,7 +265,7 @@ impl RetryArgs {
                             #retried_value
                             ::core::result::Result::Ok(__resilience_value) => {
                                 __resilience_retry.record_ok(&__resilience_attempts);
-                                break #exit ::core::result::Result::Ok(__resilience_value);
+                                break #exit #ok(__resilience_value);
                             }
                             ::core::result::Result::Err(__resilience_error) => {
                                 ::core::result::Result::Err(__resilience_error)

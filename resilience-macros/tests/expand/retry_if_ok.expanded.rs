@@ -31,7 +31,7 @@ async fn send(request: &Request) -> Result<Response, HttpError> {
         let __resilience_started = __resilience_retry
             .started(::resilience::__private::Clock::Tokio);
         let mut __resilience_attempts = ::core::option::Option::None;
-        loop {
+        '__resilience_retry: loop {
             let __resilience_delay = '__resilience_attempt: {
                 let __resilience_result = match ::resilience::__private::into_result::<
                     Result<Response, HttpError>,
@@ -73,7 +73,7 @@ async fn send(request: &Request) -> Result<Response, HttpError> {
                             .next_value(__resilience_value, __resilience_hint)
                         {
                             ::resilience::__private::Step::Done(__resilience_result) => {
-                                break __resilience_result;
+                                break '__resilience_retry __resilience_result;
                             }
                             ::resilience::__private::Step::Wait(__resilience_delay) => {
                                 break '__resilience_attempt __resilience_delay;
@@ -82,7 +82,10 @@ async fn send(request: &Request) -> Result<Response, HttpError> {
                     }
                     ::core::result::Result::Ok(__resilience_value) => {
                         __resilience_retry.record_ok(&__resilience_attempts);
-                        break ::core::result::Result::Ok(__resilience_value);
+                        break '__resilience_retry <::core::result::Result<
+                            _,
+                            _,
+                        >>::Ok(__resilience_value);
                     }
                     ::core::result::Result::Err(__resilience_error) => {
                         ::core::result::Result::Err(__resilience_error)
@@ -110,7 +113,7 @@ async fn send(request: &Request) -> Result<Response, HttpError> {
                     )
                 {
                     ::resilience::__private::Step::Done(__resilience_result) => {
-                        break __resilience_result;
+                        break '__resilience_retry __resilience_result;
                     }
                     ::resilience::__private::Step::Wait(__resilience_delay) => {
                         __resilience_delay
