@@ -42,6 +42,24 @@ impl<'f> Context<'f> {
         }
     }
 
+    /// Whether `expr` can only be evaluated when the function is called: it names `self` or
+    /// one of the function's arguments (which no `const` expression can). Such an argument's
+    /// value is checked at run time, by the same rule as a literal.
+    pub(crate) fn is_run_time(&self, expr: &syn::Expr) -> bool {
+        let mut arguments = Vec::new();
+        for input in &self.function.sig.inputs {
+            match input {
+                syn::FnArg::Receiver(_) => arguments.push("self".to_owned()),
+                syn::FnArg::Typed(typed) => idents(typed.pat.to_token_stream(), &mut arguments),
+            }
+        }
+        let mut named = Vec::new();
+        idents(expr.to_token_stream(), &mut named);
+        named
+            .iter()
+            .any(|name| name == "self" || arguments.contains(name))
+    }
+
     /// The function's name as a string, without `r#`.
     pub(crate) fn name(&self) -> String {
         syn::ext::IdentExt::unraw(&self.function.sig.ident).to_string()
@@ -174,4 +192,15 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
             tt
         })
         .collect()
+}
+
+/// Every identifier in `tokens`, at any depth, as written.
+fn idents(tokens: TokenStream, out: &mut Vec<String>) {
+    for token in tokens {
+        match token {
+            TokenTree::Ident(ident) => out.push(ident.to_string()),
+            TokenTree::Group(group) => idents(group.stream(), out),
+            TokenTree::Punct(_) | TokenTree::Literal(_) => {}
+        }
+    }
 }

@@ -150,7 +150,7 @@ pub use retry::stats as retries;
 pub use retry::{
     AcceptOk, AnyError, AnyErrorOf, Attempt, Backoff, DelayHint, ForError, Jitter, NoHint, NoHook,
     OnRetry, Retry, RetryAfter, RetryIf, RetryOk, RetryOutcome, RetryPolicy, RetryValue, RetryWhen,
-    UseRetryAfter,
+    SettingInt, UseRetryAfter,
 };
 pub use state::{Reason, State, StateChange};
 pub use timeout::{timeout_async, timeout_async_named, timeout_sync, timeout_sync_named};

@@ -231,3 +231,66 @@ async fn a_hint_longer_than_max_retry_after_is_cut_to_it_not_to_max_delay() {
     // The default `max_retry_after` is 60 s; `max_delay` caps the computed delays only.
     assert_eq!(start.elapsed(), Duration::from_secs(60));
 }
+
+// Settings known at run time.
+
+struct Client {
+    retries: u32,
+    delay: Duration,
+    calls: AtomicU32,
+}
+
+impl Client {
+    #[retry(max_retries = self.retries, initial_delay = self.delay, jitter = none, budget = none)]
+    async fn get(&self) -> Result<(), &'static str> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        Err("down")
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_attribute_reads_settings_from_fields_on_each_call() {
+    for (retries, delay_ms, elapsed_ms) in [(3, 10, 10 + 20 + 40), (1, 500, 500)] {
+        let client = Client {
+            retries,
+            delay: Duration::from_millis(delay_ms),
+            calls: AtomicU32::new(0),
+        };
+        let start = Instant::now();
+        let _ = client.get().await;
+        assert_eq!(client.calls.load(Ordering::SeqCst), retries + 1);
+        assert_eq!(start.elapsed(), Duration::from_millis(elapsed_ms));
+    }
+}
+
+static REPORTS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+#[retry(max_attempts = attempts, multiplier = factor, initial_delay = "1ms", jitter = none, budget = none, name = "adoption.run_time")]
+fn configured(attempts: i64, factor: f64, calls: &AtomicU32) -> Result<(), &'static str> {
+    calls.fetch_add(1, Ordering::SeqCst);
+    Err("down")
+}
+
+#[test]
+fn a_run_time_value_its_rule_refuses_is_clamped_and_reported() {
+    resilience::config::on_report(|report| REPORTS.lock().unwrap().push(report.to_string()));
+    let calls = AtomicU32::new(0);
+    // Zero attempts would never run the body: one attempt is made, and the value reported.
+    let _ = configured(0, 3.0, &calls);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    let reports = REPORTS.lock().unwrap().clone();
+    let refused: Vec<_> = reports
+        .iter()
+        .filter(|r| r.contains("adoption.run_time max_attempts"))
+        .collect();
+    assert_eq!(refused.len(), 1, "{reports:?}");
+    assert!(
+        refused[0].contains("at least 1") && refused[0].contains("using 1"),
+        "{refused:?}"
+    );
+    // A valid value is used as given, and not reported.
+    let calls = AtomicU32::new(0);
+    let _ = configured(4, 3.0, &calls);
+    assert_eq!(calls.load(Ordering::SeqCst), 4);
+    assert_eq!(REPORTS.lock().unwrap().len(), reports.len());
+}

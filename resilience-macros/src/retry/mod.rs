@@ -8,7 +8,7 @@ mod parse;
 mod validate;
 
 use proc_macro2::{Span, TokenStream};
-use syn::{Ident, LitStr, Path};
+use syn::{Expr, Ident, LitStr, Path};
 
 use crate::{args, duration::DurationArg};
 
@@ -20,6 +20,8 @@ pub(crate) struct RetryArgs {
     backoff: Option<(Backoff, Ident)>,
     initial_delay: Option<DurationArg>,
     multiplier: Option<(f64, Span)>,
+    /// `multiplier = expr`, checked at run time.
+    multiplier_at: Option<Box<Expr>>,
     max_delay: Option<Cap>,
     /// The cap on a `Retry-After` hint's delay.
     max_retry_after: Option<Cap>,
@@ -106,7 +108,6 @@ const JITTERS: args::Table<Jitter> = &[
 ];
 
 /// How many attempts: `max_attempts = N`, `max_attempts = unlimited` or `max_retries = N`.
-#[derive(Debug, Clone, Copy, PartialEq)]
 enum Attempts {
     /// `max_attempts = N`: the first included.
     Total(u32),
@@ -114,6 +115,10 @@ enum Attempts {
     Retries(u32),
     /// `max_attempts = unlimited`.
     Unlimited,
+    /// `max_attempts = expr`, checked at run time.
+    TotalAt(Box<Expr>),
+    /// `max_retries = expr`, checked at run time.
+    RetriesAt(Box<Expr>),
 }
 
 /// A cap on a delay: a duration, or `none` for no cap.

@@ -21,6 +21,9 @@ impl KeyValueArgs for RetryArgs {
         let name = &ident.to_string();
         match key {
             Key::MaxAttempts => self.attempts = errors.ok(max_attempts(value)),
+            Key::MaxRetries if is_expression(value) => {
+                self.attempts = Some(Attempts::RetriesAt(Box::new(value.clone())))
+            }
             Key::MaxRetries => {
                 self.attempts = errors.ok(
                     args::integer(name, value)
@@ -32,6 +35,9 @@ impl KeyValueArgs for RetryArgs {
             Key::InitialDelay => {
                 self.initial_delay =
                     errors.ok(args::checked_duration(name, value, retry::initial_delay))
+            }
+            Key::Multiplier if is_expression(value) => {
+                self.multiplier_at = Some(Box::new(value.clone()))
             }
             Key::Multiplier => {
                 self.multiplier = errors.ok(args::float(name, value).and_then(|(m, span)| {
@@ -79,16 +85,32 @@ fn is_word(value: &Expr, word: &str) -> bool {
     matches!(value, Expr::Path(p) if p.qself.is_none() && p.path.is_ident(word))
 }
 
-/// `max_attempts = N` (checked by its setting's rule), or `max_attempts = unlimited`.
+/// Whether a number's `value` is an expression to evaluate when the function is called
+/// (`self.retries`, an argument, a constant), rather than a literal the macro checks now.
+fn is_expression(value: &Expr) -> bool {
+    match value {
+        Expr::Lit(_) => false,
+        Expr::Group(group) => is_expression(&group.expr),
+        Expr::Paren(paren) => is_expression(&paren.expr),
+        Expr::Unary(unary) if matches!(unary.op, syn::UnOp::Neg(_)) => is_expression(&unary.expr),
+        _ => true,
+    }
+}
+
+/// `max_attempts = N` (checked by its setting's rule), `max_attempts = unlimited`, or an
+/// expression checked at run time.
 fn max_attempts(value: &Expr) -> syn::Result<Attempts> {
     if is_word(value, retry::UNLIMITED) {
         return Ok(Attempts::Unlimited);
+    }
+    if is_expression(value) {
+        return Ok(Attempts::TotalAt(Box::new(value.clone())));
     }
     let (n, span) = args::integer("max_attempts", value).map_err(|e| {
         syn::Error::new(
             e.span(),
             format!(
-                "{e}, or `max_attempts = {}` for no limit (the retry budget and `max_elapsed` still bound it)",
+                "{e}, `max_attempts = {}` for no limit (the retry budget and `max_elapsed` still bound it), or an expression such as `self.retries`",
                 retry::UNLIMITED
             ),
         )

@@ -1,6 +1,7 @@
 //! The second phase of `#[retry]`: the arguments checked against each other.
 
 use resilience_settings::retry;
+use syn::spanned::Spanned;
 
 use super::{Backoff, Key, RetryArgs};
 use crate::{args::Written, errors::Errors};
@@ -25,10 +26,12 @@ impl RetryArgs {
         ) {
             errors.at(retries, retry::max_retries_beside_max_attempts());
         }
-        if let (Some((_, span)), Some((backoff, ident))) = (&self.multiplier, &self.backoff) {
+        let multiplier = (self.multiplier.as_ref().map(|(_, span)| *span))
+            .or_else(|| self.multiplier_at.as_ref().map(|expr| expr.span()));
+        if let (Some(span), Some((backoff, ident))) = (multiplier, &self.backoff) {
             if *backoff != Backoff::Exponential {
                 errors.at(
-                    *span,
+                    span,
                     retry::multiplier_without_exponential(&ident.to_string()),
                 );
             }

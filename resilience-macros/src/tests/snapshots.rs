@@ -77,6 +77,15 @@ async fn send(request: &Request) -> Result<Response, HttpError> {
 "#,
     ),
     (
+        "retry_run_time_settings",
+        r#"
+#[retry(max_retries = self.retries, initial_delay = self.delay, max_delay = "5s")]
+fn get(&self, key: &str) -> Result<Value, ClientError> {
+    self.transport.get(key)
+}
+"#,
+    ),
+    (
         "retry_unlimited",
         r#"
 #[retry(max_attempts = unlimited, max_elapsed = "30s", max_retry_after = none)]

@@ -43,8 +43,6 @@ pub struct Attempts<'r, When, Hook, Hint, Values> {
     started: Option<Instant>,
     clock: Clock,
     schedule: Schedule<'r>,
-    /// The time slept so far.
-    slept: Duration,
     /// Why the call stopped short of a success, once it did.
     gave_up: Option<GiveUp>,
 }
@@ -69,7 +67,6 @@ impl<'r, When, Hook, Hint, Values> Attempts<'r, When, Hook, Hint, Values> {
             started,
             clock,
             schedule: Schedule::new(&core.policy),
-            slept: Duration::ZERO,
             gave_up: None,
         }
     }
@@ -191,8 +188,7 @@ impl<'r, When, Hook, Hint, Values> Attempts<'r, When, Hook, Hint, Values> {
 
     /// Counts a retry whose attempt starts now, after a sleep of `delay`.
     #[inline]
-    pub(crate) fn retry_started(&mut self, delay: Duration) {
-        self.slept = self.slept.saturating_add(delay);
+    pub(crate) fn retry_started(&self, delay: Duration) {
         self.core.retry_started(delay);
     }
 
@@ -202,12 +198,18 @@ impl<'r, When, Hook, Hint, Values> Attempts<'r, When, Hook, Hint, Values> {
         Attempt::new(self.attempt.saturating_add(1), &self.core.policy)
     }
 
-    /// How the call went, once a step said [`Step::Done`] with `result`.
-    pub(crate) fn outcome<T, E>(&self, result: Result<T, E>) -> RetryOutcome<T, E> {
+    /// How the call went, once a step said [`Step::Done`] with `result`, after sleeping
+    /// `slept` in all. The loop that slept counts it: the attribute's loop, which reports no
+    /// outcome, then keeps a smaller state machine in an async function's future.
+    pub(crate) fn outcome<T, E>(
+        &self,
+        result: Result<T, E>,
+        slept: Duration,
+    ) -> RetryOutcome<T, E> {
         RetryOutcome {
             result,
             attempts: self.attempt,
-            slept: self.slept,
+            slept,
             gave_up: self.gave_up,
         }
     }

@@ -180,11 +180,13 @@ macro_rules! retry_loop {
         let (core, hooks) = $retry.into_parts();
         let mut $attempts = Attempts::new(&core, $clock, $started, hooks);
         let mut result = $result;
+        let mut slept = Duration::ZERO;
         loop {
             match $attempts.next_seen(result) {
-                Step::Done(result) => return $attempts.outcome(result),
+                Step::Done(result) => return $attempts.outcome(result, slept),
                 Step::Wait($delay) => {
                     $sleep;
+                    slept = slept.saturating_add($delay);
                     $attempts.retry_started($delay);
                 }
             }

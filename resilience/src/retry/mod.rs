@@ -18,6 +18,7 @@
 //! - `engine.rs`: [`Retry`] and its front doors, [`RetryPolicy::call`] and
 //!   [`RetryPolicy::call_async`], and the call site's door the attribute's loop uses.
 //! - `outcome.rs`: what a call learns of its retries, [`Attempt`] and [`RetryOutcome`].
+//! - `runtime.rs`: the policy of a `#[retry]` whose settings are known at run time.
 //! - `site.rs`: a retry site's counters; `stats.rs`: their public listing,
 //!   [`retries`](crate::retries).
 
@@ -27,6 +28,7 @@ mod engine;
 mod hooks;
 mod outcome;
 mod policy;
+mod runtime;
 mod schedule;
 mod site;
 pub mod stats;
@@ -41,4 +43,5 @@ pub use self::hooks::{
 };
 pub use self::outcome::{Attempt, RetryOutcome};
 pub use self::policy::{Backoff, Jitter, RetryPolicy};
+pub use self::runtime::{RuntimePolicy, SettingInt};
 pub use self::site::RetrySite;

@@ -1,6 +1,6 @@
 use resilience::retry;
 
-#[retry(max_attempts = forever)]
+#[retry(max_attempts = "unlimited")]
 fn fetch() -> Result<(), String> {
     Ok(())
 }
