@@ -157,8 +157,8 @@ impl RetryPolicy {
                 Ok(value)
             }
             Err(error) => {
-                self.retrying()
-                    .retry_async(|_| op(), started, Err(error))
+                let (core, hooks) = self.retrying().into_parts();
+                Retry::retry_async(core, hooks, |_| op(), started, Err(error))
                     .await
                     .result
             }
@@ -168,17 +168,17 @@ impl RetryPolicy {
 
 /// The loop after a first attempt whose `result` is to be retried, on `clock`: the state
 /// machine decides, the loop sleeps (on the thread or on tokio's timer, as the clock says)
-/// and makes the next attempt with `next`. One text for the sync and async front doors,
+/// and makes the next attempt with `next`. It borrows `core` where it is (an async function's
+/// argument), so that the future keeps one copy of it. One text for the sync and async front doors,
 /// whose attempts differ in kind (a call, a future, an async closure's lending future), so
 /// that no function could take them all.
 macro_rules! retry_loop {
     (
-        $retry:expr, $clock:expr, $started:expr, $result:expr,
+        $core:ident, $hooks:expr, $clock:expr, $started:expr, $result:expr,
         sleep: |$delay:ident| $sleep:expr,
         next: |$attempts:ident| $next:expr $(,)?
     ) => {{
-        let (core, hooks) = $retry.into_parts();
-        let mut $attempts = Attempts::new(&core, $clock, $started, hooks);
+        let mut $attempts = Attempts::new(&$core, $clock, $started, $hooks);
         let mut result = $result;
         let mut slept = Duration::ZERO;
         loop {
@@ -483,7 +483,10 @@ impl<When, Hook, Hint, Values> Retry<When, Hook, Hint, Values> {
                 self.core.first_try_ok();
                 Ok(value)
             }
-            result => self.retry_sync(|_| op(), started, result).result,
+            result => {
+                let (core, hooks) = self.into_parts();
+                Self::retry_sync(core, hooks, |_| op(), started, result).result
+            }
         }
     }
 
@@ -563,7 +566,10 @@ impl<When, Hook, Hint, Values> Retry<When, Hook, Hint, Values> {
                 self.core.first_try_ok();
                 RetryOutcome::first(Ok(value), None)
             }
-            result => self.retry_sync(op, started, result),
+            result => {
+                let (core, hooks) = self.into_parts();
+                Self::retry_sync(core, hooks, op, started, result)
+            }
         }
     }
 
@@ -571,7 +577,8 @@ impl<When, Hook, Hint, Values> Retry<When, Hook, Hint, Values> {
     /// line so that the success path inlines into its caller.
     #[inline(never)]
     fn retry_sync<T, E>(
-        self,
+        core: Core,
+        hooks: (When, Hook, Hint, Values),
         mut op: impl FnMut(Attempt) -> Result<T, E>,
         started: Option<Instant>,
         result: Result<T, E>,
@@ -583,7 +590,7 @@ impl<When, Hook, Hint, Values> Retry<When, Hook, Hint, Values> {
         Values: RetryValue<T>,
     {
         retry_loop!(
-            self, Clock::Thread, started, result,
+            core, hooks, Clock::Thread, started, result,
             sleep: |delay| std::thread::sleep(delay),
             next: |attempts| {
                 rejection::clear();
@@ -626,7 +633,12 @@ impl<When, Hook, Hint, Values> Retry<When, Hook, Hint, Values> {
                 self.core.first_try_ok();
                 Ok(value)
             }
-            result => self.retry_async(|_| op(), started, result).await.result,
+            result => {
+                let (core, hooks) = self.into_parts();
+                Self::retry_async(core, hooks, |_| op(), started, result)
+                    .await
+                    .result
+            }
         }
     }
 
@@ -708,14 +720,18 @@ impl<When, Hook, Hint, Values> Retry<When, Hook, Hint, Values> {
                 self.core.first_try_ok();
                 RetryOutcome::first(Ok(value), None)
             }
-            result => self.retry_async(op, started, result).await,
+            result => {
+                let (core, hooks) = self.into_parts();
+                Self::retry_async(core, hooks, op, started, result).await
+            }
         }
     }
 
     /// The rest of an async call after a first attempt whose result is to be retried: a
     /// future of its own, so that the state of a call that succeeds at once holds none of it.
     async fn retry_async<T, E, Fut>(
-        self,
+        core: Core,
+        hooks: (When, Hook, Hint, Values),
         mut op: impl FnMut(Attempt) -> Fut,
         started: Option<Instant>,
         result: Result<T, E>,
@@ -728,7 +744,7 @@ impl<When, Hook, Hint, Values> Retry<When, Hook, Hint, Values> {
         Values: RetryValue<T>,
     {
         retry_loop!(
-            self, Clock::Tokio, started, result,
+            core, hooks, Clock::Tokio, started, result,
             sleep: |delay| tokio::time::sleep(delay).await,
             next: |attempts| attempt(op(attempts.next_attempt())).await,
         )
@@ -778,8 +794,9 @@ impl<When, Hook, Hint, Values> Retry<When, Hook, Hint, Values> {
             }
             result => result,
         };
+        let (core, hooks) = self.into_parts();
         retry_loop!(
-            self, Clock::Tokio, started, result,
+            core, hooks, Clock::Tokio, started, result,
             sleep: |delay| tokio::time::sleep(delay).await,
             next: |attempts| attempt(op(attempts.next_attempt())).await,
         )
