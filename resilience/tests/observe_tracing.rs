@@ -332,3 +332,37 @@ fn configuration_that_cannot_be_used_is_a_warning_event() {
     assert_eq!(reports[0].field("source"), "call_sites");
     assert!(reports[0].field("message").contains("`tracing.shared`"));
 }
+
+#[derive(Debug)]
+struct Throttled;
+
+impl resilience::RetryAfter for Throttled {
+    fn retry_after(&self) -> Option<Duration> {
+        Some(Duration::from_secs(120))
+    }
+}
+
+#[test]
+fn a_retry_after_cut_to_its_cap_is_an_event() {
+    let collector = Collector::default();
+    let _ = collector.catch(|| {
+        RetryPolicy::new()
+            .with_max_attempts(2)
+            .with_max_retry_after(Duration::from_millis(1))
+            .retrying()
+            .named("tracing.cut")
+            .honor_retry_after()
+            .call(|| Err::<(), _>(Throttled))
+    });
+    let cuts = collector.named("resilience.retry_after_cut");
+    assert_eq!(cuts.len(), 1, "{cuts:?}");
+    assert_eq!(cuts[0].level, tracing::Level::WARN);
+    assert_eq!(cuts[0].field("function"), "tracing.cut");
+    assert_eq!(cuts[0].field("requested_ms"), "120000");
+    assert_eq!(cuts[0].field("cap_ms"), "1");
+    // The retry slept the cap, as its event says.
+    assert_eq!(
+        collector.named("resilience.retry")[0].field("delay_ms"),
+        "1"
+    );
+}
