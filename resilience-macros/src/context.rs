@@ -42,6 +42,24 @@ impl<'f> Context<'f> {
         }
     }
 
+    /// Whether `expr` can only be evaluated when the function is called: it names `self` or
+    /// one of the function's arguments (which no `const` expression can). Such an argument's
+    /// value is checked at run time, by the same rule as a literal.
+    pub(crate) fn is_run_time(&self, expr: &syn::Expr) -> bool {
+        let mut arguments = Vec::new();
+        for input in &self.function.sig.inputs {
+            match input {
+                syn::FnArg::Receiver(_) => arguments.push("self".to_owned()),
+                syn::FnArg::Typed(typed) => idents(typed.pat.to_token_stream(), &mut arguments),
+            }
+        }
+        let mut named = Vec::new();
+        idents(expr.to_token_stream(), &mut named);
+        named
+            .iter()
+            .any(|name| name == "self" || arguments.contains(name))
+    }
+
     /// The function's name as a string, without `r#`.
     pub(crate) fn name(&self) -> String {
         syn::ext::IdentExt::unraw(&self.function.sig.ident).to_string()
@@ -61,6 +79,12 @@ impl<'f> Context<'f> {
         self.error_fn(path, TokenStream::new(), quote!(-> bool))
     }
 
+    /// The function `path`, for `retry_if_ok = path`: a `fn(&T) -> bool` for the function's
+    /// success type `T`, typed as [`Context::predicate`] is.
+    pub(crate) fn value_predicate(&self, path: &Path) -> TokenStream {
+        self.result_fn(path, quote!(Ok), TokenStream::new(), quote!(-> bool))
+    }
+
     /// The function `path`, for `on_retry = path`: a `fn(&E, u32, Duration)`, typed as
     /// [`Context::predicate`] is.
     pub(crate) fn hook(&self, path: &Path) -> TokenStream {
@@ -73,13 +97,25 @@ impl<'f> Context<'f> {
 
     /// `path` as a `fn(&E <args>) <output>` pointer.
     fn error_fn(&self, path: &Path, args: TokenStream, output: TokenStream) -> TokenStream {
+        self.result_fn(path, quote!(Err), args, output)
+    }
+
+    /// `path` as a `fn(&X <args>) <output>` pointer, `X` being the result's `side` (`Ok` or
+    /// `Err`).
+    fn result_fn(
+        &self,
+        path: &Path,
+        side: TokenStream,
+        args: TokenStream,
+        output: TokenStream,
+    ) -> TokenStream {
         let ty = self.function.return_type_for_its_error();
         let local = Ident::new("__resilience_fn", Span::mixed_site());
         let span = path.span();
         // All at `path`, the return type's tokens too, so that the error points at the path
         // alone.
         let fn_type = respan(
-            quote!(fn(&<#ty as ::resilience::__private::ReturnsResult>::Err #args) #output),
+            quote!(fn(&<#ty as ::resilience::__private::ReturnsResult>::#side #args) #output),
             span,
         );
         quote_spanned! {span=>
@@ -156,4 +192,15 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
             tt
         })
         .collect()
+}
+
+/// Every identifier in `tokens`, at any depth, as written.
+fn idents(tokens: TokenStream, out: &mut Vec<String>) {
+    for token in tokens {
+        match token {
+            TokenTree::Ident(ident) => out.push(ident.to_string()),
+            TokenTree::Group(group) => idents(group.stream(), out),
+            TokenTree::Punct(_) | TokenTree::Literal(_) => {}
+        }
+    }
 }

@@ -87,7 +87,7 @@ pub fn is_retryable_status(status: u16) -> bool {
 /// Reads an HTTP `Retry-After` header value given in seconds (`"120"`), the form servers
 /// use for 429 and 503 responses, for a [`RetryAfter`](crate::RetryAfter) implementation.
 /// The HTTP-date form and anything malformed give `None`, so the policy's own schedule applies
-/// (the delay is capped at `max_delay` either way).
+/// (a hint is capped at `max_retry_after`, the schedule's delays at `max_delay`).
 ///
 /// ```
 /// use std::time::Duration;

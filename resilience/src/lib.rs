@@ -31,6 +31,7 @@
 //!   [`RetryPolicy::call_async`] and [`Retry`] run closures under the same engine.
 //! - [`classify`]: ready answers for `when =`, which errors are transient.
 //! - [`RetryAfter`]: let an error ask for its own delay (HTTP `Retry-After`).
+//! - [`porting`]: coming from backon, tokio-retry, reqwest-retry or failsafe.
 //! - [`Error`]: what the attributes themselves produce.
 //! - [`bounds`]: what the attributes require of the functions they wrap, named in their
 //!   compile errors.
@@ -63,7 +64,7 @@
 //! | `report.rs` | [`config::ConfigError`], [`breakers::ConfigConflict`], and where reports go |
 //! | `env/` | the environment's variables; `fields.rs`, the one reader of every setting, for the environment and files |
 //! | `budget/` | [`RetryBudget`], its ledger, [`BudgetConfig`], and [`budgets`] |
-//! | `retry/` | `policy.rs` ([`RetryPolicy`], [`Backoff`], [`Jitter`]), `schedule.rs`, `hooks.rs` ([`RetryIf`], [`OnRetry`], [`RetryAfter`]...), `engine.rs` ([`Retry`], [`RetryPolicy::call`]), `site.rs` and `stats.rs` ([`retries`]) |
+//! | `retry/` | `policy.rs` ([`RetryPolicy`], [`Backoff`], [`Jitter`]), `schedule.rs`, `hooks.rs` ([`RetryIf`], [`OnRetry`], [`RetryAfter`]...), `core.rs` (a retry's plain data), `attempts.rs` (one call's state machine), `engine.rs` ([`Retry`], [`RetryPolicy::call`]), `outcome.rs` ([`Attempt`], [`RetryOutcome`]), `site.rs` and `stats.rs` ([`retries`]) |
 //! | `timeout.rs` | [`timeout`](mod@timeout): [`timeout_async`], [`timeout_sync`] and their worker pool |
 //! | `config/` | [`config`]: [`config::Config`], snapshots, the duration syntax, the file forms |
 //! | `registry/` | [`breakers`], and what a `#[circuit_breaker]` call site calls to meet its breaker (or its keyed family) |
@@ -110,6 +111,8 @@ pub mod deadline;
 mod env;
 mod error;
 pub mod observe;
+#[doc = include_str!("docs/porting.md")]
+pub mod porting {}
 mod registry;
 mod rejection;
 mod report;
@@ -133,10 +136,11 @@ pub mod __private;
 
 pub use breaker::{
     Adaptive, AdaptiveStats, BreakerConfig, BreakerStats, CircuitBreaker, FailureRate,
-    KeyedBreaker, KeyedConfig, KeyedStats, Permit, Restored, When, Window,
+    KeyedBreaker, KeyedConfig, KeyedStats, OthersAsSuccess, Permit, Restored, When, Window,
 };
 pub use budget::{BudgetConfig, BudgetStats, RetryBudget, budgets};
 pub use error::Error;
+pub use observe::GiveUp;
 pub use registry::breakers;
 #[doc = include_str!("docs/circuit_breaker.md")]
 pub use resilience_macros::circuit_breaker;
@@ -146,8 +150,9 @@ pub use resilience_macros::retry;
 pub use resilience_macros::timeout;
 pub use retry::stats as retries;
 pub use retry::{
-    AnyError, Backoff, DelayHint, Jitter, NoHint, NoHook, OnRetry, Retry, RetryAfter, RetryIf,
-    RetryPolicy, UseRetryAfter,
+    AcceptOk, AnyError, AnyErrorOf, Attempt, Backoff, DelayHint, ForError, Jitter, NoHint, NoHook,
+    OnRetry, Retry, RetryAfter, RetryIf, RetryOk, RetryOutcome, RetryPolicy, RetryValue, RetryWhen,
+    SettingInt, UseRetryAfter,
 };
 pub use state::{Reason, State, StateChange};
 pub use timeout::{timeout_async, timeout_async_named, timeout_sync, timeout_sync_named};

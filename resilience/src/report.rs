@@ -59,9 +59,23 @@ pub enum ConfigSource {
     /// A breaker's entry of a snapshot given to
     /// [`breakers::restore`](crate::breakers::restore): it was restored as the reason says.
     Snapshot,
+    /// A `#[retry]` argument known only at run time (`max_attempts = self.retries`): the
+    /// value the reason says was used instead.
+    Argument,
 }
 
 impl ConfigError {
+    /// A `#[retry]` argument given at run time, refused by its rule: `variable` names the
+    /// site and the key.
+    pub(crate) fn argument(variable: String, value: String, reason: String) -> Self {
+        ConfigError {
+            variable,
+            value,
+            reason,
+            source: ConfigSource::Argument,
+        }
+    }
+
     pub(crate) fn environment(variable: String, value: String, reason: String) -> Self {
         ConfigError {
             variable,
@@ -83,6 +97,11 @@ impl fmt::Display for ConfigError {
             ConfigSource::Snapshot => write!(
                 f,
                 "restoring {} ({} left): {}",
+                self.variable, self.value, self.reason
+            ),
+            ConfigSource::Argument => write!(
+                f,
+                "{} = {} at run time: {}",
                 self.variable, self.value, self.reason
             ),
         }
@@ -216,6 +235,7 @@ pub(crate) fn config_error(error: &ConfigError) {
         let source = match error.source {
             ConfigSource::Environment => "environment",
             ConfigSource::Snapshot => "snapshot",
+            ConfigSource::Argument => "argument",
         };
         crate::observe::config_report(source, error);
         tell(&Report::Config(error));

@@ -357,3 +357,37 @@ fn a_keys_events_name_it_only_when_its_family_asks() {
     assert_eq!(changes[1].field("breaker"), "tracing.labelled");
     assert_eq!(changes[1].field("key"), "eu-1");
 }
+
+#[derive(Debug)]
+struct Throttled;
+
+impl resilience::RetryAfter for Throttled {
+    fn retry_after(&self) -> Option<Duration> {
+        Some(Duration::from_secs(120))
+    }
+}
+
+#[test]
+fn a_retry_after_cut_to_its_cap_is_an_event() {
+    let collector = Collector::default();
+    let _ = collector.catch(|| {
+        RetryPolicy::new()
+            .with_max_attempts(2)
+            .with_max_retry_after(Duration::from_millis(1))
+            .retrying()
+            .named("tracing.cut")
+            .honor_retry_after()
+            .call(|| Err::<(), _>(Throttled))
+    });
+    let cuts = collector.named("resilience.retry_after_cut");
+    assert_eq!(cuts.len(), 1, "{cuts:?}");
+    assert_eq!(cuts[0].level, tracing::Level::WARN);
+    assert_eq!(cuts[0].field("function"), "tracing.cut");
+    assert_eq!(cuts[0].field("requested_ms"), "120000");
+    assert_eq!(cuts[0].field("cap_ms"), "1");
+    // The retry slept the cap, as its event says.
+    assert_eq!(
+        collector.named("resilience.retry")[0].field("delay_ms"),
+        "1"
+    );
+}

@@ -646,3 +646,53 @@ fn a_generic_type_shares_one_breaker_named_without_its_arguments() {
         Err(ApiError::Rejected(Error::CircuitOpen { .. }))
     ));
 }
+
+// failsafe's rule as an option, beside the default.
+
+#[test]
+fn an_uncounted_error_leaves_the_consecutive_count_and_others_as_success_resets_it() {
+    use resilience::{BreakerConfig, CircuitBreaker, State};
+    let is_server_error = |status: &u16| *status >= 500;
+    let calls = [500, 404, 500, 404, 500];
+
+    // Default: a 404 says nothing of the server's health; three 500s in a row open it.
+    let breaker = CircuitBreaker::new(
+        "tests.uncounted",
+        BreakerConfig::new().with_failure_threshold(3),
+    );
+    for status in calls {
+        let _ = breaker
+            .when(is_server_error)
+            .call_or_else(|_| 503, || Err::<(), _>(status));
+    }
+    assert_eq!(breaker.state(), State::Open);
+    assert_eq!(breaker.stats().uncounted, 2);
+
+    // failsafe's rule: a 404 is an answer, a success, which resets the count.
+    let breaker = CircuitBreaker::new(
+        "tests.as_success",
+        BreakerConfig::new().with_failure_threshold(3),
+    );
+    let guarded = breaker.when(is_server_error).others_as_success();
+    for status in calls {
+        let _ = guarded.call_or_else(|_| 503, || Err::<(), _>(status));
+    }
+    assert_eq!(breaker.state(), State::Closed);
+    assert_eq!(breaker.stats().successes, 2);
+
+    // Open, the call does not run, and the rejection becomes the caller's error.
+    let open = CircuitBreaker::new(
+        "tests.rejected",
+        BreakerConfig::new().with_failure_threshold(1),
+    );
+    let _ = open.call_or_else(|_| 503u16, || Err::<(), _>(500));
+    let mut ran = false;
+    let result = open.call_or_else(
+        |_| 503u16,
+        || {
+            ran = true;
+            Ok(())
+        },
+    );
+    assert_eq!((result, ran), (Err(503), false));
+}

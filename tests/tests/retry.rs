@@ -396,8 +396,15 @@ impl RetryAfter for TooManyRequests {
 }
 
 #[tokio::test(start_paused = true)]
-async fn retry_after_hint_replaces_the_delay_and_is_capped() {
-    #[retry(max_attempts = 3, initial_delay = "10ms", max_delay = "5s", jitter = none)]
+async fn retry_after_hint_replaces_the_delay_and_is_capped_at_max_retry_after() {
+    // `max_delay` caps the computed delays, not a hint: a hint has its own cap.
+    #[retry(
+        max_attempts = 3,
+        initial_delay = "10ms",
+        max_delay = "1s",
+        max_retry_after = "5s",
+        jitter = none
+    )]
     async fn limited(times: &Mutex<Vec<Duration>>, start: Instant) -> Result<(), TooManyRequests> {
         let mut times = times.lock().unwrap();
         times.push(start.elapsed());

@@ -4,22 +4,36 @@ use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::{Backoff, Budget, Jitter, RetryArgs};
-use crate::{context::Context, defaults};
+use super::{Attempts, Backoff, Budget, Cap, Jitter, RetryArgs};
+use crate::{context::Context, defaults, duration::DurationArg};
 
 impl RetryArgs {
-    /// The policy as a `const` expression: `policy = PATH`, or the arguments written applied
-    /// to the runtime's defaults with its `const` builders.
-    fn policy(&self) -> TokenStream {
+    /// The policy: as a `const` expression (`policy = PATH`, or the arguments written applied
+    /// to the runtime's defaults with its `const` builders), and the calls of
+    /// `__private::RuntimePolicy` that apply the arguments known only when the function is
+    /// called (empty when there are none: the policy is then built at compile time).
+    fn policy(&self, cx: &Context<'_>) -> (TokenStream, TokenStream) {
         if let Some(path) = &self.policy {
-            return quote!(#path);
+            return (quote!(#path), TokenStream::new());
         }
         let mut policy = quote!(::resilience::__private::RetryPolicy::new());
-        if let Some(n) = self.max_attempts {
-            policy.extend(quote!(.with_max_attempts(#n)));
+        let mut at_run_time = TokenStream::new();
+        // A run-time argument, typed by the runtime's method at the user's expression.
+        let mut run_time = |method: &str, expr: &syn::Expr| {
+            let method = syn::Ident::new(method, expr.span());
+            at_run_time.extend(quote_spanned!(expr.span()=> .#method(#expr)));
+        };
+        match &self.attempts {
+            Some(Attempts::Total(n)) => policy.extend(quote!(.with_max_attempts(#n))),
+            Some(Attempts::Retries(n)) => policy.extend(quote!(.with_max_retries(#n))),
+            Some(Attempts::Unlimited) => policy.extend(quote!(.with_unlimited_attempts())),
+            Some(Attempts::TotalAt(expr)) => run_time("max_attempts", expr),
+            Some(Attempts::RetriesAt(expr)) => run_time("max_retries", expr),
+            None => {}
         }
         // `multiplier` implies exponential; setting it below says so once.
-        if let Some((backoff, _)) = self.backoff.as_ref().filter(|_| self.multiplier.is_none()) {
+        let multiplier_written = self.multiplier.is_some() || self.multiplier_at.is_some();
+        if let Some((backoff, _)) = self.backoff.as_ref().filter(|_| !multiplier_written) {
             let variant = match backoff {
                 Backoff::Constant => quote!(Constant),
                 Backoff::Linear => quote!(Linear),
@@ -35,17 +49,37 @@ impl RetryArgs {
             let m = Literal::f64_suffixed(multiplier);
             policy.extend(quote!(.with_multiplier(#m)));
         }
-        if let Some(d) = &self.initial_delay {
-            let d = d.to_tokens();
-            policy.extend(quote!(.with_initial_delay(#d)));
+        if let Some(expr) = &self.multiplier_at {
+            run_time("multiplier", expr);
         }
-        if let Some(d) = &self.max_delay {
-            let d = d.to_tokens();
-            policy.extend(quote!(.with_max_delay(#d)));
+        let mut durations = Vec::new();
+        if let Some(d) = &self.initial_delay {
+            durations.push((d, "initial_delay"));
+        }
+        match &self.max_delay {
+            Some(Cap::At(d)) => durations.push((d, "max_delay")),
+            Some(Cap::None) => policy.extend(quote!(.without_max_delay())),
+            None => {}
+        }
+        match &self.max_retry_after {
+            Some(Cap::At(d)) => durations.push((d, "max_retry_after")),
+            Some(Cap::None) => policy.extend(quote!(.without_max_retry_after())),
+            None => {}
         }
         if let Some(d) = &self.max_elapsed {
-            let d = d.to_tokens();
-            policy.extend(quote!(.with_max_elapsed(#d)));
+            durations.push((d, "max_elapsed"));
+        }
+        // A duration that names `self` or an argument is given at run time; any other is a
+        // `const` expression, evaluated at compile time as before.
+        for (d, key) in durations {
+            match d {
+                DurationArg::Expr(expr) if cx.is_run_time(expr) => run_time(key, expr),
+                d => {
+                    let d = d.to_tokens();
+                    let method = syn::Ident::new(&format!("with_{key}"), Span::call_site());
+                    policy.extend(quote!(.#method(#d)));
+                }
+            }
         }
         if let Some(jitter) = &self.jitter {
             let jitter = match jitter {
@@ -60,12 +94,12 @@ impl RetryArgs {
             };
             policy.extend(quote!(.with_jitter(::resilience::__private::Jitter::#jitter)));
         }
-        policy
+        (policy, at_run_time)
     }
 
     /// Wraps `inner`, an expression giving one attempt's result, in the retry loop.
     pub(crate) fn expand(&self, inner: TokenStream, cx: &Context<'_>) -> TokenStream {
-        let policy = self.policy();
+        let (policy, at_run_time) = self.policy(cx);
         // The call site's statistics, in a `static` of its own: counting a success at once
         // is one relaxed increment, and the site lists itself on its first call.
         let name = match &self.name {
@@ -104,17 +138,45 @@ impl RetryArgs {
         // The whole retry is an inline `const` block, borrowed for `'static`: evaluated at
         // compile time, able to name `Self` and the function's generics (which a `const` item
         // could not), and held by an async function's future as a pointer, not a copy.
-        let retry = quote! {
-            {
-                static __RESILIENCE_SITE: ::resilience::__private::RetrySite =
-                    ::resilience::__private::RetrySite::new(#name);
-                #budget_site
-                &const {
+        let site = quote! {
+            static __RESILIENCE_SITE: ::resilience::__private::RetrySite =
+                ::resilience::__private::RetrySite::new(#name);
+            #budget_site
+        };
+        let retry = if at_run_time.is_empty() {
+            quote! {
+                {
+                    #site
+                    &const {
+                        ::resilience::__private::Retry::for_site(
+                            {
+                                let #policy_local: #policy_type = #policy;
+                                #policy_local
+                            },
+                            &__RESILIENCE_SITE,
+                            #when,
+                            #hook,
+                        )
+                        #budget
+                    }
+                }
+            }
+        } else {
+            // Arguments known only when the function is called: the retry is built on each
+            // call, its run-time values checked by their settings' rules.
+            quote! {
+                &{
+                    #site
                     ::resilience::__private::Retry::for_site(
-                        {
-                            let #policy_local: #policy_type = #policy;
-                            #policy_local
-                        },
+                        ::resilience::__private::RuntimePolicy::new(
+                            {
+                                let #policy_local: #policy_type = #policy;
+                                #policy_local
+                            },
+                            &__RESILIENCE_SITE,
+                        )
+                        #at_run_time
+                        .finish(),
                         &__RESILIENCE_SITE,
                         #when,
                         #hook,
@@ -172,6 +234,64 @@ impl RetryArgs {
                 },
             )
         };
+        // With `retry_if_ok`, a value it picks goes to the state machine as an error would,
+        // with the hint its `RetryAfter` gives (where its type implements it).
+        // The attempt's block is then labelled, to leave it with the delay from that arm,
+        // and so is the loop, which a `break` inside a labelled block must name.
+        let (label, loop_label, exit, retried_value) = match &self.retry_if_ok {
+            None => (
+                TokenStream::new(),
+                TokenStream::new(),
+                TokenStream::new(),
+                TokenStream::new(),
+            ),
+            Some(path) => {
+                let predicate = cx.value_predicate(path);
+                let label = syn::Lifetime::new("'__resilience_attempt", mixed);
+                let exit = syn::Lifetime::new("'__resilience_retry", mixed);
+                (
+                    quote!(#label:),
+                    quote!(#exit:),
+                    quote!(#exit),
+                    quote_spanned! {mixed=>
+                        ::core::result::Result::Ok(__resilience_value)
+                            if (#predicate)(&__resilience_value) =>
+                        {
+                            let __resilience_hint = {
+                                #[allow(unused_imports)]
+                                use ::resilience::__private::{
+                                    HintFallback as _, HintViaRetryAfter as _,
+                                };
+                                (&::resilience::__private::HintProbe(&__resilience_value))
+                                    .resilience_hint()
+                            };
+                            let __resilience_state =
+                                __resilience_attempts.get_or_insert_with(|| {
+                                    __resilience_retry.start_at(
+                                        ::resilience::__private::Clock::#clock,
+                                        __resilience_started,
+                                    )
+                                });
+                            match __resilience_state.next_value(__resilience_value, __resilience_hint) {
+                                ::resilience::__private::Step::Done(__resilience_result) => {
+                                    break #exit __resilience_result;
+                                }
+                                ::resilience::__private::Step::Wait(__resilience_delay) => {
+                                    break #label __resilience_delay;
+                                }
+                            }
+                        }
+                    },
+                )
+            }
+        };
+        // After a label, a path starting `::` would read as the label of a block (`'a: {`) to
+        // a parser of the expansion: the qualified form starts with `<` instead.
+        let ok = if self.retry_if_ok.is_some() {
+            quote!(<::core::result::Result<_, _>>::Ok)
+        } else {
+            quote!(::core::result::Result::Ok)
+        };
         quote_spanned! {mixed=>
             {
                 let __resilience_retry = #retry;
@@ -180,18 +300,19 @@ impl RetryArgs {
                 // Made on the first failure: a call that succeeds at once never builds it.
                 let mut __resilience_attempts = ::core::option::Option::None;
                 #rejection
-                loop {
+                #loop_label loop {
                     // The attempt's result lives in this block only, not across the sleep:
                     // an async fn's state machine then keeps it out of the future, and the
                     // success path moves it in registers.
-                    let __resilience_delay = {
+                    let __resilience_delay = #label {
                         // Taken apart and put back together rather than borrowed and moved
                         // on, so that a success is not copied out of memory whole (a copy
                         // whose wide loads stall on the narrow stores that wrote it).
                         let __resilience_result = match #inner {
+                            #retried_value
                             ::core::result::Result::Ok(__resilience_value) => {
                                 __resilience_retry.record_ok(&__resilience_attempts);
-                                break ::core::result::Result::Ok(__resilience_value);
+                                break #exit #ok(__resilience_value);
                             }
                             ::core::result::Result::Err(__resilience_error) => {
                                 ::core::result::Result::Err(__resilience_error)
@@ -209,7 +330,7 @@ impl RetryArgs {
                         });
                         match #next {
                             ::resilience::__private::Step::Done(__resilience_result) => {
-                                break __resilience_result;
+                                break #exit __resilience_result;
                             }
                             ::resilience::__private::Step::Wait(__resilience_delay) => {
                                 __resilience_delay

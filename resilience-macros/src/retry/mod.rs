@@ -8,21 +8,28 @@ mod parse;
 mod validate;
 
 use proc_macro2::{Span, TokenStream};
-use syn::{Ident, LitStr, Path};
+use syn::{Expr, Ident, LitStr, Path};
 
 use crate::{args, duration::DurationArg};
 
 /// `#[retry]`'s arguments, each checked on its own.
 #[derive(Default)]
 pub(crate) struct RetryArgs {
-    max_attempts: Option<u32>,
+    /// `max_attempts` or `max_retries` (both written is refused in `validate`).
+    attempts: Option<Attempts>,
     backoff: Option<(Backoff, Ident)>,
     initial_delay: Option<DurationArg>,
     multiplier: Option<(f64, Span)>,
-    max_delay: Option<DurationArg>,
+    /// `multiplier = expr`, checked at run time.
+    multiplier_at: Option<Box<Expr>>,
+    max_delay: Option<Cap>,
+    /// The cap on a `Retry-After` hint's delay.
+    max_retry_after: Option<Cap>,
     jitter: Option<Jitter>,
     max_elapsed: Option<DurationArg>,
     when: Option<Path>,
+    /// Which `Ok` values are retried.
+    retry_if_ok: Option<Path>,
     on_retry: Option<Path>,
     policy: Option<Path>,
     /// The name the call site's statistics, logs and metrics go by.
@@ -35,13 +42,16 @@ args::spelled! {
     /// An argument of `#[retry]`.
     pub(crate) enum Key in KEYS {
         MaxAttempts = "max_attempts",
+        MaxRetries = "max_retries",
         Backoff = "backoff",
         InitialDelay = "initial_delay",
         Multiplier = "multiplier",
         MaxDelay = "max_delay",
+        MaxRetryAfter = "max_retry_after",
         Jitter = "jitter",
         MaxElapsed = "max_elapsed",
         When = "when",
+        RetryIfOk = "retry_if_ok",
         OnRetry = "on_retry",
         Policy = "policy",
         Name = "name",
@@ -54,13 +64,17 @@ impl Key {
     fn is_schedule(self) -> bool {
         match self {
             Key::MaxAttempts
+            | Key::MaxRetries
+            | Key::MaxRetryAfter
             | Key::Backoff
             | Key::InitialDelay
             | Key::Multiplier
             | Key::MaxDelay
             | Key::Jitter
             | Key::MaxElapsed => true,
-            Key::When | Key::OnRetry | Key::Policy | Key::Name | Key::Budget => false,
+            Key::When | Key::RetryIfOk | Key::OnRetry | Key::Policy | Key::Name | Key::Budget => {
+                false
+            }
         }
     }
 }
@@ -92,6 +106,36 @@ const JITTERS: args::Table<Jitter> = &[
     ("equal", Jitter::Equal),
     ("decorrelated", Jitter::Decorrelated),
 ];
+
+/// How many attempts: `max_attempts = N`, `max_attempts = unlimited` or `max_retries = N`.
+enum Attempts {
+    /// `max_attempts = N`: the first included.
+    Total(u32),
+    /// `max_retries = N`: the attempts after the first.
+    Retries(u32),
+    /// `max_attempts = unlimited`.
+    Unlimited,
+    /// `max_attempts = expr`, checked at run time.
+    TotalAt(Box<Expr>),
+    /// `max_retries = expr`, checked at run time.
+    RetriesAt(Box<Expr>),
+}
+
+/// A cap on a delay: a duration, or `none` for no cap.
+enum Cap {
+    At(DurationArg),
+    None,
+}
+
+impl Cap {
+    /// The cap, when written as a string; `Some(None)` for `none`; `None` when an expression.
+    fn known(&self) -> Option<Option<std::time::Duration>> {
+        match self {
+            Cap::At(d) => d.known().map(Some),
+            Cap::None => Some(None),
+        }
+    }
+}
 
 /// `budget = "orders"`: a shared, named budget; `budget = none`: no budget.
 enum Budget {

@@ -1,6 +1,7 @@
 //! The second phase of `#[retry]`: the arguments checked against each other.
 
 use resilience_settings::retry;
+use syn::spanned::Spanned;
 
 use super::{Backoff, Key, RetryArgs};
 use crate::{args::Written, errors::Errors};
@@ -19,10 +20,18 @@ impl RetryArgs {
                 );
             }
         }
-        if let (Some((_, span)), Some((backoff, ident))) = (&self.multiplier, &self.backoff) {
+        if let (true, Some(retries)) = (
+            written.contains(Key::MaxAttempts),
+            written.get(Key::MaxRetries),
+        ) {
+            errors.at(retries, retry::max_retries_beside_max_attempts());
+        }
+        let multiplier = (self.multiplier.as_ref().map(|(_, span)| *span))
+            .or_else(|| self.multiplier_at.as_ref().map(|expr| expr.span()));
+        if let (Some(span), Some((backoff, ident))) = (multiplier, &self.backoff) {
             if *backoff != Backoff::Exponential {
                 errors.at(
-                    *span,
+                    span,
                     retry::multiplier_without_exponential(&ident.to_string()),
                 );
             }
@@ -32,7 +41,7 @@ impl RetryArgs {
         let max_delay = match &self.max_delay {
             None if written.contains(Key::MaxDelay) => None,
             None => Some(None),
-            Some(d) => d.known().map(Some),
+            Some(cap) => cap.known(),
         };
         let initial = self.initial_delay.as_ref();
         if let (Some(initial), Some(max_delay)) = (initial, max_delay) {

@@ -59,6 +59,42 @@ fn place(order: &Order) -> Result<Receipt, OrderError> {
 "#,
     ),
     (
+        "retry_peer_vocabulary",
+        r#"
+#[retry(max_retries = 5, max_delay = none, max_retry_after = "2m")]
+fn poll(job: &Job) -> Result<Status, PollError> {
+    job.status()
+}
+"#,
+    ),
+    (
+        "retry_if_ok",
+        r#"
+#[retry(max_attempts = 4, retry_if_ok = is_throttled)]
+async fn send(request: &Request) -> Result<Response, HttpError> {
+    client.execute(request).await
+}
+"#,
+    ),
+    (
+        "retry_run_time_settings",
+        r#"
+#[retry(max_retries = self.retries, initial_delay = self.delay, max_delay = "5s")]
+fn get(&self, key: &str) -> Result<Value, ClientError> {
+    self.transport.get(key)
+}
+"#,
+    ),
+    (
+        "retry_unlimited",
+        r#"
+#[retry(max_attempts = unlimited, max_elapsed = "30s", max_retry_after = none)]
+async fn connect(addr: &str) -> Result<Conn, ConnectError> {
+    Conn::open(addr).await
+}
+"#,
+    ),
+    (
         "retry_without_budget",
         r#"
 #[retry(max_attempts = 10, budget = none)]

@@ -64,7 +64,7 @@ pub use self::config::{Adaptive, BreakerConfig, BreakerSetting, FailureRate, Win
 pub use self::core::CircuitBreaker;
 pub(crate) use self::core::Listeners;
 pub use self::keyed::{KeyedBreaker, KeyedConfig, KeyedStats};
-pub use self::permit::{Permit, When, any_error, counts_as_failure};
+pub use self::permit::{OthersAsSuccess, Permit, When, any_error, counts_as_failure};
 pub use self::restore::Restored;
 pub use self::stats::{AdaptiveStats, BreakerStats};
 

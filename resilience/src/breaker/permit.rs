@@ -82,6 +82,53 @@ impl CircuitBreaker {
             counts,
         }
     }
+
+    /// As [`call`](Self::call), for an error type without `From<resilience::Error>`:
+    /// `rejected` turns the breaker's rejection into the caller's error. Every error counts.
+    ///
+    /// ```
+    /// use resilience::{BreakerConfig, CircuitBreaker};
+    ///
+    /// #[derive(Debug, PartialEq)]
+    /// enum ApiError { Down, Unavailable }
+    ///
+    /// let breaker = CircuitBreaker::new("doc.call_or_else", BreakerConfig::new().with_failure_threshold(1));
+    /// let _ = breaker.call_or_else(|_| ApiError::Unavailable, || Err::<(), _>(ApiError::Down));
+    /// let second = breaker.call_or_else(|_| ApiError::Unavailable, || Ok(()));
+    /// assert_eq!(second, Err(ApiError::Unavailable), "open: the call did not run");
+    /// ```
+    #[inline]
+    pub fn call_or_else<T, E>(
+        &self,
+        rejected: impl FnOnce(Error) -> E,
+        op: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.when(any_error).call_or_else(rejected, op)
+    }
+
+    /// As [`call_async`](Self::call_async), for an error type without
+    /// `From<resilience::Error>`: `rejected` turns the rejection into the caller's error.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let breaker = CircuitBreaker::new("doc.call_async_or_else", BreakerConfig::new());
+    /// let n: Result<u32, String> = breaker
+    ///     .call_async_or_else(|rejection| rejection.to_string(), async { Ok(4) })
+    ///     .await;
+    /// assert_eq!(n, Ok(4));
+    /// # });
+    /// ```
+    pub async fn call_async_or_else<T, E, F>(
+        &self,
+        rejected: impl FnOnce(Error) -> E,
+        op: F,
+    ) -> Result<T, E>
+    where
+        F: Future<Output = Result<T, E>>,
+    {
+        self.when(any_error).call_async_or_else(rejected, op).await
+    }
 }
 
 /// The right to make one call through a [`CircuitBreaker`], from
@@ -297,5 +344,206 @@ impl<P> When<'_, P> {
             None => self.breaker.try_acquire()?,
         };
         permit.report(op.await, &self.counts)
+    }
+}
+
+impl<'a, P> When<'a, P> {
+    /// Counts an error `counts` does not accept as a *success*, rather than passing it
+    /// through uncounted: failsafe's rule, where such an error resets the count of
+    /// consecutive failures. The default (uncounted) lets an error that says nothing of the
+    /// dependency's health (a 404, a validation error) neither open nor close the breaker;
+    /// this option suits a dependency whose answering at all, even with such an error, shows
+    /// that it is up.
+    ///
+    /// ```
+    /// use resilience::{BreakerConfig, CircuitBreaker, State};
+    ///
+    /// let breaker = CircuitBreaker::new("doc.others_as_success", BreakerConfig::new().with_failure_threshold(2));
+    /// let guarded = breaker.when(|status: &u16| *status >= 500).others_as_success();
+    /// let _ = guarded.call_or_else(|_| 503, || Err::<(), _>(500));
+    /// let _ = guarded.call_or_else(|_| 503, || Err::<(), _>(404)); // an answer: resets the count
+    /// let _ = guarded.call_or_else(|_| 503, || Err::<(), _>(500));
+    /// assert_eq!(breaker.state(), State::Closed);
+    /// assert_eq!(breaker.stats().successes, 1);
+    /// ```
+    pub fn others_as_success(self) -> OthersAsSuccess<'a, P> {
+        OthersAsSuccess { when: self }
+    }
+
+    /// As [`call`](Self::call), for an error type without `From<resilience::Error>`:
+    /// `rejected` turns the breaker's rejection into the caller's error.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// let breaker = CircuitBreaker::new("doc.when.call_or_else", BreakerConfig::new());
+    /// let r = breaker.when(|code: &u16| *code >= 500).call_or_else(|_| 503, || Err::<(), _>(404));
+    /// assert_eq!(r, Err(404));
+    /// assert_eq!(breaker.stats().uncounted, 1);
+    /// ```
+    #[inline]
+    pub fn call_or_else<T, E>(
+        &self,
+        rejected: impl FnOnce(Error) -> E,
+        op: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        P: Fn(&E) -> bool,
+    {
+        let permit = self.breaker.permit_or_else(rejected)?;
+        permit.report(op(), &self.counts)
+    }
+
+    /// As [`call_async`](Self::call_async), for an error type without
+    /// `From<resilience::Error>`.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let breaker = CircuitBreaker::new("doc.when.call_async_or_else", BreakerConfig::new());
+    /// let r = breaker
+    ///     .when(|code: &u16| *code >= 500)
+    ///     .call_async_or_else(|_| 503, async { Ok::<_, u16>(()) })
+    ///     .await;
+    /// assert_eq!(r, Ok(()));
+    /// # });
+    /// ```
+    pub async fn call_async_or_else<T, E, F>(
+        &self,
+        rejected: impl FnOnce(Error) -> E,
+        op: F,
+    ) -> Result<T, E>
+    where
+        P: Fn(&E) -> bool,
+        F: Future<Output = Result<T, E>>,
+    {
+        let permit = self.breaker.permit_or_else(rejected)?;
+        permit.report(op.await, &self.counts)
+    }
+}
+
+/// A breaker that counts the errors its predicate accepts as failures and every other
+/// result as a success, from [`When::others_as_success`]: failsafe's rule.
+///
+/// ```
+/// use resilience::{BreakerConfig, CircuitBreaker};
+/// let breaker = CircuitBreaker::new("doc.OthersAsSuccess", BreakerConfig::new());
+/// let r = breaker.when(|_: &resilience::Error| false).others_as_success().call(|| Err::<(), _>(resilience::Error::circuit_open("x", None)));
+/// assert!(r.is_err());
+/// assert_eq!(breaker.stats().successes, 1);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct OthersAsSuccess<'a, P> {
+    when: When<'a, P>,
+}
+
+impl<P> OthersAsSuccess<'_, P> {
+    /// As [`CircuitBreaker::call`], counting an error `counts` does not accept as a success.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// let breaker = CircuitBreaker::new("doc.OthersAsSuccess.call", BreakerConfig::new());
+    /// let r: Result<u8, resilience::Error> = breaker.when(|_: &resilience::Error| true).others_as_success().call(|| Ok(1));
+    /// assert_eq!(r.unwrap(), 1);
+    /// ```
+    #[inline]
+    pub fn call<T, E>(&self, op: impl FnOnce() -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<Error>,
+        P: Fn(&E) -> bool,
+    {
+        self.call_or_else(E::from, op)
+    }
+
+    /// As [`When::call_or_else`], counting an error `counts` does not accept as a success.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// let breaker = CircuitBreaker::new("doc.OthersAsSuccess.call_or_else", BreakerConfig::new());
+    /// let r = breaker.when(|code: &u16| *code >= 500).others_as_success().call_or_else(|_| 503, || Err::<(), _>(404));
+    /// assert_eq!((r, breaker.stats().successes), (Err(404), 1));
+    /// ```
+    #[inline]
+    pub fn call_or_else<T, E>(
+        &self,
+        rejected: impl FnOnce(Error) -> E,
+        op: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        P: Fn(&E) -> bool,
+    {
+        let permit = self.when.breaker.permit_or_else(rejected)?;
+        permit.report_others_as_success(op(), &self.when.counts)
+    }
+
+    /// As [`CircuitBreaker::call_async`], counting an error `counts` does not accept as a
+    /// success.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let breaker = CircuitBreaker::new("doc.OthersAsSuccess.call_async", BreakerConfig::new());
+    /// let r: Result<(), resilience::Error> = breaker.when(|_: &resilience::Error| true).others_as_success().call_async(async { Ok(()) }).await;
+    /// assert!(r.is_ok());
+    /// # });
+    /// ```
+    pub async fn call_async<T, E, F>(&self, op: F) -> Result<T, E>
+    where
+        E: From<Error>,
+        P: Fn(&E) -> bool,
+        F: Future<Output = Result<T, E>>,
+    {
+        self.call_async_or_else(E::from, op).await
+    }
+
+    /// As [`When::call_async_or_else`], counting an error `counts` does not accept as a
+    /// success.
+    ///
+    /// ```
+    /// # use resilience::{BreakerConfig, CircuitBreaker};
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let breaker = CircuitBreaker::new("doc.OthersAsSuccess.call_async_or_else", BreakerConfig::new());
+    /// let r = breaker.when(|c: &u16| *c >= 500).others_as_success().call_async_or_else(|_| 503, async { Err::<(), _>(404) }).await;
+    /// assert_eq!((r, breaker.stats().successes), (Err(404), 1));
+    /// # });
+    /// ```
+    pub async fn call_async_or_else<T, E, F>(
+        &self,
+        rejected: impl FnOnce(Error) -> E,
+        op: F,
+    ) -> Result<T, E>
+    where
+        P: Fn(&E) -> bool,
+        F: Future<Output = Result<T, E>>,
+    {
+        let permit = self.when.breaker.permit_or_else(rejected)?;
+        permit.report_others_as_success(op.await, &self.when.counts)
+    }
+}
+
+impl CircuitBreaker {
+    /// A permit, or the rejection as `rejected` makes it the caller's error.
+    #[inline]
+    fn permit_or_else<E>(&self, rejected: impl FnOnce(Error) -> E) -> Result<Permit<'_>, E> {
+        match self.try_acquire_closed() {
+            Some(permit) => Ok(permit),
+            None => self.try_acquire().map_err(rejected),
+        }
+    }
+}
+
+impl Permit<'_> {
+    /// Reports `result` as failsafe counts it: an `Err` `counts` accepts is a failure, every
+    /// other result a success; and gives the result back.
+    #[inline]
+    fn report_others_as_success<T, E>(
+        self,
+        result: Result<T, E>,
+        counts: impl Fn(&E) -> bool,
+    ) -> Result<T, E> {
+        match &result {
+            Err(error) if counts(error) => self.failure(),
+            _ => self.success(),
+        }
+        result
     }
 }

@@ -43,6 +43,79 @@ impl<'de> Deserialize<'de> for Text {
     }
 }
 
+/// A cap on a delay: a duration string, or `"none"` for no cap (`Duration::MAX`).
+#[derive(Clone, Copy)]
+struct CapRepr(Duration);
+
+impl Serialize for CapRepr {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.0 == Duration::MAX {
+            s.serialize_str(retry::NO_CAP)
+        } else {
+            Text(self.0).serialize(s)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for CapRepr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Option<Duration>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration string such as \"30s\", or \"none\" for no cap")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<Duration>, E> {
+                if v == retry::NO_CAP {
+                    return Ok(None);
+                }
+                parse_duration(v).map(Some).map_err(E::custom)
+            }
+        }
+        Ok(CapRepr(d.deserialize_str(V)?.unwrap_or(Duration::MAX)))
+    }
+}
+
+/// `max_attempts`: an integer, or `"unlimited"`.
+#[derive(Clone, Copy)]
+struct AttemptsRepr(i128);
+
+impl Serialize for AttemptsRepr {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.0 == i128::from(retry::UNLIMITED_ATTEMPTS) {
+            s.serialize_str(retry::UNLIMITED)
+        } else {
+            s.serialize_i64(i64::try_from(self.0).unwrap_or(i64::MAX))
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for AttemptsRepr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = AttemptsRepr;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer >= 1, or \"unlimited\"")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<AttemptsRepr, E> {
+                Ok(AttemptsRepr(i128::from(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<AttemptsRepr, E> {
+                Ok(AttemptsRepr(i128::from(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<AttemptsRepr, E> {
+                if v == retry::UNLIMITED {
+                    Ok(AttemptsRepr(i128::from(retry::UNLIMITED_ATTEMPTS)))
+                } else {
+                    Err(E::invalid_value(de::Unexpected::Str(v), &self))
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// A window: an integer (calls) or a duration string, for its setting's rule to check.
 struct WindowRepr(WindowValue);
 
@@ -361,7 +434,9 @@ impl<'de> Deserialize<'de> for JitterRepr {
 #[serde(deny_unknown_fields)]
 struct RetryRepr {
     #[serde(default)]
-    max_attempts: Option<i64>,
+    max_attempts: Option<AttemptsRepr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_retries: Option<i64>,
     #[serde(default)]
     backoff: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -369,7 +444,9 @@ struct RetryRepr {
     #[serde(default)]
     initial_delay: Option<Text>,
     #[serde(default)]
-    max_delay: Option<Text>,
+    max_delay: Option<CapRepr>,
+    #[serde(default)]
+    max_retry_after: Option<CapRepr>,
     #[serde(default)]
     jitter: Option<JitterRepr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -395,11 +472,13 @@ impl Serialize for RetryPolicy {
             Backoff::Fibonacci => ("fibonacci", None),
         };
         RetryRepr {
-            max_attempts: Some(i64::from(self.max_attempts())),
+            max_attempts: Some(AttemptsRepr(i128::from(self.max_attempts()))),
+            max_retries: None,
             backoff: Some(backoff.to_owned()),
             multiplier,
             initial_delay: Some(Text(self.initial_delay())),
-            max_delay: Some(Text(self.max_delay())),
+            max_delay: Some(CapRepr(self.max_delay())),
+            max_retry_after: Some(CapRepr(self.max_retry_after())),
             jitter: Some(JitterRepr(self.jitter())),
             max_elapsed: self.max_elapsed().map(Text),
             seed: self.seed,
@@ -426,9 +505,16 @@ impl<'de> Deserialize<'de> for RetryPolicy {
         // Each value by its setting's rule, then against each other, as the attribute
         // checks them.
         let mut policy = RetryPolicy::new();
-        if let Some(n) = repr.max_attempts {
-            let n = retry::max_attempts(i128::from(n)).map_err(de::Error::custom)?;
+        if repr.max_attempts.is_some() && repr.max_retries.is_some() {
+            return Err(de::Error::custom(retry::max_retries_beside_max_attempts()));
+        }
+        if let Some(AttemptsRepr(n)) = repr.max_attempts {
+            let n = retry::max_attempts(n).map_err(de::Error::custom)?;
             policy = policy.with_max_attempts(n);
+        }
+        if let Some(n) = repr.max_retries {
+            let n = retry::max_retries(i128::from(n)).map_err(de::Error::custom)?;
+            policy = policy.with_max_retries(n);
         }
         let multiplier = repr
             .multiplier
@@ -466,11 +552,20 @@ impl<'de> Deserialize<'de> for RetryPolicy {
             .map_err(de::Error::custom)?;
         if let Some(d) = repr.initial_delay {
             let d = retry::initial_delay(d.0).map_err(de::Error::custom)?;
+            // No cap (`"none"`) is above any first delay.
             retry::initial_delay_within_max_delay(d, max_delay).map_err(de::Error::custom)?;
             policy = policy.with_initial_delay(d);
         }
         if let Some(d) = max_delay {
             policy = policy.with_max_delay(d);
+        }
+        if let Some(CapRepr(d)) = repr.max_retry_after {
+            if d != Duration::MAX {
+                policy = policy
+                    .with_max_retry_after(retry::max_retry_after(d).map_err(de::Error::custom)?);
+            } else {
+                policy = policy.without_max_retry_after();
+            }
         }
         if let Some(j) = repr.jitter {
             policy = policy.with_jitter(j.0);

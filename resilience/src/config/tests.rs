@@ -91,3 +91,45 @@ fn configuration_files_refuse_what_the_attribute_refuses() {
         );
     }
 }
+
+#[cfg(feature = "serde")]
+#[test]
+fn configuration_files_speak_the_peers_vocabulary_and_write_it_back() {
+    use std::time::Duration;
+
+    use crate::RetryPolicy;
+
+    let config: super::Config = toml::from_str(
+        r#"
+        [retry.poll]
+        max_retries = 5
+        max_delay = "none"
+        max_retry_after = "2m"
+
+        [retry.connect]
+        max_attempts = "unlimited"
+        max_elapsed = "30s"
+        max_retry_after = "none"
+        "#,
+    )
+    .unwrap();
+    let poll = config.retry["poll"];
+    assert_eq!(poll.max_attempts(), 6);
+    assert_eq!(poll.max_delay(), Duration::MAX);
+    assert_eq!(poll.max_retry_after(), Duration::from_secs(120));
+    let connect = config.retry["connect"];
+    assert!(connect.is_unlimited());
+    assert_eq!(connect.max_retry_after(), Duration::MAX);
+
+    // Written back in the same words, and read again to the same policies.
+    let text = toml::to_string(&config).unwrap();
+    assert!(text.contains(r#"max_attempts = "unlimited""#), "{text}");
+    assert!(text.contains(r#"max_delay = "none""#), "{text}");
+    let again: super::Config = toml::from_str(&text).unwrap();
+    assert_eq!(again.retry["poll"], poll);
+    assert_eq!(again.retry["connect"], connect);
+    assert_eq!(
+        RetryPolicy::new().max_retry_after(),
+        Duration::from_secs(60)
+    );
+}

@@ -15,6 +15,12 @@ pub fn type_name<E>(_: &E, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     f.write_str(std::any::type_name::<E>())
 }
 
+/// Writes a retried `Ok` value for a log line: `Ok(` its type's name `)`, since the engine
+/// is generic over the value's type.
+pub(crate) fn ok_type_name<T>(_: &T, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    write!(f, "Ok({})", std::any::type_name::<T>())
+}
+
 /// An error with its description, displayed by it.
 #[cfg(feature = "tracing")]
 pub(crate) struct Described<'a, E>(pub(crate) &'a E, pub(crate) Describe<E>);

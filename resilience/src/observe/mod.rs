@@ -10,7 +10,8 @@
 //!
 //! | name | level | fields |
 //! |---|---|---|
-//! | `resilience.retry` | `INFO` | `function`, `attempt` (the attempt that failed, 1 for the first), `delay_ms` (the sleep before the next one), `error` |
+//! | `resilience.retry` | `INFO` | `function`, `attempt` (the attempt that failed, 1 for the first), `delay_ms` (the sleep before the next one), `error` (for a retried `Ok` value, `Ok(` its type `)`) |
+//! | `resilience.retry_after_cut` | `WARN` | `function`, `requested_ms` (what a `Retry-After` hint asked for), `cap_ms` (the policy's `max_retry_after`, slept instead) |
 //! | `resilience.give_up` | `WARN` | `function`, `attempts` (made in all), `reason` (`exhausted`, `not_retryable`, `max_elapsed`, `deadline`, `budget`, `circuit_open`), `error` |
 //! | `resilience.breaker.state_change` | `WARN` when it opens, else `INFO` | `breaker`, `from`, `to` (as [`State::as_str`](crate::State::as_str) writes them), `reason` (as [`Reason`](crate::Reason) displays) |
 //! | `resilience.breaker.rejected` | `DEBUG` | `breaker`, `retry_in_ms` (time left open, when known) |
@@ -279,9 +280,17 @@ fn counter(name: &'static str, labels: &'static [metrics::Label], by: u64) {
     metrics::with_recorder(|r| r.register_counter(&key, &METADATA)).increment(by);
 }
 
-/// Why a retried call returned its error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum GiveUp {
+/// Why a retried call returned its error (or, for a value `retry_if_ok` retries, its last
+/// value) instead of trying again: the `reason` of the `resilience.give_up` event, and
+/// [`RetryOutcome::gave_up`](crate::RetryOutcome).
+///
+/// ```
+/// use resilience::GiveUp;
+/// assert_eq!(GiveUp::Budget.as_str(), "budget");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum GiveUp {
     /// `max_attempts` reached.
     Exhausted,
     /// `when` said the error is not worth another attempt.
@@ -298,8 +307,13 @@ pub(crate) enum GiveUp {
 }
 
 impl GiveUp {
-    #[cfg(feature = "tracing")]
-    fn as_str(self) -> &'static str {
+    /// The reason as logs write it: `exhausted`, `not_retryable`, `max_elapsed`, `deadline`,
+    /// `budget` or `circuit_open`.
+    ///
+    /// ```
+    /// assert_eq!(resilience::GiveUp::NotRetryable.as_str(), "not_retryable");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
         match self {
             GiveUp::Exhausted => "exhausted",
             GiveUp::NotRetryable => "not_retryable",
@@ -336,6 +350,27 @@ pub(crate) fn retry<E>(
         delay_ms = millis(delay),
         error = %Described(error, describe),
         "attempt {attempt} failed, retrying in {delay:?}"
+    );
+}
+
+/// A `Retry-After` hint asked for `requested`, longer than the policy's `max_retry_after`:
+/// `cap` is slept instead.
+#[inline]
+#[allow(unused_variables)]
+pub(crate) fn retry_after_cut(
+    site: Option<&'static SiteLabels>,
+    requested: Duration,
+    cap: Duration,
+) {
+    #[cfg(feature = "tracing")]
+    tracing::event!(
+        name: "resilience.retry_after_cut",
+        target: "resilience",
+        tracing::Level::WARN,
+        function = labels_of(site).name(),
+        requested_ms = millis(requested),
+        cap_ms = millis(cap),
+        "a Retry-After hint asked for {requested:?}, more than `max_retry_after` ({cap:?}): waiting {cap:?}"
     );
 }
 

@@ -19,7 +19,7 @@ pub use crate::registry::{BreakerSite, KeyedSite, keyed_site, method_site_breake
 pub use crate::retry::SiteRetry as Retry;
 pub use crate::retry::{
     AnyError, Backoff, Clock, HintFallback, HintProbe, HintViaRetryAfter, Jitter, NoHook,
-    RetryPolicy, RetrySite, Step, retry_started, sleep_task, sleep_thread,
+    RetryPolicy, RetrySite, RuntimePolicy, Step, retry_started, sleep_task, sleep_thread,
 };
 pub use crate::timeout::{attribute::timeout_async_into, timeout_sync};
 pub use crate::{__resilience_describe as describe, __resilience_hint as hint};

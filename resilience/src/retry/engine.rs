@@ -1,28 +1,36 @@
-//! The one engine behind `#[retry]` and the plain API: [`Retry`] pairs a policy with its
-//! hooks and runs calls ([`Retry::call`], [`Retry::call_async`]); both front doors, and the
-//! attribute's loop, drive the same [`Attempts`] state machine, so the three behave
-//! identically. The attribute reaches the engine through [`SiteRetry`], its call site's
-//! retry, which opens to its loop the doors the plain API keeps closed.
+//! The one engine behind `#[retry]` and the plain API: [`Retry`] pairs a policy with the
+//! call's predicates, hook and hints and runs calls ([`Retry::call`], [`Retry::call_async`] and
+//! their `_with_attempt` and `_with_outcome` forms); every front door, the attribute's loop
+//! included, drives the same [`Attempts`] state machine, so they all behave identically. The
+//! attribute reaches the engine through [`SiteRetry`], its call site's retry, which opens to
+//! its loop the doors the plain API keeps closed.
+//!
+//! A [`Retry`] is taken by value by its calls: its predicates and hooks may be `FnMut` and
+//! keep state, which the call then owns. One made of `Copy` parts (plain functions, closures
+//! that borrow) is `Copy`, so it can be kept and called again.
 
 use std::{future::Future, time::Duration, time::Instant};
 
 use super::{
-    hooks::{AnyError, DelayHint, NoHint, NoHook, OnRetry, RetryIf, UseRetryAfter},
+    attempts::{Attempts, Step},
+    core::{BudgetChoice, Clock, Core},
+    hooks::{
+        AcceptOk, AnyError, AnyErrorOf, DelayHint, ForError, NoHint, NoHook, OnRetry, RetryIf,
+        RetryOk, RetryValue, RetryWhen, UseRetryAfter,
+    },
+    outcome::{Attempt, RetryOutcome},
     policy::RetryPolicy,
-    schedule::Schedule,
     site::RetrySite,
 };
 use crate::{
-    budget::{ANONYMOUS, BudgetSite, RetryBudget, site_budget},
-    observe::{
-        self, GiveUp,
-        describe::{Describe, type_name},
-    },
+    budget::{BudgetSite, RetryBudget},
     rejection,
 };
 
-/// A [`RetryPolicy`] with its predicate, hook and hint: everything needed to run a call with
-/// retries. Made by [`RetryPolicy::retrying`]; cheap to build, holds no state of its own.
+/// A [`RetryPolicy`] with its predicate, hook and hints: everything needed to run a call with
+/// retries. Made by [`RetryPolicy::retrying`] (or [`RetryPolicy::retrying_for`], which fixes
+/// the error type so that closures infer theirs); cheap to build, holds no state of its own
+/// beyond what its closures capture.
 ///
 /// ```
 /// use std::time::Duration;
@@ -32,42 +40,24 @@ use crate::{
 /// enum DbError { Busy, Constraint }
 ///
 /// let mut calls = 0;
-/// let result: Result<(), DbError> = RetryPolicy::new()
+/// let result = RetryPolicy::new()
 ///     .with_initial_delay(Duration::ZERO)
-///     .retrying()
-///     .when(|e: &DbError| *e == DbError::Busy)
+///     .retrying_for::<DbError>()
+///     .when(|e| *e == DbError::Busy)
 ///     .call(|| {
 ///         calls += 1;
-///         Err(DbError::Constraint)
+///         Err::<(), _>(DbError::Constraint)
 ///     });
 /// assert_eq!(result, Err(DbError::Constraint));
 /// assert_eq!(calls, 1, "a constraint violation is not retried");
 /// ```
 #[derive(Debug, Clone, Copy)]
-pub struct Retry<When = AnyError, Hook = NoHook, Hint = NoHint> {
-    policy: RetryPolicy,
+pub struct Retry<When = AnyError, Hook = NoHook, Hint = NoHint, Values = AcceptOk> {
+    core: Core,
     when: When,
     on_retry: Hook,
     hint: Hint,
-    /// Where the calls are counted and what logs and metrics call them; `None` for an
-    /// unnamed plain-API retry.
-    site: Option<&'static RetrySite>,
-    /// Which budget the retries are drawn from.
-    budget: BudgetChoice,
-}
-
-/// Which [`RetryBudget`] a [`Retry`] draws its retries from.
-#[derive(Debug, Clone, Copy)]
-enum BudgetChoice {
-    /// The site's own, or the one shared by unnamed plain-API calls.
-    Own,
-    /// None: every retry the policy allows is made.
-    Off,
-    /// A shared one, named.
-    Shared(&'static RetryBudget),
-    /// A shared one, named at a `#[retry(budget = "...")]` call site, which keeps it in its
-    /// `static` once found.
-    Site(&'static BudgetSite, &'static str),
+    values: Values,
 }
 
 impl RetryPolicy {
@@ -83,12 +73,39 @@ impl RetryPolicy {
     /// ```
     pub const fn retrying(&self) -> Retry {
         Retry {
-            policy: *self,
+            core: Core::new(*self),
             when: AnyError,
             on_retry: NoHook,
             hint: NoHint,
-            site: None,
-            budget: BudgetChoice::Own,
+            values: AcceptOk,
+        }
+    }
+
+    /// Starts a [`Retry`] for errors of type `E`, retrying every one: the closures given to
+    /// it afterwards ([`when`](Retry::when), [`on_retry`](Retry::on_retry)) infer their
+    /// argument types from `E`, so `|e| ..` needs no annotation.
+    ///
+    /// ```
+    /// use std::{io, time::Duration};
+    /// use resilience::RetryPolicy;
+    ///
+    /// let mut logged = Vec::new();
+    /// let result: Result<(), io::Error> = RetryPolicy::new()
+    ///     .with_initial_delay(Duration::ZERO)
+    ///     .retrying_for::<io::Error>()
+    ///     .when(|e| e.kind() == io::ErrorKind::TimedOut)
+    ///     .on_retry(|e, attempt, _delay| logged.push(format!("{attempt}: {e}")))
+    ///     .call(|| Err(io::ErrorKind::TimedOut.into()));
+    /// assert!(result.is_err());
+    /// assert_eq!(logged.len(), 2);
+    /// ```
+    pub const fn retrying_for<E>(&self) -> Retry<AnyErrorOf<E>> {
+        Retry {
+            core: Core::new(*self),
+            when: AnyErrorOf::new(),
+            on_retry: NoHook,
+            hint: NoHint,
+            values: AcceptOk,
         }
     }
 
@@ -110,7 +127,8 @@ impl RetryPolicy {
 
     /// Runs an async closure until it succeeds or the policy gives up, retrying every error.
     /// Sleeps with tokio's timer between attempts, so it needs a tokio runtime with time
-    /// enabled, and tokio's paused clock makes tests exact.
+    /// enabled, and tokio's paused clock makes tests exact. For an async closure whose future
+    /// borrows what it captures, see [`Retry::call_async_mut`].
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -132,15 +150,49 @@ impl RetryPolicy {
     {
         // The first attempt without building a `Retry`, which the future would otherwise
         // carry across the attempt's `.await`.
-        let started = self.retrying().started(Clock::Tokio);
+        let started = Core::new(*self).started(Clock::Tokio);
         match attempt(op()).await {
             Ok(value) => {
-                self.retrying().first_try_ok();
+                Core::new(*self).first_try_ok();
                 Ok(value)
             }
-            Err(error) => self.retrying().retry_async(op, started, Err(error)).await,
+            Err(error) => {
+                let (core, hooks) = self.retrying().into_parts();
+                Retry::retry_async(core, hooks, |_| op(), started, Err(error))
+                    .await
+                    .result
+            }
         }
     }
+}
+
+/// The loop after a first attempt whose `result` is to be retried, on `clock`: the state
+/// machine decides, the loop sleeps (on the thread or on tokio's timer, as the clock says)
+/// and makes the next attempt with `next`. It borrows `core` where it is (an async function's
+/// argument), so that the future keeps one copy of it. One text for the sync and async front doors,
+/// whose attempts differ in kind (a call, a future, an async closure's lending future), so
+/// that no function could take them all.
+macro_rules! retry_loop {
+    (
+        $core:ident, $hooks:expr, $clock:expr, $started:expr, $result:expr,
+        sleep: |$delay:ident| $sleep:expr,
+        next: |$attempts:ident| $next:expr $(,)?
+    ) => {{
+        let mut $attempts = Attempts::new(&$core, $clock, $started, $hooks);
+        let mut result = $result;
+        let mut slept = Duration::ZERO;
+        loop {
+            match $attempts.next_seen(result) {
+                Step::Done(result) => return $attempts.outcome(result, slept),
+                Step::Wait($delay) => {
+                    $sleep;
+                    slept = slept.saturating_add($delay);
+                    $attempts.retry_started($delay);
+                }
+            }
+            result = $next;
+        }
+    }};
 }
 
 /// Runs one async attempt, clearing the thread's note of a breaker's rejection before each
@@ -155,27 +207,11 @@ async fn attempt<T, E>(attempt: impl Future<Output = Result<T, E>>) -> Result<T,
     .await
 }
 
-impl<When, Hook> Retry<When, Hook, NoHint> {
-    /// The retry of a `#[retry]` call site; see [`SiteRetry::for_site`].
-    const fn for_site(
-        policy: RetryPolicy,
-        site: &'static RetrySite,
-        when: When,
-        on_retry: Hook,
-    ) -> Self {
-        Retry {
-            policy,
-            when,
-            on_retry,
-            hint: NoHint,
-            site: Some(site),
-            budget: BudgetChoice::Own,
-        }
-    }
-}
-
-impl<When, Hook, Hint> Retry<When, Hook, Hint> {
+impl<When, Hook, Hint, Values> Retry<When, Hook, Hint, Values> {
     /// Retries only the errors for which `when` returns `true`; the others return at once.
+    /// `when` may keep state (`FnMut`); it is asked about every error, the last one included.
+    /// Its argument type is inferred once the error type is known (after
+    /// [`RetryPolicy::retrying_for`], or an earlier `when`), else written in the closure.
     ///
     /// ```
     /// use resilience::RetryPolicy;
@@ -186,42 +222,52 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     ///     .call(|| { calls += 1; Err(404) });
     /// assert_eq!((result, calls), (Err(404), 1));
     /// ```
-    pub fn when<W>(self, when: W) -> Retry<W, Hook, Hint> {
+    pub fn when<E, W>(self, when: W) -> Retry<RetryWhen<W, E>, Hook, Hint, Values>
+    where
+        When: ForError<E>,
+        W: FnMut(&E) -> bool,
+    {
         Retry {
-            policy: self.policy,
-            when,
+            core: self.core,
+            when: RetryWhen::new(when),
             on_retry: self.on_retry,
             hint: self.hint,
-            site: self.site,
-            budget: self.budget,
+            values: self.values,
         }
     }
 
-    /// Calls `hook(error, attempt, delay)` before each retry's sleep.
+    /// Calls `hook(error, attempt, delay)` before each retry's sleep: the attempt that failed
+    /// (1 for the first) and the delay about to be slept. `hook` may keep state (`FnMut`).
+    /// Not called for a retried `Ok` value ([`retry_if_ok`](Self::retry_if_ok)).
     ///
     /// ```
-    /// use std::{cell::Cell, time::Duration};
-    /// use resilience::{Jitter, RetryPolicy};
-    /// let retries = Cell::new(0);
+    /// use std::time::Duration;
+    /// use resilience::RetryPolicy;
+    /// let mut retries = 0;
     /// let _: Result<(), ()> = RetryPolicy::new()
     ///     .with_initial_delay(Duration::ZERO)
-    ///     .retrying()
-    ///     .on_retry(|_: &(), attempt, _delay| retries.set(attempt))
+    ///     .retrying_for::<()>()
+    ///     .on_retry(|_, attempt, _delay| retries = attempt)
     ///     .call(|| Err(()));
-    /// assert_eq!(retries.get(), 2, "attempts 1 and 2 were followed by a retry");
+    /// assert_eq!(retries, 2, "attempts 1 and 2 were followed by a retry");
     /// ```
-    pub fn on_retry<H>(self, hook: H) -> Retry<When, H, Hint> {
+    pub fn on_retry<E, H>(self, hook: H) -> Retry<When, H, Hint, Values>
+    where
+        When: ForError<E>,
+        H: FnMut(&E, u32, Duration),
+    {
         Retry {
-            policy: self.policy,
+            core: self.core,
             when: self.when,
             on_retry: hook,
             hint: self.hint,
-            site: self.site,
-            budget: self.budget,
+            values: self.values,
         }
     }
 
-    /// Lets each error ask for its own delay through `hint`, still capped at `max_delay`.
+    /// Lets each error ask for its own delay through `hint` (a closure `|e: &E| ->
+    /// Option<Duration>` or a [`DelayHint`]), up to the policy's
+    /// [`max_retry_after`](RetryPolicy::with_max_retry_after).
     ///
     /// ```
     /// use std::time::Duration;
@@ -231,18 +277,19 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     ///     .delay_hint(|wait: &Duration| Some(*wait))
     ///     .call(|| Err(Duration::ZERO));
     /// ```
-    pub fn delay_hint<D>(self, hint: D) -> Retry<When, Hook, D> {
+    pub fn delay_hint<D>(self, hint: D) -> Retry<When, Hook, D, Values> {
         Retry {
-            policy: self.policy,
+            core: self.core,
             when: self.when,
             on_retry: self.on_retry,
             hint,
-            site: self.site,
-            budget: self.budget,
+            values: self.values,
         }
     }
 
-    /// Honours the [`RetryAfter`](crate::RetryAfter) hint of the error type.
+    /// Honours the [`RetryAfter`](crate::RetryAfter) hint of the error type; see
+    /// [`RetryAfter`](crate::RetryAfter) for why the plain API asks for this and the attribute
+    /// does not.
     ///
     /// ```
     /// # use std::time::Duration;
@@ -254,8 +301,39 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     ///     .honor_retry_after()
     ///     .call(|| Err(E));
     /// ```
-    pub fn honor_retry_after(self) -> Retry<When, Hook, UseRetryAfter> {
+    pub fn honor_retry_after(self) -> Retry<When, Hook, UseRetryAfter, Values> {
         self.delay_hint(UseRetryAfter)
+    }
+
+    /// Retries the `Ok` values `retry` picks, as an error is retried: an HTTP client's
+    /// `Ok(response)` with a 429 or 503 status. A retried value counts as a failed attempt (in
+    /// [`retries`](crate::retries), the budget, logs and metrics); when the attempts, the
+    /// budget or the time run out, the last value is returned, as `Ok`. Its delay is the
+    /// schedule's, or what [`ok_delay_hint`](Self::ok_delay_hint) reads from it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience::RetryPolicy;
+    ///
+    /// let mut statuses = [503, 503, 200].into_iter();
+    /// let result: Result<u16, std::io::Error> = RetryPolicy::new()
+    ///     .with_initial_delay(Duration::ZERO)
+    ///     .retrying()
+    ///     .retry_if_ok(|status: &u16| *status == 503)
+    ///     .call(|| Ok(statuses.next().unwrap()));
+    /// assert_eq!(result.unwrap(), 200);
+    /// ```
+    pub fn retry_if_ok<T, P>(self, retry: P) -> Retry<When, Hook, Hint, RetryOk<P>>
+    where
+        P: FnMut(&T) -> bool,
+    {
+        Retry {
+            core: self.core,
+            when: self.when,
+            on_retry: self.on_retry,
+            hint: self.hint,
+            values: RetryOk::new(retry, NoHint),
+        }
     }
 
     /// Names the calls made through this retry: they are counted under `name` in
@@ -263,7 +341,7 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     /// [`observe`](crate::observe)). Calls with the same name are counted together.
     ///
     /// Naming takes a global lock to find the name's counters: name a retry once and keep
-    /// it (it is `Copy`), rather than naming it again on every call.
+    /// it (it is `Copy` when its closures are), rather than naming it again on every call.
     ///
     /// ```
     /// use resilience::{RetryPolicy, retries};
@@ -273,11 +351,9 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     /// let _ = inventory.call(|| Ok::<_, ()>(2));
     /// assert_eq!(retries::get("doc.inventory").unwrap().calls, 2);
     /// ```
-    pub fn named(self, name: &'static str) -> Self {
-        Retry {
-            site: Some(RetrySite::named(name)),
-            ..self
-        }
+    pub fn named(mut self, name: &'static str) -> Self {
+        self.core.site = Some(RetrySite::named(name));
+        self
     }
 
     /// Draws the retries from `budget`, shared with every retry that names it, instead of the
@@ -291,7 +367,7 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     /// assert_eq!(budgets::get("doc.retry-budget").unwrap().stats().calls, 1);
     /// ```
     pub const fn budget(mut self, budget: &'static RetryBudget) -> Self {
-        self.budget = BudgetChoice::Shared(budget);
+        self.core.budget = BudgetChoice::Shared(budget);
         self
     }
 
@@ -311,70 +387,24 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     /// assert_eq!(calls, 50);
     /// ```
     pub const fn without_budget(mut self) -> Self {
-        self.budget = BudgetChoice::Off;
+        self.core.budget = BudgetChoice::Off;
         self
     }
 
-    /// The budget the retries are drawn from, if any.
-    fn spending_budget(&self) -> Option<&'static RetryBudget> {
-        match self.budget {
-            BudgetChoice::Own => Some(self.site.map_or(&ANONYMOUS, RetrySite::budget)),
-            BudgetChoice::Off => None,
-            BudgetChoice::Shared(budget) => Some(budget),
-            BudgetChoice::Site(cell, name) => Some(site_budget(cell, name)),
-        }
-    }
-
-    /// Counts a call whose first attempt ended: in the site's statistics (which are its own
-    /// budget's deposits), and in the shared budget it draws from, if any. `first_try_ok`
-    /// says whether the attempt succeeded.
-    #[inline(always)]
-    fn count_call(&self, first_try_ok: bool) {
-        let deposit = |budget: &RetryBudget| {
-            if first_try_ok {
-                budget.deposit();
-            } else {
-                budget.deposit_now();
-            }
-        };
-        match (self.site, self.budget) {
-            (Some(site), _) if first_try_ok => site.first_try(),
-            (Some(site), _) => site.first_failure(),
-            (None, BudgetChoice::Own) => deposit(&ANONYMOUS),
-            (None, _) => {}
-        }
-        match self.budget {
-            BudgetChoice::Shared(budget) => deposit(budget),
-            BudgetChoice::Site(cell, name) => deposit(site_budget(cell, name)),
-            BudgetChoice::Own | BudgetChoice::Off => {}
-        }
-    }
-
-    /// Counts a call whose first attempt succeeded: the success path of every front door.
+    /// The same retry, honouring every delay hint whole: for the integrations, which end
+    /// the retries at a hint above their own cap and so must not see the others cut.
+    /// Counts a call whose first attempt succeeded, as the engine counts one: for the
+    /// integrations, which make their first attempt outside the engine's loop.
+    #[cfg(any(feature = "tower", feature = "reqwest"))]
     #[inline(always)]
     pub(crate) fn first_try_ok(&self) {
-        self.count_call(true);
-        #[cfg(feature = "metrics")]
-        observe::success(self.site.map(RetrySite::labels), 1);
+        self.core.first_try_ok();
     }
 
-    /// Counts a call that succeeded: at once when `attempts` was never made (no failure),
-    /// else after retries.
-    #[inline(always)]
-    fn record_ok(&self, attempts: &Option<Attempts<'_, When, Hook, Hint>>) {
-        match attempts {
-            None => self.first_try_ok(),
-            Some(attempts) => attempts.succeeded(),
-        }
-    }
-
-    /// Counts a retry whose attempt starts now, after a sleep of `delay`: in the site's
-    /// statistics and metrics. On the failure path only, after the sleep.
-    fn retry_started(&self, delay: Duration) {
-        if let Some(site) = self.site {
-            site.retry(delay);
-        }
-        observe::retry_started(self.site.map(RetrySite::labels), delay);
+    #[cfg(any(feature = "tower", feature = "reqwest"))]
+    pub(crate) const fn hints_uncut(mut self) -> Self {
+        self.core.policy = self.core.policy.without_max_retry_after();
+        self
     }
 
     /// The policy this retry runs under.
@@ -384,9 +414,45 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     /// assert_eq!(policy.retrying().policy(), &policy);
     /// ```
     pub fn policy(&self) -> &RetryPolicy {
-        &self.policy
+        &self.core.policy
     }
+}
 
+impl<When, Hook, Hint, P, D> Retry<When, Hook, Hint, RetryOk<P, D>> {
+    /// Lets each value [`retry_if_ok`](Self::retry_if_ok) retries ask for its own delay: a
+    /// closure `|v: &T| -> Option<Duration>`, or `RetryAfter::retry_after` for a value type
+    /// that implements [`RetryAfter`](crate::RetryAfter). Capped as an error's hint is.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience::RetryPolicy;
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let start = tokio::time::Instant::now();
+    /// let mut replies = [(429, 2), (200, 0)].into_iter();
+    /// let reply: Result<(u16, u64), ()> = RetryPolicy::new()
+    ///     .retrying()
+    ///     .retry_if_ok(|(status, _): &(u16, u64)| *status == 429)
+    ///     .ok_delay_hint(|(_, after): &(u16, u64)| Some(Duration::from_secs(*after)))
+    ///     .call_async(|| std::future::ready(Ok(replies.next().unwrap())))
+    ///     .await;
+    /// assert_eq!(reply, Ok((200, 0)));
+    /// assert_eq!(start.elapsed(), Duration::from_secs(2));
+    /// # }
+    /// ```
+    pub fn ok_delay_hint<D2>(self, hint: D2) -> Retry<When, Hook, Hint, RetryOk<P, D2>> {
+        Retry {
+            core: self.core,
+            when: self.when,
+            on_retry: self.on_retry,
+            hint: self.hint,
+            values: self.values.with_hint(hint),
+        }
+    }
+}
+
+impl<When, Hook, Hint, Values> Retry<When, Hook, Hint, Values> {
     /// Runs a sync closure until it succeeds or the policy gives up, sleeping on the calling
     /// thread between attempts. The last error is returned unchanged.
     ///
@@ -411,61 +477,145 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     /// assert_eq!(runs, 1, "the second attempt was rejected, and returned at once");
     /// ```
     #[inline(always)]
-    pub fn call<T, E>(&self, mut op: impl FnMut() -> Result<T, E>) -> Result<T, E>
+    pub fn call<T, E>(mut self, mut op: impl FnMut() -> Result<T, E>) -> Result<T, E>
     where
         When: RetryIf<E>,
         Hook: OnRetry<E>,
         Hint: DelayHint<E>,
+        Values: RetryValue<T>,
     {
-        let started = self.started(Clock::Thread);
+        let started = self.core.started(Clock::Thread);
         rejection::clear();
         match op() {
-            Ok(value) => {
-                self.first_try_ok();
+            Ok(value) if !self.values.should_retry(&value) => {
+                self.core.first_try_ok();
                 Ok(value)
             }
-            Err(error) => self.retry_sync(op, started, Err(error)),
+            result => {
+                let (core, hooks) = self.into_parts();
+                Self::retry_sync(core, hooks, |_| op(), started, result).result
+            }
         }
     }
 
-    /// The rest of [`call`](Self::call) after a first attempt that failed, out of line so
-    /// that the success path inlines into its caller.
-    #[inline(never)]
-    fn retry_sync<T, E>(
-        &self,
-        mut op: impl FnMut() -> Result<T, E>,
-        started: Option<Instant>,
-        mut result: Result<T, E>,
-    ) -> Result<T, E>
+    /// Runs a sync closure as [`call`](Self::call) does, handing it the [`Attempt`] it is in:
+    /// its number and whether it is the last the policy allows (to log "attempt 2 of 5", or
+    /// send an attempt header).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience::RetryPolicy;
+    /// let result: Result<u32, &str> = RetryPolicy::new()
+    ///     .with_initial_delay(Duration::ZERO)
+    ///     .retrying()
+    ///     .call_with_attempt(|attempt| if attempt.is_last() { Ok(attempt.number()) } else { Err("busy") });
+    /// assert_eq!(result, Ok(3));
+    /// ```
+    pub fn call_with_attempt<T, E>(self, op: impl FnMut(Attempt) -> Result<T, E>) -> Result<T, E>
     where
         When: RetryIf<E>,
         Hook: OnRetry<E>,
         Hint: DelayHint<E>,
+        Values: RetryValue<T>,
     {
-        let mut attempts = None;
-        loop {
-            match self.failed(&mut attempts, Clock::Thread, started, result) {
-                Step::Done(result) => return result,
-                Step::Wait(delay) => {
-                    std::thread::sleep(delay);
-                    self.retry_started(delay);
-                }
+        self.call_with_outcome_and_attempt(op).result
+    }
+
+    /// Runs a sync closure as [`call`](Self::call) does, and says how it went: the result,
+    /// unchanged, with the attempts made, the time slept and why the retries stopped (see
+    /// [`RetryOutcome`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience::RetryPolicy;
+    /// let mut calls = 0;
+    /// let outcome = RetryPolicy::new()
+    ///     .with_initial_delay(Duration::ZERO)
+    ///     .retrying()
+    ///     .call_with_outcome(|| { calls += 1; if calls < 2 { Err("busy") } else { Ok(calls) } });
+    /// assert_eq!(outcome.result, Ok(2));
+    /// assert_eq!(outcome.attempts, 2);
+    /// assert_eq!(outcome.gave_up, None);
+    /// ```
+    pub fn call_with_outcome<T, E>(self, mut op: impl FnMut() -> Result<T, E>) -> RetryOutcome<T, E>
+    where
+        When: RetryIf<E>,
+        Hook: OnRetry<E>,
+        Hint: DelayHint<E>,
+        Values: RetryValue<T>,
+    {
+        self.call_with_outcome_and_attempt(|_| op())
+    }
+
+    /// The plain data, and the closures a call's [`Attempts`] take over.
+    #[allow(clippy::type_complexity)]
+    fn into_parts(self) -> (Core, (When, Hook, Hint, Values)) {
+        (
+            self.core,
+            (self.when, self.on_retry, self.hint, self.values),
+        )
+    }
+
+    /// The sync front doors' common body: the first attempt, then the loop if it failed.
+    fn call_with_outcome_and_attempt<T, E>(
+        mut self,
+        mut op: impl FnMut(Attempt) -> Result<T, E>,
+    ) -> RetryOutcome<T, E>
+    where
+        When: RetryIf<E>,
+        Hook: OnRetry<E>,
+        Hint: DelayHint<E>,
+        Values: RetryValue<T>,
+    {
+        let started = self.core.started(Clock::Thread);
+        rejection::clear();
+        match op(Attempt::new(1, &self.core.policy)) {
+            Ok(value) if !self.values.should_retry(&value) => {
+                self.core.first_try_ok();
+                RetryOutcome::first(Ok(value), None)
             }
-            rejection::clear();
-            result = match op() {
-                Ok(value) => {
-                    self.record_ok(&attempts);
-                    return Ok(value);
-                }
-                Err(error) => Err(error),
-            };
+            result => {
+                let (core, hooks) = self.into_parts();
+                Self::retry_sync(core, hooks, op, started, result)
+            }
         }
+    }
+
+    /// The rest of a sync call after a first attempt whose result is to be retried, out of
+    /// line so that the success path inlines into its caller.
+    #[inline(never)]
+    fn retry_sync<T, E>(
+        core: Core,
+        hooks: (When, Hook, Hint, Values),
+        mut op: impl FnMut(Attempt) -> Result<T, E>,
+        started: Option<Instant>,
+        result: Result<T, E>,
+    ) -> RetryOutcome<T, E>
+    where
+        When: RetryIf<E>,
+        Hook: OnRetry<E>,
+        Hint: DelayHint<E>,
+        Values: RetryValue<T>,
+    {
+        retry_loop!(
+            core, hooks, Clock::Thread, started, result,
+            sleep: |delay| std::thread::sleep(delay),
+            next: |attempts| {
+                rejection::clear();
+                op(attempts.next_attempt())
+            },
+        )
     }
 
     /// Runs an async closure until it succeeds or the policy gives up, sleeping with tokio's
     /// timer between attempts. The last error is returned unchanged. Budgets and rejections
     /// as in [`call`](Self::call); an attempt is a rejection if a breaker rejected a call in
     /// the poll that finished it, on the thread that polled it.
+    ///
+    /// Takes a closure returning a future (`|| async { .. }`, or an `async fn`'s name), whose
+    /// future is `Send` whenever what it holds is. For an async closure (`async || ..`) whose
+    /// future borrows what the closure captures, such as a request it changes per attempt,
+    /// see [`call_async_mut`](Self::call_async_mut).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -477,112 +627,203 @@ impl<When, Hook, Hint> Retry<When, Hook, Hint> {
     /// assert_eq!(result, Ok(7));
     /// # }
     /// ```
-    pub async fn call_async<T, E, Fut>(&self, mut op: impl FnMut() -> Fut) -> Result<T, E>
+    pub async fn call_async<T, E, Fut>(mut self, mut op: impl FnMut() -> Fut) -> Result<T, E>
     where
         Fut: Future<Output = Result<T, E>>,
         When: RetryIf<E>,
         Hook: OnRetry<E>,
         Hint: DelayHint<E>,
+        Values: RetryValue<T>,
     {
-        let started = self.started(Clock::Tokio);
-        // Taken apart and put back together, not borrowed and moved on: see the attribute's
-        // expansion.
+        let started = self.core.started(Clock::Tokio);
         match attempt(op()).await {
-            Ok(value) => {
-                self.first_try_ok();
+            Ok(value) if !self.values.should_retry(&value) => {
+                self.core.first_try_ok();
                 Ok(value)
             }
-            Err(error) => self.retry_async(op, started, Err(error)).await,
+            result => {
+                let (core, hooks) = self.into_parts();
+                Self::retry_async(core, hooks, |_| op(), started, result)
+                    .await
+                    .result
+            }
         }
     }
 
-    /// The rest of [`call_async`](Self::call_async) after a first attempt that failed: a
-    /// future of its own, so that the state of a call that succeeds at once holds none of it.
-    async fn retry_async<T, E, Fut>(
-        &self,
-        mut op: impl FnMut() -> Fut,
-        started: Option<Instant>,
-        mut result: Result<T, E>,
+    /// Runs an async closure as [`call_async`](Self::call_async) does, handing it the
+    /// [`Attempt`] it is in.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let result: Result<u32, &str> = resilience::RetryPolicy::new()
+    ///     .retrying()
+    ///     .call_async_with_attempt(|attempt| async move {
+    ///         // A shorter timeout on the last try, say.
+    ///         if attempt.is_last() { Ok(attempt.number()) } else { Err("slow") }
+    ///     })
+    ///     .await;
+    /// assert_eq!(result, Ok(3));
+    /// # }
+    /// ```
+    pub async fn call_async_with_attempt<T, E, Fut>(
+        self,
+        op: impl FnMut(Attempt) -> Fut,
     ) -> Result<T, E>
     where
         Fut: Future<Output = Result<T, E>>,
         When: RetryIf<E>,
         Hook: OnRetry<E>,
         Hint: DelayHint<E>,
+        Values: RetryValue<T>,
     {
-        let mut attempts = None;
-        loop {
-            match self.failed(&mut attempts, Clock::Tokio, started, result) {
-                Step::Done(result) => return result,
-                Step::Wait(delay) => {
-                    tokio::time::sleep(delay).await;
-                    self.retry_started(delay);
-                }
+        self.call_async_outcome(op).await.result
+    }
+
+    /// Runs an async closure as [`call_async`](Self::call_async) does, and says how it went
+    /// (see [`RetryOutcome`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// use resilience::{GiveUp, RetryPolicy};
+    /// let outcome = RetryPolicy::new()
+    ///     .retrying()
+    ///     .without_budget()
+    ///     .call_async_with_outcome(|| async { Err::<(), _>("down") })
+    ///     .await;
+    /// assert_eq!((outcome.attempts, outcome.gave_up), (3, Some(GiveUp::Exhausted)));
+    /// # }
+    /// ```
+    pub async fn call_async_with_outcome<T, E, Fut>(
+        self,
+        mut op: impl FnMut() -> Fut,
+    ) -> RetryOutcome<T, E>
+    where
+        Fut: Future<Output = Result<T, E>>,
+        When: RetryIf<E>,
+        Hook: OnRetry<E>,
+        Hint: DelayHint<E>,
+        Values: RetryValue<T>,
+    {
+        self.call_async_outcome(|_| op()).await
+    }
+
+    /// The async front doors' common body, for those that hand the attempt over or report
+    /// the outcome.
+    async fn call_async_outcome<T, E, Fut>(
+        mut self,
+        mut op: impl FnMut(Attempt) -> Fut,
+    ) -> RetryOutcome<T, E>
+    where
+        Fut: Future<Output = Result<T, E>>,
+        When: RetryIf<E>,
+        Hook: OnRetry<E>,
+        Hint: DelayHint<E>,
+        Values: RetryValue<T>,
+    {
+        let started = self.core.started(Clock::Tokio);
+        match attempt(op(Attempt::new(1, &self.core.policy))).await {
+            Ok(value) if !self.values.should_retry(&value) => {
+                self.core.first_try_ok();
+                RetryOutcome::first(Ok(value), None)
             }
-            result = attempt(op()).await;
-            if result.is_ok() {
-                self.record_ok(&attempts);
-                return result;
+            result => {
+                let (core, hooks) = self.into_parts();
+                Self::retry_async(core, hooks, op, started, result).await
             }
         }
     }
 
-    /// A failed attempt of [`call`](Self::call) or [`call_async`](Self::call_async): the
-    /// call's [`Attempts`] are made here on the first failure, so that a call that succeeds
-    /// at once pays for nothing but reading the clock when a time budget is set. The success
-    /// check stays in each loop: returning a success through [`Step`] measured slower. An
-    /// attempt during which a breaker rejected a call on this thread is a rejection (see
-    /// `crate::rejection`). Out of line, so that the loops around it stay small enough to be
-    /// inlined into their callers.
-    #[inline(never)]
-    fn failed<'r, T, E>(
-        &'r self,
-        attempts: &mut Option<Attempts<'r, When, Hook, Hint>>,
-        clock: Clock,
+    /// The rest of an async call after a first attempt whose result is to be retried: a
+    /// future of its own, so that the state of a call that succeeds at once holds none of it.
+    async fn retry_async<T, E, Fut>(
+        core: Core,
+        hooks: (When, Hook, Hint, Values),
+        mut op: impl FnMut(Attempt) -> Fut,
         started: Option<Instant>,
         result: Result<T, E>,
-    ) -> Step<T, E>
+    ) -> RetryOutcome<T, E>
+    where
+        Fut: Future<Output = Result<T, E>>,
+        When: RetryIf<E>,
+        Hook: OnRetry<E>,
+        Hint: DelayHint<E>,
+        Values: RetryValue<T>,
+    {
+        retry_loop!(
+            core, hooks, Clock::Tokio, started, result,
+            sleep: |delay| tokio::time::sleep(delay).await,
+            next: |attempts| attempt(op(attempts.next_attempt())).await,
+        )
+    }
+
+    /// Runs an async closure (`async |attempt| ..`, an [`AsyncFnMut`]) as
+    /// [`call_async`](Self::call_async) does, handing it the [`Attempt`] it is in, and says
+    /// how it went (see [`RetryOutcome`]). Its future may borrow what the closure captures,
+    /// for the length of an attempt: a `&mut` request or extensions it changes per attempt,
+    /// which a closure returning a future cannot lend.
+    ///
+    /// The compiler cannot yet prove such a future `Send` when the closure captures
+    /// references with named lifetimes (an `async-trait` method's, say): there, use
+    /// [`call_async`](Self::call_async) with owned data moved into each attempt's future.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let mut headers: Vec<String> = Vec::new();
+    /// let outcome = resilience::RetryPolicy::new()
+    ///     .retrying()
+    ///     .call_async_mut(async |attempt| {
+    ///         headers.push(format!("x-attempt: {}", attempt.number())); // borrowed per attempt
+    ///         if attempt.is_last() { Ok(headers.len()) } else { Err("busy") }
+    ///     })
+    ///     .await;
+    /// assert_eq!(outcome.result, Ok(3));
+    /// assert_eq!(headers[2], "x-attempt: 3");
+    /// # }
+    /// ```
+    pub async fn call_async_mut<T, E>(
+        mut self,
+        mut op: impl AsyncFnMut(Attempt) -> Result<T, E>,
+    ) -> RetryOutcome<T, E>
     where
         When: RetryIf<E>,
         Hook: OnRetry<E>,
         Hint: DelayHint<E>,
+        Values: RetryValue<T>,
     {
-        let attempts = attempts.get_or_insert_with(|| self.start_at(clock, started));
-        match rejection::take() {
-            Some(retry_in) => attempts.next_rejected(result, retry_in, type_name::<E>),
-            None => attempts.next(result),
-        }
-    }
-
-    /// When the first attempt started, read only when the policy has a time budget.
-    #[inline]
-    fn started(&self, clock: Clock) -> Option<Instant> {
-        self.policy.max_elapsed.map(|_| clock.now())
-    }
-
-    /// The state machine of a call whose first attempt started at `started` (see
-    /// [`started`](Self::started)): made after a first failure, so that a call that succeeds
-    /// at once never builds it. Counts the call.
-    fn start_at(&self, clock: Clock, started: Option<Instant>) -> Attempts<'_, When, Hook, Hint> {
-        self.count_call(false);
-        Attempts {
-            retry: self,
-            attempt: 0,
-            started,
-            clock,
-            schedule: Schedule::new(&self.policy),
-        }
+        let started = self.core.started(Clock::Tokio);
+        let result = attempt(op(Attempt::new(1, &self.core.policy))).await;
+        let result = match result {
+            Ok(value) if !self.values.should_retry(&value) => {
+                self.core.first_try_ok();
+                return RetryOutcome::first(Ok(value), None);
+            }
+            result => result,
+        };
+        let (core, hooks) = self.into_parts();
+        retry_loop!(
+            core, hooks, Clock::Tokio, started, result,
+            sleep: |delay| tokio::time::sleep(delay).await,
+            next: |attempts| attempt(op(attempts.next_attempt())).await,
+        )
     }
 }
 
 /// The retry of a `#[retry]` call site, as its expansion names it (`__private::Retry`): the
-/// site's [`Retry`], with the doors the attribute's loop opens (the clock it started on, the
-/// state machine after a first failure, the count of a success), which the plain API keeps
-/// closed. Built in a `const`: the expansion keeps a `&'static` reference to it, so that an
-/// async function's future holds a pointer across its `.await`s rather than a copy of the
-/// policy.
+/// site's policy, predicate and hook, with the doors the attribute's loop opens (the clock it
+/// started on, the state machine after a first failure, the count of a success), which the
+/// plain API keeps closed. Built in a `const`: the expansion keeps a `&'static` reference to
+/// it, so that an async function's future holds a pointer across its `.await`s rather than a
+/// copy of the policy. Its predicate and hook are plain functions (`Copy`), copied into each
+/// call's state machine.
 #[derive(Debug, Clone, Copy)]
-pub struct SiteRetry<When, Hook>(Retry<When, Hook, NoHint>);
+pub struct SiteRetry<When, Hook> {
+    core: Core,
+    when: When,
+    on_retry: Hook,
+}
 
 impl<When, Hook> SiteRetry<When, Hook> {
     /// The retry of the call site `site`, under `policy`, with its `when` and `on_retry`.
@@ -592,26 +833,34 @@ impl<When, Hook> SiteRetry<When, Hook> {
         when: When,
         on_retry: Hook,
     ) -> Self {
-        SiteRetry(Retry::for_site(policy, site, when, on_retry))
+        SiteRetry {
+            core: Core {
+                policy,
+                site: Some(site),
+                budget: BudgetChoice::Own,
+            },
+            when,
+            on_retry,
+        }
     }
 
     /// Draws the retries from the budget named `name`, looked up (or made) on the first call
     /// and kept in `cell`: a `#[retry(budget = "...")]` call site's `static`.
     pub const fn budget_site(mut self, cell: &'static BudgetSite, name: &'static str) -> Self {
-        self.0.budget = BudgetChoice::Site(cell, name);
+        self.core.budget = BudgetChoice::Site(cell, name);
         self
     }
 
     /// Makes every retry the policy allows, with no budget: `#[retry(budget = none)]`.
     pub const fn without_budget(mut self) -> Self {
-        self.0.budget = BudgetChoice::Off;
+        self.core.budget = BudgetChoice::Off;
         self
     }
 
     /// When the first attempt started, read only when the policy has a time budget.
     #[inline]
     pub fn started(&self, clock: Clock) -> Option<Instant> {
-        self.0.started(clock)
+        self.core.started(clock)
     }
 
     /// The state machine of a call after its first failure; see [`Attempts`].
@@ -619,15 +868,27 @@ impl<When, Hook> SiteRetry<When, Hook> {
         &self,
         clock: Clock,
         started: Option<Instant>,
-    ) -> Attempts<'_, When, Hook, NoHint> {
-        self.0.start_at(clock, started)
+    ) -> Attempts<'_, When, Hook, NoHint, AcceptOk>
+    where
+        When: Copy,
+        Hook: Copy,
+    {
+        Attempts::new(
+            &self.core,
+            clock,
+            started,
+            (self.when, self.on_retry, NoHint, AcceptOk),
+        )
     }
 
     /// Counts a call that succeeded: at once when `attempts` was never made (no failure),
     /// else after retries.
     #[inline(always)]
-    pub fn record_ok(&self, attempts: &Option<Attempts<'_, When, Hook, NoHint>>) {
-        self.0.record_ok(attempts)
+    pub fn record_ok<W, H>(&self, attempts: &Option<Attempts<'_, W, H, NoHint, AcceptOk>>) {
+        match attempts {
+            None => self.core.first_try_ok(),
+            Some(attempts) => attempts.succeeded(),
+        }
     }
 }
 
@@ -635,7 +896,7 @@ impl<When, Hook> SiteRetry<When, Hook> {
 /// is dropped during its sleep, or whose hook panics, never gets here.
 #[inline]
 pub fn retry_started<W, H>(retry: &SiteRetry<W, H>, delay: Duration) {
-    retry.0.retry_started(delay);
+    retry.core.retry_started(delay);
 }
 
 /// Sleeps the calling thread between a sync function's attempts.
@@ -650,245 +911,6 @@ pub fn sleep_task(delay: Duration) -> tokio::time::Sleep {
     tokio::time::sleep(delay)
 }
 
-/// Which clock a call's attempts read: the thread's, or tokio's (so a paused clock is seen).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Clock {
-    /// `std::time::Instant`.
-    Thread,
-    /// `tokio::time::Instant`, which follows a paused test clock.
-    Tokio,
-}
-
-impl Clock {
-    fn now(self) -> Instant {
-        match self {
-            Clock::Thread => Instant::now(),
-            Clock::Tokio => tokio::time::Instant::now().into_std(),
-        }
-    }
-}
-
-/// What to do after an attempt.
-#[derive(Debug)]
-pub enum Step<T, E> {
-    /// Return this result to the caller.
-    Done(Result<T, E>),
-    /// Sleep this long, then run the body again.
-    Wait(Duration),
-}
-
-/// The state of one call under a [`Retry`]: attempts made, when it started, the schedule.
-#[derive(Debug)]
-pub struct Attempts<'r, When, Hook, Hint> {
-    retry: &'r Retry<When, Hook, Hint>,
-    attempt: u32,
-    started: Option<Instant>,
-    clock: Clock,
-    schedule: Schedule<'r>,
-}
-
-impl<When, Hook, Hint> Attempts<'_, When, Hook, Hint> {
-    /// Decides after an attempt, using the retry's own hint.
-    #[inline]
-    pub fn next<T, E>(&mut self, result: Result<T, E>) -> Step<T, E>
-    where
-        When: RetryIf<E>,
-        Hook: OnRetry<E>,
-        Hint: DelayHint<E>,
-    {
-        let hint = result
-            .as_ref()
-            .err()
-            .and_then(|error| self.retry.hint.delay_hint(error));
-        self.next_described(result, hint, type_name::<E>)
-    }
-
-    /// Decides after an attempt, with a hint the caller read from the error (the attribute
-    /// reads [`RetryAfter`] where the error type is concrete) and a description of the error for logs, which
-    /// the attribute picks where it can see whether the error type implements `Debug`.
-    #[inline]
-    pub fn next_described<T, E>(
-        &mut self,
-        result: Result<T, E>,
-        hint: Option<Duration>,
-        describe: Describe<E>,
-    ) -> Step<T, E>
-    where
-        When: RetryIf<E>,
-        Hook: OnRetry<E>,
-    {
-        self.decide(result, |attempts, error| {
-            attempts.after_error(error, hint, describe)
-        })
-    }
-
-    /// Decides after an attempt that a circuit breaker rejected without running it (the
-    /// `#[retry]` attribute learns it from a `#[circuit_breaker]` below it): the rejection is
-    /// not retried after the usual delay. If the breaker lets a trial through (`retry_in`)
-    /// before that delay would end, the loop waits for that moment instead (within
-    /// `max_elapsed` and any deadline); otherwise it returns the rejection at once. A
-    /// rejected attempt spends no retry budget.
-    #[inline]
-    pub fn next_rejected<T, E>(
-        &mut self,
-        result: Result<T, E>,
-        retry_in: Option<Duration>,
-        describe: Describe<E>,
-    ) -> Step<T, E>
-    where
-        When: RetryIf<E>,
-        Hook: OnRetry<E>,
-    {
-        self.decide(result, |attempts, error| {
-            attempts.after_rejection(error, retry_in, describe)
-        })
-    }
-
-    /// A success ends the call; an error is decided by `failed`.
-    #[inline(always)]
-    fn decide<T, E>(
-        &mut self,
-        result: Result<T, E>,
-        failed: impl FnOnce(&mut Self, E) -> Step<T, E>,
-    ) -> Step<T, E> {
-        match result {
-            Ok(value) => {
-                self.succeeded();
-                Step::Done(Ok(value))
-            }
-            Err(error) => failed(self, error),
-        }
-    }
-
-    /// Counts a call that succeeded after the failures this state machine saw.
-    #[inline]
-    pub fn succeeded(&self) {
-        if let Some(site) = self.retry.site {
-            site.success_after_retries();
-        }
-        #[cfg(feature = "metrics")]
-        observe::success(
-            self.retry.site.map(RetrySite::labels),
-            self.attempt.saturating_add(1),
-        );
-    }
-
-    fn after_error<T, E>(
-        &mut self,
-        error: E,
-        hint: Option<Duration>,
-        describe: Describe<E>,
-    ) -> Step<T, E>
-    where
-        When: RetryIf<E>,
-        Hook: OnRetry<E>,
-    {
-        if let Some(reason) = self.failed_attempt(&error) {
-            return self.give_up(error, reason, describe);
-        }
-        let policy = &self.retry.policy;
-        let computed = self.schedule.delay(self.attempt);
-        let delay = hint.map_or(computed, |hint| hint.min(policy.max_delay));
-        if let Some(reason) = self.past_time(delay) {
-            return self.give_up(error, reason, describe);
-        }
-        // Last, so that a retry refused for another reason spends nothing.
-        if let Some(budget) = self.retry.spending_budget() {
-            if !budget.try_withdraw() {
-                return self.give_up(error, GiveUp::Budget, describe);
-            }
-        }
-        self.retry_after(error, delay, describe)
-    }
-
-    fn after_rejection<T, E>(
-        &mut self,
-        error: E,
-        retry_in: Option<Duration>,
-        describe: Describe<E>,
-    ) -> Step<T, E>
-    where
-        When: RetryIf<E>,
-        Hook: OnRetry<E>,
-    {
-        if let Some(reason) = self.failed_attempt(&error) {
-            return self.give_up(error, reason, describe);
-        }
-        let delay = self.schedule.delay(self.attempt);
-        let wait = match retry_in {
-            Some(wait) if wait <= delay => wait,
-            _ => {
-                // Told again, for a retry loop around this one.
-                rejection::note(retry_in);
-                return self.give_up(error, GiveUp::CircuitOpen, describe);
-            }
-        };
-        if let Some(reason) = self.past_time(wait) {
-            return self.give_up(error, reason, describe);
-        }
-        self.retry_after(error, wait, describe)
-    }
-
-    /// Counts a failed attempt; the reason to stop if it was the last one or its error is not
-    /// worth another.
-    fn failed_attempt<E>(&mut self, error: &E) -> Option<GiveUp>
-    where
-        When: RetryIf<E>,
-    {
-        self.attempt = self.attempt.saturating_add(1);
-        if let Some(site) = self.retry.site {
-            site.failed_attempt();
-        }
-        if self.attempt >= self.retry.policy.max_attempts {
-            return Some(GiveUp::Exhausted);
-        }
-        if !self.retry.when.should_retry(error) {
-            return Some(GiveUp::NotRetryable);
-        }
-        None
-    }
-
-    /// The reason not to sleep `delay`, if it would end past the time budget or an enclosing
-    /// deadline.
-    fn past_time(&self, delay: Duration) -> Option<GiveUp> {
-        if let (Some(budget), Some(started)) = (self.retry.policy.max_elapsed, self.started) {
-            let elapsed = self.clock.now().saturating_duration_since(started);
-            if elapsed.saturating_add(delay) >= budget {
-                return Some(GiveUp::MaxElapsed);
-            }
-        }
-        // Inside a deadline (a `#[timeout]` around this call), a sleep that would end past it
-        // is pointless: the timeout would cut the next attempt off. Return the real error.
-        if crate::deadline::remaining().is_some_and(|left| delay >= left) {
-            return Some(GiveUp::Deadline);
-        }
-        None
-    }
-
-    /// Reports a retry after `delay`, and tells the hook. The retry is counted when its
-    /// attempt starts ([`Retry::retry_started`]), not here: the hook may panic, and the call
-    /// may be dropped during its sleep.
-    fn retry_after<T, E>(&mut self, error: E, delay: Duration, describe: Describe<E>) -> Step<T, E>
-    where
-        Hook: OnRetry<E>,
-    {
-        let site = self.retry.site.map(RetrySite::labels);
-        observe::retry(site, self.attempt, delay, &error, describe);
-        self.retry.on_retry.on_retry(&error, self.attempt, delay);
-        Step::Wait(delay)
-    }
-
-    #[cold]
-    fn give_up<T, E>(&self, error: E, reason: GiveUp, describe: Describe<E>) -> Step<T, E> {
-        if let Some(site) = self.retry.site {
-            site.give_up(reason);
-        }
-        let site = self.retry.site.map(RetrySite::labels);
-        observe::give_up(site, self.attempt, reason, &error, describe);
-        Step::Done(Err(error))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::cell::RefCell;
@@ -901,10 +923,23 @@ mod tests {
     /// Drives a policy with a list of outcomes, recording the delays it asks for, without
     /// sleeping.
     fn drive(
-        retry: &Retry<impl RetryIf<u32>, impl OnRetry<u32>, impl DelayHint<u32>>,
+        retry: Retry<impl RetryIf<u32>, impl OnRetry<u32>, impl DelayHint<u32>>,
         outcomes: &[Result<(), u32>],
     ) -> (Result<(), u32>, Vec<Duration>, usize) {
-        let mut attempts = retry.start_at(Clock::Thread, retry.started(Clock::Thread));
+        let Retry {
+            core,
+            when,
+            on_retry,
+            hint,
+            values,
+        } = retry;
+        let started = core.started(Clock::Thread);
+        let mut attempts = Attempts::new(
+            &core,
+            Clock::Thread,
+            started,
+            (when, on_retry, hint, values),
+        );
         let mut delays = Vec::new();
         for (i, outcome) in outcomes.iter().enumerate() {
             match attempts.next(*outcome) {
@@ -917,7 +952,7 @@ mod tests {
 
     #[test]
     fn runs_at_most_max_attempts_and_returns_the_last_error() {
-        let (result, delays, calls) = drive(&EXACT.retrying(), &[Err(1), Err(2), Err(3), Err(4)]);
+        let (result, delays, calls) = drive(EXACT.retrying(), &[Err(1), Err(2), Err(3), Err(4)]);
         assert_eq!(result, Err(3));
         assert_eq!(calls, 3);
         assert_eq!(
@@ -928,7 +963,7 @@ mod tests {
 
     #[test]
     fn success_stops_at_once() {
-        let (result, delays, calls) = drive(&EXACT.retrying(), &[Err(1), Ok(())]);
+        let (result, delays, calls) = drive(EXACT.retrying(), &[Err(1), Ok(())]);
         assert_eq!((result, calls), (Ok(()), 2));
         assert_eq!(delays.len(), 1);
     }
@@ -939,7 +974,7 @@ mod tests {
             .with_max_attempts(10)
             .retrying()
             .when(|e: &u32| *e < 10);
-        let (result, _, calls) = drive(&retry, &[Err(1), Err(2), Err(99), Err(3)]);
+        let (result, _, calls) = drive(retry, &[Err(1), Err(2), Err(99), Err(3)]);
         assert_eq!((result, calls), (Err(99), 3));
     }
 
@@ -949,7 +984,7 @@ mod tests {
         let retry = EXACT
             .retrying()
             .on_retry(|e: &u32, attempt, delay| seen.borrow_mut().push((*e, attempt, delay)));
-        let _ = drive(&retry, &[Err(7), Err(8), Err(9)]);
+        let _ = drive(retry, &[Err(7), Err(8), Err(9)]);
         assert_eq!(
             seen.into_inner(),
             [
@@ -960,12 +995,13 @@ mod tests {
     }
 
     #[test]
-    fn hint_replaces_the_delay_and_is_capped() {
+    fn hint_replaces_the_delay_and_is_capped_at_max_retry_after() {
         let retry = EXACT
-            .with_max_delay(Duration::from_secs(5))
+            .with_max_delay(Duration::from_millis(10))
+            .with_max_retry_after(Duration::from_secs(5))
             .retrying()
             .delay_hint(|e: &u32| Some(Duration::from_secs(u64::from(*e))));
-        let (_, delays, _) = drive(&retry, &[Err(2), Err(60), Err(0)]);
+        let (_, delays, _) = drive(retry, &[Err(2), Err(60), Err(0)]);
         assert_eq!(delays, [Duration::from_secs(2), Duration::from_secs(5)]);
     }
 
@@ -978,7 +1014,7 @@ mod tests {
             .retrying()
             .delay_hint(|e: &u32| Some(Duration::from_secs(u64::from(*e))));
         // No time passes here: a 1 s sleep fits in the budget, a 3 s one would overrun it.
-        let (result, delays, calls) = drive(&retry, &[Err(1), Err(3), Err(1)]);
+        let (result, delays, calls) = drive(retry, &[Err(1), Err(3), Err(1)]);
         assert_eq!((result, calls), (Err(3), 2));
         assert_eq!(delays, [Duration::from_secs(1)]);
     }

@@ -1,16 +1,30 @@
 //! What a retry asks of the caller beyond the policy's plain data: which errors to retry
-//! ([`RetryIf`]), what to do before each retry ([`OnRetry`]), whether an error asks for its
-//! own delay ([`DelayHint`], [`RetryAfter`]), with their defaults; and how the attribute reads
-//! an error's [`RetryAfter`] hint without a bound on the error type (the `hint!` probe).
+//! ([`RetryIf`]), which `Ok` values to retry ([`RetryValue`]), what to do before each retry
+//! ([`OnRetry`]), whether an error or a value asks for its own delay ([`DelayHint`],
+//! [`RetryAfter`]), with their defaults; and how the attribute reads a [`RetryAfter`] hint
+//! without a bound on the type (the `hint!` probe).
 
-use std::time::Duration;
+use std::{marker::PhantomData, time::Duration};
 
 /// An error that can say how long to wait before the next try, such as an HTTP 429 or 503
 /// response with a `Retry-After` header.
 ///
-/// `#[retry]` honours the hint of any error type that implements this trait, with no argument
-/// needed; the hint replaces the computed delay (jitter included) and is still capped at
-/// `max_delay`. With the plain API, opt in with [`Retry::honor_retry_after`](crate::Retry::honor_retry_after).
+/// The hint replaces the computed delay (jitter included), up to the policy's
+/// [`max_retry_after`](crate::RetryPolicy::with_max_retry_after) (60 s unless set; a longer
+/// hint is cut to it, and with the `tracing` feature a `resilience.retry_after_cut` event says
+/// so). `max_elapsed` and an enclosing deadline still refuse a sleep that would end past them.
+///
+/// # One rule: honoured where the type is known to implement it
+///
+/// A hint is honoured wherever the compiler can see that the type implements this trait.
+/// `#[retry]` sees the function's concrete error type (and, with `retry_if_ok`, its value
+/// type), so it honours the hint with no argument. The plain API's [`Retry`](crate::Retry) is
+/// generic code, which cannot ask whether a type implements a trait: you say so, with
+/// [`Retry::honor_retry_after`](crate::Retry::honor_retry_after) for errors (refused at compile
+/// time for a type that does not implement it) and
+/// [`Retry::ok_delay_hint`](crate::Retry::ok_delay_hint)`(RetryAfter::retry_after)` for
+/// values. A function generic over its error type, under the attribute, is generic code
+/// too: it uses the computed schedule.
 ///
 /// ```
 /// use std::time::Duration;
@@ -49,12 +63,14 @@ pub trait RetryAfter {
 
 /// Decides whether an error is worth another attempt.
 ///
-/// Implemented for every `Fn(&E) -> bool`, so a function path or a closure fits; see
-/// [`classify`](crate::classify) for ready-made answers.
+/// Implemented for every `FnMut(&E) -> bool`, so a function path or a closure fits, one that
+/// keeps state (a count, a log) included; see [`classify`](crate::classify) for ready-made
+/// answers. It is asked about every error, the last one included, as tokio-retry's
+/// `Condition` is: a predicate that logs sees each failure once.
 ///
 /// ```
 /// use resilience::RetryIf;
-/// let transient = |e: &std::io::Error| e.kind() == std::io::ErrorKind::TimedOut;
+/// let mut transient = |e: &std::io::Error| e.kind() == std::io::ErrorKind::TimedOut;
 /// assert!(transient.should_retry(&std::io::ErrorKind::TimedOut.into()));
 /// ```
 #[diagnostic::on_unimplemented(
@@ -64,11 +80,12 @@ pub trait RetryAfter {
 )]
 pub trait RetryIf<E> {
     /// Whether `error` should be retried.
-    fn should_retry(&self, error: &E) -> bool;
+    fn should_retry(&mut self, error: &E) -> bool;
 }
 
-impl<E, F: Fn(&E) -> bool> RetryIf<E> for F {
-    fn should_retry(&self, error: &E) -> bool {
+impl<E, F: FnMut(&E) -> bool> RetryIf<E> for F {
+    #[inline]
+    fn should_retry(&mut self, error: &E) -> bool {
         self(error)
     }
 }
@@ -77,26 +94,245 @@ impl<E, F: Fn(&E) -> bool> RetryIf<E> for F {
 ///
 /// ```
 /// use resilience::{AnyError, RetryIf};
-/// assert!(RetryIf::<&str>::should_retry(&AnyError, &"anything"));
+/// assert!(RetryIf::<&str>::should_retry(&mut AnyError, &"anything"));
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AnyError;
 
 impl<E> RetryIf<E> for AnyError {
-    fn should_retry(&self, _: &E) -> bool {
+    #[inline(always)]
+    fn should_retry(&mut self, _: &E) -> bool {
         true
     }
 }
 
-/// Called before each retry with the error, the number of the attempt that failed (1 for the
-/// first call) and the delay about to be slept: the place for a log line.
+/// Every error of type `E` is retried: the predicate of
+/// [`RetryPolicy::retrying_for`](crate::RetryPolicy::retrying_for), which fixes the error type
+/// before any closure is written, so that `.when(|e| ..)` and `.on_retry(|e, n, d| ..)` infer
+/// their argument types.
 ///
-/// Implemented for every `Fn(&E, u32, Duration)`.
+/// ```
+/// use resilience::{AnyErrorOf, RetryIf};
+/// let mut every = AnyErrorOf::<std::io::Error>::new();
+/// assert!(every.should_retry(&std::io::ErrorKind::Other.into()));
+/// ```
+pub struct AnyErrorOf<E>(PhantomData<fn(&E)>);
+
+impl<E> AnyErrorOf<E> {
+    /// The predicate.
+    ///
+    /// ```
+    /// let _ = resilience::AnyErrorOf::<String>::new();
+    /// ```
+    pub const fn new() -> Self {
+        AnyErrorOf(PhantomData)
+    }
+}
+
+impl<E> Default for AnyErrorOf<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<E> Clone for AnyErrorOf<E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<E> Copy for AnyErrorOf<E> {}
+
+impl<E> std::fmt::Debug for AnyErrorOf<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AnyErrorOf<{}>", std::any::type_name::<E>())
+    }
+}
+
+impl<E> RetryIf<E> for AnyErrorOf<E> {
+    #[inline(always)]
+    fn should_retry(&mut self, _: &E) -> bool {
+        true
+    }
+}
+
+/// The error type a retry's predicate is written for, once it is known: what lets
+/// [`Retry::on_retry`](crate::Retry::on_retry) and a second [`Retry::when`](crate::Retry::when)
+/// infer their closures' argument types.
+///
+/// [`AnyError`] is written for every error type (the closure's annotation then says which);
+/// [`AnyErrorOf<E>`](AnyErrorOf), made by
+/// [`RetryPolicy::retrying_for`](crate::RetryPolicy::retrying_for), and the [`RetryWhen`] made
+/// by [`Retry::when`](crate::Retry::when) are written for one.
+///
+/// ```
+/// use resilience::{AnyErrorOf, ForError};
+/// fn fixes<W: ForError<std::io::Error>>(_: &W) {}
+/// fixes(&AnyErrorOf::<std::io::Error>::new());
+/// fixes(&resilience::AnyError);
+/// ```
+pub trait ForError<E> {}
+
+impl<E> ForError<E> for AnyError {}
+
+impl<E> ForError<E> for AnyErrorOf<E> {}
+
+impl<W, E> ForError<E> for RetryWhen<W, E> {}
+
+/// A predicate written for errors of type `E`: what [`Retry::when`](crate::Retry::when) keeps,
+/// so that the closures given after it know `E`.
+///
+/// ```
+/// use resilience::{RetryIf, RetryWhen};
+/// let mut busy = RetryWhen::new(|code: &u16| *code == 503);
+/// assert!(busy.should_retry(&503));
+/// ```
+pub struct RetryWhen<W, E> {
+    when: W,
+    error: PhantomData<fn(&E)>,
+}
+
+impl<W, E> RetryWhen<W, E> {
+    /// `when`, written for errors of type `E`.
+    ///
+    /// ```
+    /// let _ = resilience::RetryWhen::new(|e: &std::io::Error| e.kind() == std::io::ErrorKind::TimedOut);
+    /// ```
+    pub const fn new(when: W) -> Self
+    where
+        W: FnMut(&E) -> bool,
+    {
+        RetryWhen {
+            when,
+            error: PhantomData,
+        }
+    }
+}
+
+impl<W: Clone, E> Clone for RetryWhen<W, E> {
+    fn clone(&self) -> Self {
+        RetryWhen {
+            when: self.when.clone(),
+            error: PhantomData,
+        }
+    }
+}
+
+impl<W: Copy, E> Copy for RetryWhen<W, E> {}
+
+impl<W, E> std::fmt::Debug for RetryWhen<W, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RetryWhen<{}>", std::any::type_name::<E>())
+    }
+}
+
+impl<W: FnMut(&E) -> bool, E> RetryIf<E> for RetryWhen<W, E> {
+    #[inline]
+    fn should_retry(&mut self, error: &E) -> bool {
+        (self.when)(error)
+    }
+}
+
+/// Decides whether an `Ok` value is worth another attempt: an HTTP client's `Ok(response)`
+/// with a 429 or 503 status, a job API's "not ready yet". A value it retries is counted as a
+/// failed attempt; when the attempts (or the budget, or the time) run out, the last value is
+/// returned, as `Ok`.
+///
+/// [`AcceptOk`] (the default) accepts every value; [`RetryOk`], made by
+/// [`Retry::retry_if_ok`](crate::Retry::retry_if_ok), retries those its predicate picks,
+/// with the delay its hint asks for.
+///
+/// ```
+/// use resilience::{AcceptOk, RetryValue};
+/// assert!(!RetryValue::<u16>::should_retry(&mut AcceptOk, &503));
+/// ```
+pub trait RetryValue<T> {
+    /// Whether `value` should be retried.
+    fn should_retry(&mut self, value: &T) -> bool;
+
+    /// The delay `value` asks for, if any, when it is retried.
+    fn delay_hint(&self, value: &T) -> Option<Duration>;
+}
+
+/// The default: every `Ok` value ends the call.
+///
+/// ```
+/// use resilience::{AcceptOk, RetryValue};
+/// assert_eq!(RetryValue::<u8>::delay_hint(&AcceptOk, &1), None);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AcceptOk;
+
+impl<T> RetryValue<T> for AcceptOk {
+    #[inline(always)]
+    fn should_retry(&mut self, _: &T) -> bool {
+        false
+    }
+
+    #[inline(always)]
+    fn delay_hint(&self, _: &T) -> Option<Duration> {
+        None
+    }
+}
+
+/// Retries the `Ok` values `retry` picks, waiting what `hint` asks for (else the computed
+/// delay); made by [`Retry::retry_if_ok`](crate::Retry::retry_if_ok) and
+/// [`Retry::ok_delay_hint`](crate::Retry::ok_delay_hint).
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{RetryOk, RetryValue};
+/// let mut busy = RetryOk::new(|status: &u16| *status == 503, |_: &u16| Some(Duration::from_secs(1)));
+/// assert!(busy.should_retry(&503));
+/// assert_eq!(busy.delay_hint(&503), Some(Duration::from_secs(1)));
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct RetryOk<P, D = NoHint> {
+    retry: P,
+    hint: D,
+}
+
+impl<P, D> RetryOk<P, D> {
+    /// Retries the values `retry` picks, with `hint`'s delays.
+    ///
+    /// ```
+    /// let _ = resilience::RetryOk::new(|n: &u8| *n == 0, resilience::NoHint);
+    /// ```
+    pub const fn new(retry: P, hint: D) -> Self {
+        RetryOk { retry, hint }
+    }
+
+    /// The same predicate, with another hint.
+    pub(crate) fn with_hint<D2>(self, hint: D2) -> RetryOk<P, D2> {
+        RetryOk {
+            retry: self.retry,
+            hint,
+        }
+    }
+}
+
+impl<T, P: FnMut(&T) -> bool, D: DelayHint<T>> RetryValue<T> for RetryOk<P, D> {
+    #[inline]
+    fn should_retry(&mut self, value: &T) -> bool {
+        (self.retry)(value)
+    }
+
+    #[inline]
+    fn delay_hint(&self, value: &T) -> Option<Duration> {
+        self.hint.delay_hint(value)
+    }
+}
+
+/// Called before each retry of an error with the error, the number of the attempt that failed
+/// (1 for the first call) and the delay about to be slept: the place for a log line. Not
+/// called for a retried `Ok` value (see [`RetryValue`]), which the hook could not be given.
+///
+/// Implemented for every `FnMut(&E, u32, Duration)`.
 ///
 /// ```
 /// use std::time::Duration;
 /// use resilience::OnRetry;
-/// let log = |e: &String, attempt: u32, delay: Duration| {
+/// let mut log = |e: &String, attempt: u32, delay: Duration| {
 ///     eprintln!("attempt {attempt} failed: {e}; retrying in {delay:?}");
 /// };
 /// log.on_retry(&"refused".to_string(), 1, Duration::from_millis(100));
@@ -108,11 +344,12 @@ impl<E> RetryIf<E> for AnyError {
 )]
 pub trait OnRetry<E> {
     /// Observes a retry about to happen.
-    fn on_retry(&self, error: &E, attempt: u32, delay: Duration);
+    fn on_retry(&mut self, error: &E, attempt: u32, delay: Duration);
 }
 
-impl<E, F: Fn(&E, u32, Duration)> OnRetry<E> for F {
-    fn on_retry(&self, error: &E, attempt: u32, delay: Duration) {
+impl<E, F: FnMut(&E, u32, Duration)> OnRetry<E> for F {
+    #[inline]
+    fn on_retry(&mut self, error: &E, attempt: u32, delay: Duration) {
         self(error, attempt, delay)
     }
 }
@@ -121,16 +358,17 @@ impl<E, F: Fn(&E, u32, Duration)> OnRetry<E> for F {
 ///
 /// ```
 /// use resilience::{NoHook, OnRetry};
-/// OnRetry::<()>::on_retry(&NoHook, &(), 1, std::time::Duration::ZERO);
+/// OnRetry::<()>::on_retry(&mut NoHook, &(), 1, std::time::Duration::ZERO);
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoHook;
 
 impl<E> OnRetry<E> for NoHook {
-    fn on_retry(&self, _: &E, _: u32, _: Duration) {}
+    #[inline(always)]
+    fn on_retry(&mut self, _: &E, _: u32, _: Duration) {}
 }
 
-/// Reads a delay requested by an error; see [`RetryAfter`].
+/// Reads a delay requested by an error (or, for [`RetryOk`], by a value); see [`RetryAfter`].
 ///
 /// Implemented for every `Fn(&E) -> Option<Duration>`.
 ///

@@ -12,22 +12,36 @@
 //! - `policy.rs`: [`RetryPolicy`], plain data, with [`Backoff`], [`Jitter`] and the presets.
 //! - `schedule.rs`: the delays a policy gives, one call at a time.
 //! - `hooks.rs`: [`RetryIf`], [`OnRetry`], [`DelayHint`], [`RetryAfter`] and their defaults.
-//! - `engine.rs`: [`Retry`] and its state machine, [`RetryPolicy::call`] and
+//! - `core.rs`: what every call of a retry shares, as plain data (policy, site, budget).
+//! - `attempts.rs`: the state machine of one call after its first failure, which every
+//!   front door drives.
+//! - `engine.rs`: [`Retry`] and its front doors, [`RetryPolicy::call`] and
 //!   [`RetryPolicy::call_async`], and the call site's door the attribute's loop uses.
+//! - `outcome.rs`: what a call learns of its retries, [`Attempt`] and [`RetryOutcome`].
+//! - `runtime.rs`: the policy of a `#[retry]` whose settings are known at run time.
 //! - `site.rs`: a retry site's counters; `stats.rs`: their public listing,
 //!   [`retries`](crate::retries).
 
+mod attempts;
+mod core;
 mod engine;
 mod hooks;
+mod outcome;
 mod policy;
+mod runtime;
 mod schedule;
 mod site;
 pub mod stats;
 
-pub use self::engine::{Clock, Retry, SiteRetry, Step, retry_started, sleep_task, sleep_thread};
+pub use self::attempts::Step;
+pub use self::core::Clock;
+pub use self::engine::{Retry, SiteRetry, retry_started, sleep_task, sleep_thread};
 pub use self::hooks::{
-    AnyError, DelayHint, HintFallback, HintProbe, HintViaRetryAfter, NoHint, NoHook, OnRetry,
-    RetryAfter, RetryIf, UseRetryAfter,
+    AcceptOk, AnyError, AnyErrorOf, DelayHint, ForError, HintFallback, HintProbe,
+    HintViaRetryAfter, NoHint, NoHook, OnRetry, RetryAfter, RetryIf, RetryOk, RetryValue,
+    RetryWhen, UseRetryAfter,
 };
+pub use self::outcome::{Attempt, RetryOutcome};
 pub use self::policy::{Backoff, Jitter, RetryPolicy};
+pub use self::runtime::{RuntimePolicy, SettingInt};
 pub use self::site::RetrySite;

@@ -114,18 +114,35 @@ pub enum Jitter {
 ///
 /// # Default
 ///
-/// The defaults are the `#[retry]` attribute's: 3 attempts, exponential backoff from 100 ms
-/// with multiplier 2, each delay capped at 30 s, full jitter, no time budget.
+/// The defaults are the `#[retry]` attribute's: 3 attempts (2 retries), exponential backoff
+/// from 100 ms with multiplier 2, each delay capped at 30 s, full jitter, no time budget, a
+/// `Retry-After` hint honoured up to 60 s. The [porting guide](crate::porting) sets them
+/// beside backon's, tokio-retry's and reqwest-retry's.
+///
+/// # Counting
+///
+/// A policy counts *attempts*, the first included: `with_max_attempts(3)` is one call and two
+/// retries. Crates that count retries port with [`with_max_retries`](Self::with_max_retries)
+/// (`with_max_retries(2)` is the same policy). [`forever`](Self::forever) sets no limit; the
+/// retry budget, [`max_elapsed`](Self::with_max_elapsed) and an enclosing deadline still end
+/// the call.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
+    /// [`UNLIMITED_ATTEMPTS`] for no limit.
     pub(crate) max_attempts: u32,
     pub(crate) backoff: Backoff,
     pub(crate) initial_delay: Duration,
+    /// `Duration::MAX` for no cap.
     pub(crate) max_delay: Duration,
     pub(crate) jitter: Jitter,
     pub(crate) max_elapsed: Option<Duration>,
+    /// `Duration::MAX` for no cap.
+    pub(crate) max_retry_after: Duration,
     pub(crate) seed: Option<u64>,
 }
+
+/// The attempt count that stands for no limit: [`RetryPolicy::forever`].
+const UNLIMITED_ATTEMPTS: u32 = resilience_settings::retry::UNLIMITED_ATTEMPTS;
 
 impl Default for RetryPolicy {
     fn default() -> Self {
@@ -151,11 +168,102 @@ impl RetryPolicy {
             max_delay: resilience_settings::retry::DEFAULT_MAX_DELAY,
             jitter: Jitter::Full,
             max_elapsed: None,
+            max_retry_after: resilience_settings::retry::DEFAULT_MAX_RETRY_AFTER,
             seed: None,
         }
     }
 
-    /// Total calls, the first included. `0` is taken as `1`: the body always runs once.
+    /// A policy that never stops for want of attempts: the attribute's other defaults, with
+    /// no limit on the attempts (`#[retry(max_attempts = unlimited)]`). What ends the call
+    /// then is a success, an error the predicate does not retry, the retry budget (on by
+    /// default: a dependency that keeps failing gets at most about 1.2 times its load),
+    /// [`max_elapsed`](Self::with_max_elapsed), or an enclosing deadline.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience::RetryPolicy;
+    ///
+    /// let policy = RetryPolicy::forever().with_max_elapsed(Duration::from_secs(30));
+    /// assert!(policy.is_unlimited());
+    /// assert_eq!(policy.max_retries(), None);
+    /// ```
+    pub const fn forever() -> Self {
+        Self::new().with_unlimited_attempts()
+    }
+
+    /// No limit on the attempts; see [`forever`](Self::forever).
+    ///
+    /// ```
+    /// let policy = resilience::RetryPolicy::CONSERVATIVE.with_unlimited_attempts();
+    /// assert!(policy.is_unlimited());
+    /// ```
+    pub const fn with_unlimited_attempts(mut self) -> Self {
+        self.max_attempts = UNLIMITED_ATTEMPTS;
+        self
+    }
+
+    /// The attempts after the first: `with_max_retries(n)` is `with_max_attempts(n + 1)`, as
+    /// backon's `max_times`, tokio-retry's `.take(n)` and reqwest-retry's
+    /// `build_with_max_retries(n)` count. `0` makes one attempt; a count too large to add one
+    /// to is no limit.
+    ///
+    /// ```
+    /// use resilience::RetryPolicy;
+    /// assert_eq!(RetryPolicy::new().with_max_retries(2), RetryPolicy::new().with_max_attempts(3));
+    /// assert_eq!(RetryPolicy::new().with_max_retries(0).max_attempts(), 1);
+    /// ```
+    pub const fn with_max_retries(mut self, max_retries: u32) -> Self {
+        self.max_attempts = max_retries.saturating_add(1);
+        self
+    }
+
+    /// No cap on the delays: each one grows as the backoff says (`#[retry(max_delay = none)]`,
+    /// tokio-retry's default). Arithmetic still saturates rather than overflows; bound the
+    /// whole call with [`with_max_elapsed`](Self::with_max_elapsed).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience::{Jitter, RetryPolicy};
+    ///
+    /// let policy = RetryPolicy::new().without_max_delay().with_jitter(Jitter::None);
+    /// assert_eq!(policy.max_delay(), Duration::MAX);
+    /// assert_eq!(policy.base_delay(12), Duration::from_millis(100 * 2048)); // past 30 s
+    /// ```
+    pub const fn without_max_delay(mut self) -> Self {
+        self.max_delay = Duration::MAX;
+        self
+    }
+
+    /// The longest delay an error's or a value's `Retry-After` hint is honoured for: a hint
+    /// asking for more is cut to it (and, with the `tracing` feature, a
+    /// `resilience.retry_after_cut` event says so). Independent of
+    /// [`max_delay`](Self::with_max_delay), which caps the computed delays. 60 s unless set.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let policy = resilience::RetryPolicy::new().with_max_retry_after(Duration::from_secs(300));
+    /// assert_eq!(policy.max_retry_after(), Duration::from_secs(300));
+    /// ```
+    pub const fn with_max_retry_after(mut self, cap: Duration) -> Self {
+        self.max_retry_after = cap;
+        self
+    }
+
+    /// No cap on the delay a `Retry-After` hint asks for (`#[retry(max_retry_after = none)]`):
+    /// `max_elapsed` and an enclosing deadline still refuse a sleep that would end past them.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let policy = resilience::RetryPolicy::new().without_max_retry_after();
+    /// assert_eq!(policy.max_retry_after(), Duration::MAX);
+    /// ```
+    pub const fn without_max_retry_after(mut self) -> Self {
+        self.max_retry_after = Duration::MAX;
+        self
+    }
+
+    /// Total calls, the first included. `0` is taken as `1`: the body always runs once;
+    /// `u32::MAX` is no limit, as [`with_unlimited_attempts`](Self::with_unlimited_attempts).
     ///
     /// ```
     /// let policy = resilience::RetryPolicy::new().with_max_attempts(5);
@@ -248,13 +356,44 @@ impl RetryPolicy {
         self
     }
 
-    /// Total calls, the first included.
+    /// Total calls, the first included; `u32::MAX` when there is no limit.
     ///
     /// ```
     /// assert_eq!(resilience::RetryPolicy::new().max_attempts(), 3);
     /// ```
     pub const fn max_attempts(&self) -> u32 {
         self.max_attempts
+    }
+
+    /// The attempts after the first, or `None` when there is no limit.
+    ///
+    /// ```
+    /// use resilience::RetryPolicy;
+    /// assert_eq!(RetryPolicy::new().max_retries(), Some(2));
+    /// assert_eq!(RetryPolicy::forever().max_retries(), None);
+    /// ```
+    pub const fn max_retries(&self) -> Option<u32> {
+        if self.is_unlimited() {
+            None
+        } else {
+            Some(self.max_attempts - 1)
+        }
+    }
+
+    /// Whether the attempts have no limit; see [`forever`](Self::forever).
+    ///
+    /// ```
+    /// assert!(!resilience::RetryPolicy::new().is_unlimited());
+    /// ```
+    pub const fn is_unlimited(&self) -> bool {
+        self.max_attempts == UNLIMITED_ATTEMPTS
+    }
+
+    /// Whether attempt `attempt` (1 for the first) is the last the count allows. Never true
+    /// without a limit.
+    #[inline]
+    pub(crate) const fn is_last_attempt(&self, attempt: u32) -> bool {
+        !self.is_unlimited() && attempt >= self.max_attempts
     }
 
     /// The growth strategy.
@@ -277,7 +416,7 @@ impl RetryPolicy {
         self.initial_delay
     }
 
-    /// The cap on any one delay.
+    /// The cap on any one delay; `Duration::MAX` for none.
     ///
     /// ```
     /// # use std::time::Duration;
@@ -306,6 +445,16 @@ impl RetryPolicy {
         self.max_elapsed
     }
 
+    /// The longest delay a `Retry-After` hint is honoured for; `Duration::MAX` for none.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// assert_eq!(resilience::RetryPolicy::new().max_retry_after(), Duration::from_secs(60));
+    /// ```
+    pub const fn max_retry_after(&self) -> Duration {
+        self.max_retry_after
+    }
+
     /// The delay before retry `retry` (1-based) without jitter, capped at `max_delay`.
     ///
     /// ```
@@ -327,7 +476,8 @@ impl RetryPolicy {
         raw.min(self.max_delay)
     }
 
-    /// The delays this policy would sleep, one per retry, for as long as it allows retries.
+    /// The delays this policy would sleep, one per retry, for as long as it allows retries
+    /// (without end for a policy [without a limit](Self::forever)).
     /// Jitter is applied, so two calls give two schedules unless the policy is
     /// [seeded](Self::with_seed). `max_elapsed` is not applied: it depends on how long the
     /// attempts themselves take.
@@ -342,7 +492,10 @@ impl RetryPolicy {
     /// ```
     pub fn delays(&self) -> impl Iterator<Item = Duration> + '_ {
         let mut schedule = Schedule::new(self);
-        (1..self.max_attempts).map(move |retry| schedule.delay(retry))
+        let retries = self.max_retries().unwrap_or(u32::MAX);
+        (1..=retries)
+            .chain(std::iter::repeat(u32::MAX).take_while(|_| self.is_unlimited()))
+            .map(move |retry| schedule.delay(retry))
     }
 }
 

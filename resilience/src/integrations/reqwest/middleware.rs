@@ -414,10 +414,7 @@ impl Middleware for ResilienceMiddleware {
                 extensions: last,
                 result,
             }) => {
-                finish_now(
-                    self.retry
-                        .call_async(|| std::future::ready(Ok::<(), ()>(()))),
-                );
+                self.retry.first_try_ok();
                 *extensions = last;
                 return result;
             }
@@ -447,8 +444,11 @@ impl ResilienceMiddleware {
         next: Next<'_>,
     ) -> (Extensions, Result<Response, Error>) {
         let mut first = Some(first);
+        // Hints above the middleware's cap ended the call in `judge`; the engine honours the
+        // others whole, whatever the policy's own `max_retry_after`.
         let finished = self
             .retry
+            .hints_uncut()
             .call_async(|| {
                 let attempt = match first.take() {
                     Some(again) => Attempt::First(again),

@@ -241,7 +241,9 @@ impl<S, C: Clone, P: Clone> Layer<S> for RetryLayer<C, P> {
         RetryService {
             inner,
             engine: Arc::new(Engine {
-                retry: self.retry,
+                // Hints above the layer's cap end the call in `judge`; the engine honours
+                // the others whole, whatever the policy's own `max_retry_after`.
+                retry: self.retry.hints_uncut(),
                 classify: self.classify.clone(),
                 replay: self.replay.clone(),
                 cap: self.retry_after_cap(),
