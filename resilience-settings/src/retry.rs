@@ -24,9 +24,9 @@ pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(30);
 /// [`DEFAULT_MAX_DELAY`] as the documentation writes it.
 const DEFAULT_MAX_DELAY_TEXT: &str = "30s";
 
-/// `max_retry_after` when it is not set: the longest delay an error's (or a value's)
-/// `Retry-After` hint may ask for; a longer one is cut to it.
-pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// `max_retry_after` when it is not set: no cap of its own. A hint is still capped at
+/// `max_delay`, as every delay is; `max_retry_after` only caps hints lower.
+pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::MAX;
 
 /// The attempt count that stands for "no limit": `max_attempts = unlimited`. The attempts are
 /// then bounded by the retry budget, `max_elapsed` and any enclosing deadline alone.
@@ -252,8 +252,8 @@ pub fn max_elapsed_or_unset(d: Duration) -> (Option<Duration>, Option<Invalid>) 
     }
 }
 
-/// `max_retry_after`: the longest delay a `Retry-After` hint may ask for, longer than zero
-/// (a longer hint is cut to it); [`NO_CAP`] for none.
+/// `max_retry_after`: a cap on the delay a `Retry-After` hint may ask for, below `max_delay`
+/// (which caps every delay, a hint's included), longer than zero; [`NO_CAP`] for none.
 ///
 /// ```
 /// use std::time::Duration;

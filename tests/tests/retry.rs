@@ -396,12 +396,33 @@ impl RetryAfter for TooManyRequests {
 }
 
 #[tokio::test(start_paused = true)]
-async fn retry_after_hint_replaces_the_delay_and_is_capped_at_max_retry_after() {
-    // `max_delay` caps the computed delays, not a hint: a hint has its own cap.
+async fn retry_after_hint_replaces_the_delay_and_is_capped_at_max_delay() {
+    #[retry(max_attempts = 3, initial_delay = "10ms", max_delay = "5s", jitter = none)]
+    async fn limited(times: &Mutex<Vec<Duration>>, start: Instant) -> Result<(), TooManyRequests> {
+        let mut times = times.lock().unwrap();
+        times.push(start.elapsed());
+        let retry_after = if times.len() == 1 {
+            Duration::from_secs(2)
+        } else {
+            Duration::from_secs(60)
+        };
+        Err(TooManyRequests { retry_after })
+    }
+    let times = Mutex::new(Vec::new());
+    let start = Instant::now();
+    let _ = limited(&times, start).await;
+    assert_eq!(
+        *times.lock().unwrap(),
+        [0, 2000, 7000].map(Duration::from_millis)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn max_retry_after_caps_hints_below_max_delay() {
     #[retry(
         max_attempts = 3,
         initial_delay = "10ms",
-        max_delay = "1s",
+        max_delay = "1m",
         max_retry_after = "5s",
         jitter = none
     )]

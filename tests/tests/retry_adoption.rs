@@ -219,17 +219,28 @@ impl RetryAfter for Throttled {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_hint_longer_than_max_retry_after_is_cut_to_it_not_to_max_delay() {
+async fn a_hint_is_cut_to_max_delay_and_to_a_lower_max_retry_after() {
     let start = Instant::now();
     let _ = EXACT
         .with_max_attempts(2)
-        .with_max_delay(Duration::from_secs(1))
+        .with_max_delay(Duration::from_secs(90))
         .retrying()
         .honor_retry_after()
         .call_async(|| async { Err::<(), _>(Throttled(Duration::from_secs(120))) })
         .await;
-    // The default `max_retry_after` is 60 s; `max_delay` caps the computed delays only.
-    assert_eq!(start.elapsed(), Duration::from_secs(60));
+    // `max_delay` caps every delay, a hint's included.
+    assert_eq!(start.elapsed(), Duration::from_secs(90));
+    let start = Instant::now();
+    let _ = EXACT
+        .with_max_attempts(2)
+        .with_max_delay(Duration::from_secs(90))
+        .with_max_retry_after(Duration::from_secs(20))
+        .retrying()
+        .honor_retry_after()
+        .call_async(|| async { Err::<(), _>(Throttled(Duration::from_secs(120))) })
+        .await;
+    // `max_retry_after` caps hints lower.
+    assert_eq!(start.elapsed(), Duration::from_secs(20));
 }
 
 // Settings known at run time.

@@ -11,7 +11,7 @@
 //! | name | level | fields |
 //! |---|---|---|
 //! | `resilience.retry` | `INFO` | `function`, `attempt` (the attempt that failed, 1 for the first), `delay_ms` (the sleep before the next one), `error` (for a retried `Ok` value, `Ok(` its type `)`) |
-//! | `resilience.retry_after_cut` | `WARN` | `function`, `requested_ms` (what a `Retry-After` hint asked for), `cap_ms` (the policy's `max_retry_after`, slept instead) |
+//! | `resilience.retry_after_cut` | `WARN` | `function`, `requested_ms` (what a `Retry-After` hint asked for), `cap_ms` (the policy's cap on the delay, `max_delay` or a lower `max_retry_after`, slept instead) |
 //! | `resilience.give_up` | `WARN` | `function`, `attempts` (made in all), `reason` (`exhausted`, `not_retryable`, `max_elapsed`, `deadline`, `budget`, `circuit_open`), `error` |
 //! | `resilience.breaker.state_change` | `WARN` when it opens, else `INFO` | `breaker`, `from`, `to` (as [`State::as_str`](crate::State::as_str) writes them), `reason` (as [`Reason`](crate::Reason) displays) |
 //! | `resilience.breaker.rejected` | `DEBUG` | `breaker`, `retry_in_ms` (time left open, when known) |
@@ -353,8 +353,8 @@ pub(crate) fn retry<E>(
     );
 }
 
-/// A `Retry-After` hint asked for `requested`, longer than the policy's `max_retry_after`:
-/// `cap` is slept instead.
+/// A `Retry-After` hint asked for `requested`, longer than the policy allows a delay (its
+/// `max_delay`, or a lower `max_retry_after`): `cap` is slept instead.
 #[inline]
 #[allow(unused_variables)]
 pub(crate) fn retry_after_cut(
@@ -370,7 +370,7 @@ pub(crate) fn retry_after_cut(
         function = labels_of(site).name(),
         requested_ms = millis(requested),
         cap_ms = millis(cap),
-        "a Retry-After hint asked for {requested:?}, more than `max_retry_after` ({cap:?}): waiting {cap:?}"
+        "a Retry-After hint asked for {requested:?}, more than the policy's cap ({cap:?}): waiting {cap:?}; raise `max_delay` to honour longer hints"
     );
 }
 

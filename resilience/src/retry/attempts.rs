@@ -324,15 +324,17 @@ impl<'r, When, Hook, Hint, Values> Attempts<'r, When, Hook, Hint, Values> {
         }
     }
 
-    /// The delay before the next attempt: the schedule's, or the hint's up to the policy's
-    /// `max_retry_after` (a longer hint is cut to it, and the cut is reported).
+    /// The delay before the next attempt: the schedule's, or the hint's up to `max_delay`,
+    /// which caps every delay, and `max_retry_after`, which caps hints alone (a longer hint
+    /// is cut, and the cut is reported).
     fn delay(&mut self, hint: Option<Duration>) -> Duration {
         // Computed even when a hint replaces it, so that decorrelated jitter remembers it.
         let computed = self.schedule.delay(self.attempt);
         let Some(hint) = hint else {
             return computed;
         };
-        let cap = self.core.policy.max_retry_after;
+        let policy = &self.core.policy;
+        let cap = policy.max_retry_after.min(policy.max_delay);
         if hint > cap {
             observe::retry_after_cut(self.labels(), hint, cap);
             return cap;

@@ -997,12 +997,22 @@ mod tests {
     #[test]
     fn hint_replaces_the_delay_and_is_capped_at_max_retry_after() {
         let retry = EXACT
-            .with_max_delay(Duration::from_millis(10))
+            .with_max_delay(Duration::from_secs(30))
             .with_max_retry_after(Duration::from_secs(5))
             .retrying()
             .delay_hint(|e: &u32| Some(Duration::from_secs(u64::from(*e))));
         let (_, delays, _) = drive(retry, &[Err(2), Err(60), Err(0)]);
         assert_eq!(delays, [Duration::from_secs(2), Duration::from_secs(5)]);
+    }
+
+    #[test]
+    fn hint_is_capped_at_max_delay_like_every_delay() {
+        let retry = EXACT
+            .with_max_delay(Duration::from_secs(3))
+            .retrying()
+            .delay_hint(|e: &u32| Some(Duration::from_secs(u64::from(*e))));
+        let (_, delays, _) = drive(retry, &[Err(2), Err(60), Err(0)]);
+        assert_eq!(delays, [Duration::from_secs(2), Duration::from_secs(3)]);
     }
 
     #[test]

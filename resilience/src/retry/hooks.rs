@@ -9,10 +9,10 @@ use std::{marker::PhantomData, time::Duration};
 /// An error that can say how long to wait before the next try, such as an HTTP 429 or 503
 /// response with a `Retry-After` header.
 ///
-/// The hint replaces the computed delay (jitter included), up to the policy's
-/// [`max_retry_after`](crate::RetryPolicy::with_max_retry_after) (60 s unless set; a longer
-/// hint is cut to it, and with the `tracing` feature a `resilience.retry_after_cut` event says
-/// so). `max_elapsed` and an enclosing deadline still refuse a sleep that would end past them.
+/// The hint replaces the computed delay (jitter included), capped as every delay is at the
+/// policy's `max_delay` (30 s unless set), and at
+/// [`max_retry_after`](crate::RetryPolicy::with_max_retry_after) if that is lower; a longer
+/// hint is cut, and with the `tracing` feature a `resilience.retry_after_cut` event says so. `max_elapsed` and an enclosing deadline still refuse a sleep that would end past them.
 ///
 /// # One rule: honoured where the type is known to implement it
 ///

@@ -115,8 +115,8 @@ pub enum Jitter {
 /// # Default
 ///
 /// The defaults are the `#[retry]` attribute's: 3 attempts (2 retries), exponential backoff
-/// from 100 ms with multiplier 2, each delay capped at 30 s, full jitter, no time budget, a
-/// `Retry-After` hint honoured up to 60 s. The [porting guide](crate::porting) sets them
+/// from 100 ms with multiplier 2, each delay capped at 30 s (a `Retry-After` hint's too), full
+/// jitter, no time budget. The [porting guide](crate::porting) sets them
 /// beside backon's, tokio-retry's and reqwest-retry's.
 ///
 /// # Counting
@@ -234,10 +234,11 @@ impl RetryPolicy {
         self
     }
 
-    /// The longest delay an error's or a value's `Retry-After` hint is honoured for: a hint
-    /// asking for more is cut to it (and, with the `tracing` feature, a
-    /// `resilience.retry_after_cut` event says so). Independent of
-    /// [`max_delay`](Self::with_max_delay), which caps the computed delays. 60 s unless set.
+    /// A cap on the delay an error's or a value's `Retry-After` hint is honoured for, below
+    /// [`max_delay`](Self::with_max_delay), which caps every delay, a hint's included: a hint
+    /// asking for more than either is cut (and, with the `tracing` feature, a
+    /// `resilience.retry_after_cut` event says so). None unless set: a hint is then capped at
+    /// `max_delay` alone. To honour longer hints, raise `max_delay`.
     ///
     /// ```
     /// use std::time::Duration;
@@ -249,8 +250,10 @@ impl RetryPolicy {
         self
     }
 
-    /// No cap on the delay a `Retry-After` hint asks for (`#[retry(max_retry_after = none)]`):
-    /// `max_elapsed` and an enclosing deadline still refuse a sleep that would end past them.
+    /// No cap of its own on the delay a `Retry-After` hint asks for
+    /// (`#[retry(max_retry_after = none)]`, the default): a hint is capped at `max_delay`, as
+    /// every delay is, and `max_elapsed` and an enclosing deadline still refuse a sleep that
+    /// would end past them.
     ///
     /// ```
     /// use std::time::Duration;
@@ -445,11 +448,12 @@ impl RetryPolicy {
         self.max_elapsed
     }
 
-    /// The longest delay a `Retry-After` hint is honoured for; `Duration::MAX` for none.
+    /// The cap on `Retry-After` hints alone, `Duration::MAX` for none (the default: hints are
+    /// then capped at [`max_delay`](Self::max_delay), as every delay is).
     ///
     /// ```
     /// # use std::time::Duration;
-    /// assert_eq!(resilience::RetryPolicy::new().max_retry_after(), Duration::from_secs(60));
+    /// assert_eq!(resilience::RetryPolicy::new().max_retry_after(), Duration::MAX);
     /// ```
     pub const fn max_retry_after(&self) -> Duration {
         self.max_retry_after
