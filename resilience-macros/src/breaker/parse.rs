@@ -30,6 +30,15 @@ impl KeyValueArgs for BreakerArgs {
                 .and_then(|(x, span)| args::checked(span, check(x)).map(|x| (x, span)))
         };
         match key {
+            // A bare word is most likely a name without its quotes: `args::string` says so.
+            Key::Name if !matches!(value, Expr::Lit(_) | Expr::Path(_)) => {
+                // A breaker's name is fixed where the function is written; a value known at
+                // run time picks a breaker of a family instead.
+                errors.push(syn::Error::new_spanned(
+                    value,
+                    "`name` takes a string literal: a breaker's name is fixed where the function is written. For one breaker per value known at run time (a host, a tenant, a shard), keep a literal name and give the value as the key, as in `name = \"clients\", key = self.host`",
+                ));
+            }
             Key::Name => {
                 self.name = errors.ok(args::string(name, value).and_then(|lit| {
                     if lit.value().trim().is_empty() {
