@@ -502,6 +502,44 @@ async fn a_breaker_per_host() {
 }
 
 #[tokio::test]
+async fn a_keyed_family_gives_each_host_its_breaker() {
+    let (healthy, failing) = (Server::start().await, Server::start().await);
+    let hosts = breakers::configure_keyed(
+        "reqwest_middleware.hosts",
+        BreakerConfig::new().with_failure_threshold(1),
+        resilience::KeyedConfig::new(),
+    );
+    let client = ours(
+        ResilienceMiddleware::new(QUICK.with_max_attempts(1)).breaker_per_host(Arc::clone(&hosts)),
+    );
+    let _ = client.get(failing.url("/status/503")).send().await;
+    let refused = client
+        .get(failing.url("/status/200"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        resilience_error(&refused).is_some_and(resilience::Error::is_circuit_open),
+        "{refused:?}"
+    );
+    let response = client.get(healthy.url("/status/200")).send().await.unwrap();
+    assert_eq!(
+        response.status(),
+        200,
+        "one host's open breaker does not refuse another's"
+    );
+    let failing_key = format!("127.0.0.1:{}", failing.address.port());
+    let healthy_key = format!("127.0.0.1:{}", healthy.address.port());
+    assert_eq!(hosts.get(&failing_key).unwrap().state(), BreakerState::Open);
+    assert_eq!(
+        hosts.get(&healthy_key).unwrap().state(),
+        BreakerState::Closed
+    );
+    // The failing server saw one request: the second was refused before it was sent.
+    assert_eq!(failing.hits.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
 async fn each_attempt_can_be_bounded_in_time() {
     let server = Server::start().await;
     let start = Instant::now();

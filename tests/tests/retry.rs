@@ -395,22 +395,22 @@ impl RetryAfter for TooManyRequests {
     }
 }
 
+/// Records when it was called, and asks for 2 s the first time, 60 s after.
+fn throttled(times: &Mutex<Vec<Duration>>, start: Instant) -> Result<(), TooManyRequests> {
+    let mut times = times.lock().unwrap();
+    times.push(start.elapsed());
+    let retry_after = Duration::from_secs(if times.len() == 1 { 2 } else { 60 });
+    Err(TooManyRequests { retry_after })
+}
+
 #[tokio::test(start_paused = true)]
 async fn retry_after_hint_replaces_the_delay_and_is_capped_at_max_delay() {
     #[retry(max_attempts = 3, initial_delay = "10ms", max_delay = "5s", jitter = none)]
     async fn limited(times: &Mutex<Vec<Duration>>, start: Instant) -> Result<(), TooManyRequests> {
-        let mut times = times.lock().unwrap();
-        times.push(start.elapsed());
-        let retry_after = if times.len() == 1 {
-            Duration::from_secs(2)
-        } else {
-            Duration::from_secs(60)
-        };
-        Err(TooManyRequests { retry_after })
+        throttled(times, start)
     }
     let times = Mutex::new(Vec::new());
-    let start = Instant::now();
-    let _ = limited(&times, start).await;
+    let _ = limited(&times, Instant::now()).await;
     assert_eq!(
         *times.lock().unwrap(),
         [0, 2000, 7000].map(Duration::from_millis)
@@ -427,18 +427,10 @@ async fn max_retry_after_caps_hints_below_max_delay() {
         jitter = none
     )]
     async fn limited(times: &Mutex<Vec<Duration>>, start: Instant) -> Result<(), TooManyRequests> {
-        let mut times = times.lock().unwrap();
-        times.push(start.elapsed());
-        let retry_after = if times.len() == 1 {
-            Duration::from_secs(2)
-        } else {
-            Duration::from_secs(60)
-        };
-        Err(TooManyRequests { retry_after })
+        throttled(times, start)
     }
     let times = Mutex::new(Vec::new());
-    let start = Instant::now();
-    let _ = limited(&times, start).await;
+    let _ = limited(&times, Instant::now()).await;
     assert_eq!(
         *times.lock().unwrap(),
         [0, 2000, 7000].map(Duration::from_millis)

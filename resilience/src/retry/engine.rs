@@ -995,24 +995,22 @@ mod tests {
     }
 
     #[test]
-    fn hint_replaces_the_delay_and_is_capped_at_max_retry_after() {
-        let retry = EXACT
-            .with_max_delay(Duration::from_secs(30))
-            .with_max_retry_after(Duration::from_secs(5))
-            .retrying()
-            .delay_hint(|e: &u32| Some(Duration::from_secs(u64::from(*e))));
-        let (_, delays, _) = drive(retry, &[Err(2), Err(60), Err(0)]);
-        assert_eq!(delays, [Duration::from_secs(2), Duration::from_secs(5)]);
-    }
-
-    #[test]
-    fn hint_is_capped_at_max_delay_like_every_delay() {
-        let retry = EXACT
-            .with_max_delay(Duration::from_secs(3))
-            .retrying()
-            .delay_hint(|e: &u32| Some(Duration::from_secs(u64::from(*e))));
-        let (_, delays, _) = drive(retry, &[Err(2), Err(60), Err(0)]);
-        assert_eq!(delays, [Duration::from_secs(2), Duration::from_secs(3)]);
+    fn hint_replaces_the_delay_capped_at_max_delay_and_a_lower_max_retry_after() {
+        let secs = Duration::from_secs;
+        // (max_delay, max_retry_after) -> the delays for hints of 2 s then 60 s.
+        for ((max_delay, max_retry_after), expected) in [
+            ((secs(30), Duration::MAX), [secs(2), secs(30)]),
+            ((secs(3), Duration::MAX), [secs(2), secs(3)]),
+            ((secs(30), secs(5)), [secs(2), secs(5)]),
+        ] {
+            let retry = EXACT
+                .with_max_delay(max_delay)
+                .with_max_retry_after(max_retry_after)
+                .retrying()
+                .delay_hint(|e: &u32| Some(secs(u64::from(*e))));
+            let (_, delays, _) = drive(retry, &[Err(2), Err(60), Err(0)]);
+            assert_eq!(delays, expected, "{max_delay:?}, {max_retry_after:?}");
+        }
     }
 
     #[test]

@@ -8,7 +8,9 @@ use ::reqwest::{Request, Response};
 use reqwest_middleware::{Error, Middleware, Next};
 
 use super::{Verdict, classify, resilience_error, retry_after};
-use crate::{AnyError, CircuitBreaker, DelayHint, NoHook, Retry, RetryBudget, RetryPolicy};
+use crate::{
+    AnyError, CircuitBreaker, DelayHint, KeyedBreaker, NoHook, Retry, RetryBudget, RetryPolicy,
+};
 
 /// How the middleware judges an outcome; see [`ResilienceMiddleware::classify`].
 pub type ClassifyFn = fn(&Result<Response, Error>) -> Verdict;
@@ -37,14 +39,13 @@ type PickBreaker = dyn Fn(&Request) -> Option<Arc<CircuitBreaker>> + Send + Sync
 ///   [`retries::all`](crate::retries::all); an unnamed one shares the budget of the unnamed
 ///   retries. [`budget`](Self::budget) shares a named one; [`without_budget`](Self::without_budget)
 ///   turns it off.
-/// - **Breaker**, optional: one named breaker ([`breaker`](Self::breaker)), or one picked per
-///   request ([`breaker_for`](Self::breaker_for), for a breaker per host). Each attempt asks
+/// - **Breaker**, optional: one named breaker ([`breaker`](Self::breaker)), one per host of
+///   a keyed family ([`breaker_per_host`](Self::breaker_per_host)), or one picked per
+///   request ([`breaker_for`](Self::breaker_for)). Each attempt asks
 ///   it for a permit; transient outcomes count as failures, other responses as successes. A
 ///   refusal is a middleware error carrying [`Error::CircuitOpen`](crate::Error::CircuitOpen)
 ///   ([`resilience_error`](super::resilience_error) finds it), returned at once rather than
-///   retried after the usual delay. Breakers keyed by host, with eviction, are not in the
-///   crate yet: until they are, [`breaker_for`](Self::breaker_for) serves a known set of
-///   hosts.
+///   retried after the usual delay.
 /// - **Deadlines**: inside a deadline ([`deadline`](crate::deadline): a `#[timeout]` function
 ///   or a tower `TimeoutLayer` around the call), each attempt's reqwest timeout is
 ///   cut to the time left, and no sleep ends past it.
@@ -216,6 +217,35 @@ impl ResilienceMiddleware {
     pub fn breaker(mut self, breaker: Arc<CircuitBreaker>) -> Self {
         self.breaker = Breaker::One(breaker);
         self
+    }
+
+    /// Sends each attempt through the breaker of its host in `family`: one host that stops
+    /// answering has its breaker opened and its calls refused, while the calls to the other
+    /// hosts go on. The key is the URL's host and port (`api.example.com:443`), so two
+    /// services on one host have a breaker each. The family bounds the number of hosts and
+    /// evicts idle ones (see [`KeyedBreaker`]); operators see it in the registry under its
+    /// name ([`breakers::keyed`](crate::breakers::keyed)).
+    ///
+    /// ```
+    /// use resilience::{BreakerConfig, KeyedConfig, RetryPolicy, breakers, reqwest::ResilienceMiddleware};
+    ///
+    /// let hosts = breakers::configure_keyed(
+    ///     "doc.reqwest.hosts",
+    ///     BreakerConfig::new().with_failure_threshold(5),
+    ///     KeyedConfig::new(),
+    /// );
+    /// let middleware = ResilienceMiddleware::new(RetryPolicy::new()).breaker_per_host(hosts);
+    /// # let _ = middleware;
+    /// ```
+    pub fn breaker_per_host(self, family: Arc<KeyedBreaker>) -> Self {
+        self.breaker_for(move |request| {
+            let url = request.url();
+            let host = url.host_str()?;
+            Some(match url.port_or_known_default() {
+                Some(port) => family.breaker(&format_args!("{host}:{port}")),
+                None => family.breaker(host),
+            })
+        })
     }
 
     /// Sends each attempt through the breaker `pick` returns for its request, or through none.
