@@ -21,7 +21,9 @@
 //! - `args`: the `key = value` grammar, the key tables and the readers of values;
 //!   `duration`: a duration argument, read by the settings' grammar; `errors`: every
 //!   mistake collected; `attribute`: the list of this crate's attributes; `types`: what a
-//!   type as written allows; `defaults`: the runtime defaults an expansion must still spell.
+//!   type as written allows. An expansion spells only what its user wrote: the runtime
+//!   fills in its defaults (`__private::failure_rate`, `recovery_backoff`, `adaptive`,
+//!   `DEFAULT_EXPONENTIAL` for the settings written together with others).
 //!
 //! Each value is checked by its setting's rule in `resilience-settings`, which the runtime's
 //! environment and configuration files apply too. The expansion reaches the runtime only
@@ -35,7 +37,6 @@ mod args;
 mod attribute;
 mod breaker;
 mod context;
-mod defaults;
 mod duration;
 mod errors;
 mod item;

@@ -5,7 +5,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::{BreakerArgs, Window};
-use crate::{context::Context, defaults, duration::DurationArg, params};
+use crate::{context::Context, params};
 
 impl BreakerArgs {
     /// How the call site finds its breaker: the runtime function to call, and the name to
@@ -98,34 +98,26 @@ impl BreakerArgs {
             config.extend(quote!(.with_success_threshold(#n)));
         }
         // The window of the failure rate and of the throttle, and the failure rate's minimum
-        // number of calls, each the runtime's default unless written (see `defaults`).
-        let (window, default_minimum) = match &self.window {
-            Some((Window::Calls(n), _)) => (
-                quote!(::resilience::__private::Window::Calls(#n)),
-                (*n).min(defaults::MINIMUM_CALLS),
-            ),
+        // number of calls, as written: the runtime fills in its defaults for the others.
+        let none = || quote!(::core::option::Option::None);
+        let window = match &self.window {
+            Some((Window::Calls(n), _)) => {
+                quote!(::core::option::Option::Some(::resilience::__private::Window::Calls(#n)))
+            }
             Some((Window::Time(d), _)) => {
                 let d = d.to_tokens();
-                (
-                    quote!(::resilience::__private::Window::Time(#d)),
-                    defaults::MINIMUM_CALLS,
-                )
+                quote!(::core::option::Option::Some(::resilience::__private::Window::Time(#d)))
             }
-            None => {
-                let n = defaults::WINDOW_CALLS;
-                (
-                    quote!(::resilience::__private::Window::Calls(#n)),
-                    n.min(defaults::MINIMUM_CALLS),
-                )
-            }
+            None => none(),
         };
         if let Some((rate, _)) = self.failure_rate {
             let rate = Literal::f64_suffixed(rate);
-            let minimum = self
-                .minimum_calls
-                .as_ref()
-                .map_or(default_minimum, |(n, _)| *n);
-            config.extend(quote!(.with_failure_rate(#rate, #window, #minimum)));
+            let minimum = match &self.minimum_calls {
+                Some((n, _)) => quote!(::core::option::Option::Some(#n)),
+                None => none(),
+            };
+            config =
+                quote!(::resilience::__private::failure_rate(#config, #rate, #window, #minimum));
         }
         if let Some(d) = &self.slow_call {
             let d = d.to_tokens();
@@ -133,29 +125,20 @@ impl BreakerArgs {
         }
         if let Some((factor, _)) = self.recovery_backoff {
             let factor = Literal::f64_suffixed(factor);
-            let max = match (&self.max_recovery_timeout, &self.recovery_timeout) {
-                (Some((d, _)), _) => d.to_tokens(),
-                // The runtime's cap unless written: a multiple of the first open period.
-                (None, Some(d @ DurationArg::Expr(_))) => {
+            // Without `max_recovery_timeout`, the runtime's cap: a multiple of the recovery
+            // timeout, which is applied above.
+            let max = match &self.max_recovery_timeout {
+                Some((d, _)) => {
                     let d = d.to_tokens();
-                    let times = Literal::u32_unsuffixed(defaults::RECOVERY_CAP_FACTOR);
-                    quote!(::core::time::Duration::saturating_mul(#d, #times))
+                    quote!(::core::option::Option::Some(#d))
                 }
-                (None, known) => {
-                    let base = known
-                        .as_ref()
-                        .and_then(DurationArg::known)
-                        .unwrap_or(defaults::RECOVERY_TIMEOUT);
-                    let max = base.saturating_mul(defaults::RECOVERY_CAP_FACTOR);
-                    let max = u64::try_from(max.as_nanos()).unwrap_or(u64::MAX);
-                    quote!(::core::time::Duration::from_nanos(#max))
-                }
+                None => none(),
             };
-            config.extend(quote!(.with_recovery_backoff(#factor, #max)));
+            config = quote!(::resilience::__private::recovery_backoff(#config, #factor, #max));
         }
         if let Some((k, _)) = self.adaptive {
             let k = Literal::f64_suffixed(k);
-            config.extend(quote!(.with_adaptive(#k, #window)));
+            config = quote!(::resilience::__private::adaptive(#config, #k, #window));
         }
         if let Some(d) = &self.max_trial_wait {
             let d = d.to_tokens();

@@ -5,7 +5,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::{Attempts, Backoff, Budget, Cap, Jitter, RetryArgs};
-use crate::{context::Context, defaults, duration::DurationArg};
+use crate::{context::Context, duration::DurationArg};
 
 impl RetryArgs {
     /// The policy: as a `const` expression (`policy = PATH`, or the arguments written applied
@@ -34,16 +34,14 @@ impl RetryArgs {
         // `multiplier` implies exponential; setting it below says so once.
         let multiplier_written = self.multiplier.is_some() || self.multiplier_at.is_some();
         if let Some((backoff, _)) = self.backoff.as_ref().filter(|_| !multiplier_written) {
-            let variant = match backoff {
-                Backoff::Constant => quote!(Constant),
-                Backoff::Linear => quote!(Linear),
-                Backoff::Fibonacci => quote!(Fibonacci),
-                Backoff::Exponential => {
-                    let m = Literal::f64_unsuffixed(defaults::MULTIPLIER);
-                    quote!(Exponential { multiplier: #m })
-                }
+            // Exponential without a multiplier: the runtime's default one.
+            let backoff = match backoff {
+                Backoff::Constant => quote!(Backoff::Constant),
+                Backoff::Linear => quote!(Backoff::Linear),
+                Backoff::Fibonacci => quote!(Backoff::Fibonacci),
+                Backoff::Exponential => quote!(DEFAULT_EXPONENTIAL),
             };
-            policy.extend(quote!(.with_backoff(::resilience::__private::Backoff::#variant)));
+            policy.extend(quote!(.with_backoff(::resilience::__private::#backoff)));
         }
         if let Some((multiplier, _)) = self.multiplier {
             let m = Literal::f64_suffixed(multiplier);

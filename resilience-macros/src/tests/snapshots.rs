@@ -21,6 +21,15 @@ const UPDATE: &str = "UPDATE_SNAPSHOTS=1 cargo test -p resilience-macros --lib s
 /// `(name, function as written)`.
 const FIXTURES: &[(&str, &str)] = &[
     (
+        "retry_exponential_without_multiplier",
+        r#"
+#[retry(backoff = exponential, initial_delay = "20ms")]
+fn fetch(id: u64) -> Result<Record, FetchError> {
+    db::get(id)
+}
+"#,
+    ),
+    (
         "retry_defaults",
         r#"
 #[retry]

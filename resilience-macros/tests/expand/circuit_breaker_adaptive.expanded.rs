@@ -18,11 +18,13 @@ async fn search(query: &str) -> Result<Hits, SearchError> {
                 &__RESILIENCE_BREAKER,
                 "search",
                 &const {
-                    ::resilience::__private::BreakerConfig::new()
-                        .with_adaptive(
+                    ::resilience::__private::adaptive(
+                            ::resilience::__private::BreakerConfig::new(),
                             2f64,
-                            ::resilience::__private::Window::Time(
-                                ::core::time::Duration::from_nanos(30000000000u64),
+                            ::core::option::Option::Some(
+                                ::resilience::__private::Window::Time(
+                                    ::core::time::Duration::from_nanos(30000000000u64),
+                                ),
                             ),
                         )
                         .with_max_trial_wait(

@@ -18,11 +18,13 @@ async fn search(query: String) -> anyhow::Result<Vec<Hit>> {
                 &__RESILIENCE_BREAKER,
                 ::core::concat!(::core::module_path!(), "::", "search"),
                 &const {
-                    ::resilience::__private::BreakerConfig::new()
-                        .with_failure_rate(
+                    ::resilience::__private::failure_rate(
+                            ::resilience::__private::BreakerConfig::new(),
                             0.5f64,
-                            ::resilience::__private::Window::Calls(50u32),
-                            20u32,
+                            ::core::option::Option::Some(
+                                ::resilience::__private::Window::Calls(50u32),
+                            ),
+                            ::core::option::Option::Some(20u32),
                         )
                         .with_slow_call(
                             ::core::time::Duration::from_nanos(2000000000u64),

@@ -24,21 +24,25 @@ fn send(message: Message) -> Result<(), SendError> {
                 &__RESILIENCE_BREAKER,
                 ::core::concat!(::core::module_path!(), "::", "send"),
                 &const {
-                    ::resilience::__private::BreakerConfig::new()
-                        .with_recovery_timeout(
-                            ::core::time::Duration::from_nanos(5000000000u64),
-                        )
-                        .with_failure_rate(
+                    ::resilience::__private::recovery_backoff(
+                        ::resilience::__private::failure_rate(
+                            ::resilience::__private::BreakerConfig::new()
+                                .with_recovery_timeout(
+                                    ::core::time::Duration::from_nanos(5000000000u64),
+                                ),
                             0.25f64,
-                            ::resilience::__private::Window::Time(
-                                ::core::time::Duration::from_nanos(30000000000u64),
+                            ::core::option::Option::Some(
+                                ::resilience::__private::Window::Time(
+                                    ::core::time::Duration::from_nanos(30000000000u64),
+                                ),
                             ),
-                            10u32,
-                        )
-                        .with_recovery_backoff(
-                            2f64,
+                            ::core::option::Option::None,
+                        ),
+                        2f64,
+                        ::core::option::Option::Some(
                             ::core::time::Duration::from_nanos(600000000000u64),
-                        )
+                        ),
+                    )
                 },
                 ::core::concat!(::core::file!(), ":", ::core::line!()),
             )

@@ -885,3 +885,62 @@ mod tests {
         assert_eq!(C.slow_call(), Some(Duration::from_millis(5)));
     }
 }
+
+/// What the `#[circuit_breaker]` attribute calls, reached through `__private`: the builders
+/// that take a setting together with others the user may not have written, each filling
+/// what is missing with the runtime's default, so that an expansion spells only what its
+/// user wrote.
+pub(crate) mod attribute {
+    use super::{BreakerConfig, Duration, Window};
+    use resilience_settings::breaker::{
+        DEFAULT_MINIMUM_CALLS, DEFAULT_RECOVERY_CAP_FACTOR, DEFAULT_WINDOW_CALLS,
+    };
+
+    /// The window of a failure rate or a throttle written without one.
+    const DEFAULT_WINDOW: Window = Window::Calls(DEFAULT_WINDOW_CALLS);
+
+    /// `failure_rate` with `window` and `minimum_calls` as written; the defaults where not
+    /// (a minimum above a count window is taken as the window, as
+    /// [`BreakerConfig::with_failure_rate`] does).
+    pub const fn failure_rate(
+        config: BreakerConfig,
+        rate: f64,
+        window: Option<Window>,
+        minimum_calls: Option<u32>,
+    ) -> BreakerConfig {
+        let window = match window {
+            Some(window) => window,
+            None => DEFAULT_WINDOW,
+        };
+        let minimum_calls = match minimum_calls {
+            Some(n) => n,
+            None => DEFAULT_MINIMUM_CALLS,
+        };
+        config.with_failure_rate(rate, window, minimum_calls)
+    }
+
+    /// `adaptive` with `window` as written, or the default window.
+    pub const fn adaptive(config: BreakerConfig, k: f64, window: Option<Window>) -> BreakerConfig {
+        let window = match window {
+            Some(window) => window,
+            None => DEFAULT_WINDOW,
+        };
+        config.with_adaptive(k, window)
+    }
+
+    /// `recovery_backoff` with `max_recovery_timeout` as written, or a multiple of the
+    /// recovery timeout `config` has (so its `recovery_timeout` is applied first).
+    pub const fn recovery_backoff(
+        config: BreakerConfig,
+        factor: f64,
+        max: Option<Duration>,
+    ) -> BreakerConfig {
+        let max = match max {
+            Some(max) => max,
+            None => config
+                .recovery_timeout
+                .saturating_mul(DEFAULT_RECOVERY_CAP_FACTOR),
+        };
+        config.with_recovery_backoff(factor, max)
+    }
+}

@@ -60,6 +60,7 @@ mod sync;
 mod window;
 mod word;
 
+pub(crate) use self::config::attribute;
 pub use self::config::{Adaptive, BreakerConfig, BreakerSetting, FailureRate, Window};
 pub use self::core::CircuitBreaker;
 pub(crate) use self::core::Listeners;

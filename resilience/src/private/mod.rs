@@ -12,11 +12,13 @@ pub use crate::bounds::result::{
     attempt, attempt_async, breaker_key, from_result, into_result, reject,
 };
 pub use crate::bounds::{ReturnsResult, WorkerArgument, can_reject, returns_result};
+pub use crate::breaker::attribute::{adaptive, failure_rate, recovery_backoff};
 pub use crate::breaker::{BreakerConfig, KeyedConfig, Window, any_error, counts_as_failure};
 pub use crate::budget::BudgetSite;
 pub use crate::observe::describe::{DescribeFallback, DescribeProbe, DescribeViaDebug, type_name};
 pub use crate::registry::{BreakerSite, KeyedSite, keyed_site, method_site_breaker, site_breaker};
 pub use crate::retry::SiteRetry as Retry;
+pub use crate::retry::attribute::DEFAULT_EXPONENTIAL;
 pub use crate::retry::{
     AnyError, Backoff, Clock, HintFallback, HintProbe, HintViaRetryAfter, Jitter, NoHook,
     RetryPolicy, RetrySite, RuntimePolicy, Step, retry_started, sleep_task, sleep_thread,

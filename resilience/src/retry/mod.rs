@@ -42,6 +42,7 @@ pub use self::hooks::{
     RetryWhen, UseRetryAfter,
 };
 pub use self::outcome::{Attempt, RetryOutcome};
+pub(crate) use self::policy::attribute;
 pub use self::policy::{Backoff, Jitter, RetryPolicy};
 pub use self::runtime::{RuntimePolicy, SettingInt};
 pub use self::site::RetrySite;

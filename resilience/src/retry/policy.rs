@@ -664,3 +664,13 @@ impl RetryPolicy {
         .with_max_delay(Duration::from_secs(30))
         .with_jitter(Jitter::Full);
 }
+
+/// What the `#[retry]` attribute names, reached through `__private`.
+pub(crate) mod attribute {
+    use super::Backoff;
+
+    /// `backoff = exponential` written without a `multiplier`: the runtime's.
+    pub const DEFAULT_EXPONENTIAL: Backoff = Backoff::Exponential {
+        multiplier: resilience_settings::retry::DEFAULT_MULTIPLIER,
+    };
+}
