@@ -216,7 +216,7 @@ impl BreakerArgs {
                 // (in registers), rather than out of a `Result` in memory: an async function
                 // holds it across its `.await`, and copying it whole out of memory stalls.
                 '__resilience_guarded: {
-                    let __resilience_permit = match __resilience_breaker.try_acquire_closed() {
+                    let __resilience_permit = match ::resilience::__private::try_acquire_closed(&__resilience_breaker) {
                         ::core::option::Option::Some(__resilience_permit) => __resilience_permit,
                         ::core::option::Option::None => match __resilience_breaker.try_acquire() {
                             ::core::result::Result::Ok(__resilience_permit) => __resilience_permit,

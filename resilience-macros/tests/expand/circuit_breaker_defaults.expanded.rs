@@ -23,7 +23,9 @@ fn charge(req: &Charge) -> Result<Receipt, PayError> {
         };
         let __resilience_counts = ::resilience::__private::any_error;
         '__resilience_guarded: {
-            let __resilience_permit = match __resilience_breaker.try_acquire_closed() {
+            let __resilience_permit = match ::resilience::__private::try_acquire_closed(
+                &__resilience_breaker,
+            ) {
                 ::core::option::Option::Some(__resilience_permit) => __resilience_permit,
                 ::core::option::Option::None => {
                     match __resilience_breaker.try_acquire() {

@@ -31,7 +31,9 @@ fn price(&self, sku: Sku) -> Result<Price, Error> {
             __resilience_fn
         };
         '__resilience_guarded: {
-            let __resilience_permit = match __resilience_breaker.try_acquire_closed() {
+            let __resilience_permit = match ::resilience::__private::try_acquire_closed(
+                &__resilience_breaker,
+            ) {
                 ::core::option::Option::Some(__resilience_permit) => __resilience_permit,
                 ::core::option::Option::None => {
                     match __resilience_breaker.try_acquire() {

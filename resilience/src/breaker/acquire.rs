@@ -55,9 +55,8 @@ impl CircuitBreaker {
     /// must go through the slow path (any other state, or a throttle). An `Option` of a permit
     /// keeps the permit's three words apart, so that code holding the permit across an
     /// `.await` stores them from registers rather than copying a `Result` from memory.
-    #[doc(hidden)]
     #[inline(always)]
-    pub fn try_acquire_closed(&self) -> Option<Permit<'_>> {
+    pub(crate) fn try_acquire_closed(&self) -> Option<Permit<'_>> {
         let word = self.word.load(Acquire);
         if word & TAG_MASK == CLOSED {
             let flags = self.flags.load(Relaxed);
@@ -326,5 +325,17 @@ impl CircuitBreaker {
             name: Arc::clone(&self.name),
             retry_in,
         }
+    }
+}
+
+/// What the `#[circuit_breaker]` attribute calls, reached through `__private`.
+pub(crate) mod attribute {
+    use super::{CircuitBreaker, Permit};
+
+    /// [`CircuitBreaker::try_acquire`]'s closed-state path alone; see
+    /// `CircuitBreaker::try_acquire_closed`.
+    #[inline(always)]
+    pub fn try_acquire_closed(breaker: &CircuitBreaker) -> Option<Permit<'_>> {
+        breaker.try_acquire_closed()
     }
 }

@@ -60,7 +60,11 @@ mod sync;
 mod window;
 mod word;
 
-pub(crate) use self::config::attribute;
+/// What the `#[circuit_breaker]` attribute calls, from the modules that own it.
+pub(crate) mod attribute {
+    pub use super::acquire::attribute::try_acquire_closed;
+    pub use super::config::attribute::{adaptive, failure_rate, recovery_backoff};
+}
 pub use self::config::{Adaptive, BreakerConfig, BreakerSetting, FailureRate, Window};
 pub use self::core::CircuitBreaker;
 pub(crate) use self::core::Listeners;

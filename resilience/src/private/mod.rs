@@ -12,7 +12,7 @@ pub use crate::bounds::result::{
     attempt, attempt_async, breaker_key, from_result, into_result, reject,
 };
 pub use crate::bounds::{ReturnsResult, WorkerArgument, can_reject, returns_result};
-pub use crate::breaker::attribute::{adaptive, failure_rate, recovery_backoff};
+pub use crate::breaker::attribute::{adaptive, failure_rate, recovery_backoff, try_acquire_closed};
 pub use crate::breaker::{BreakerConfig, KeyedConfig, Window, any_error, counts_as_failure};
 pub use crate::budget::BudgetSite;
 pub use crate::observe::describe::{DescribeFallback, DescribeProbe, DescribeViaDebug, type_name};
