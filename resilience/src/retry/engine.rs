@@ -391,8 +391,6 @@ impl<When, Hook, Hint, Values> Retry<When, Hook, Hint, Values> {
         self
     }
 
-    /// The same retry, honouring every delay hint whole: for the integrations, which end
-    /// the retries at a hint above their own cap and so must not see the others cut.
     /// Counts a call whose first attempt succeeded, as the engine counts one: for the
     /// integrations, which make their first attempt outside the engine's loop.
     #[cfg(any(feature = "tower", feature = "reqwest"))]
@@ -401,6 +399,30 @@ impl<When, Hook, Hint, Values> Retry<When, Hook, Hint, Values> {
         self.core.first_try_ok();
     }
 
+    /// Counts a call whose first attempt, made outside the engine's loop, a circuit breaker
+    /// refused: one attempt, given up at once, as the engine counts an error its predicate
+    /// does not retry. For the integrations, which return such a refusal without retrying.
+    #[cfg(any(feature = "tower", feature = "reqwest"))]
+    #[cold]
+    pub(crate) fn first_try_refused(&self) {
+        let given_up = Retry {
+            core: self.core,
+            when: AnyError,
+            on_retry: NoHook,
+            hint: NoHint,
+            values: AcceptOk,
+        }
+        .when(|_: &()| false)
+        .call_async(|| std::future::ready(Err::<(), ()>(())));
+        // Ready at its first poll: the attempt is ready, and nothing is retried.
+        let mut given_up = std::pin::pin!(given_up);
+        let _ = given_up
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+    }
+
+    /// The same retry, honouring every delay hint whole: for the integrations, which end
+    /// the retries at a hint above their own cap and so must not see the others cut.
     #[cfg(any(feature = "tower", feature = "reqwest"))]
     pub(crate) const fn hints_uncut(mut self) -> Self {
         self.core.policy = self.core.policy.without_max_retry_after();

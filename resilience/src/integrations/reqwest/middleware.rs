@@ -450,8 +450,7 @@ impl Middleware for ResilienceMiddleware {
             }
             // A refusal of the breaker: returned at once, as the engine returns one.
             Err(again) if again.result.as_ref().is_err_and(is_refusal) => {
-                let refusal = || std::future::ready(Err::<(), ()>(()));
-                finish_now(self.retry.when(|_: &()| false).call_async(refusal));
+                self.retry.first_try_refused();
                 *extensions = again.extensions;
                 return again.result;
             }
@@ -511,14 +510,6 @@ impl ResilienceMiddleware {
 enum Attempt<'a> {
     First(Again),
     Later(Option<Request>, Extensions, Next<'a>),
-}
-
-/// Runs a future that finishes at its first poll: the engine counting a request.
-fn finish_now<F: std::future::Future>(future: F) {
-    let mut future = std::pin::pin!(future);
-    let _ = future
-        .as_mut()
-        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
 }
 
 /// Whether an error is this middleware's breaker refusing a request.

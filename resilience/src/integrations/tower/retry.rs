@@ -465,18 +465,7 @@ where
             }
             Err((again, _)) if refused => {
                 // Counted as a call the engine gave up on: one attempt, not retried.
-                let refusal = || {
-                    std::future::ready(Err::<(), _>(Again {
-                        outcome: Err::<(), ()>(()),
-                        delay: None,
-                    }))
-                };
-                finish_now(
-                    engine
-                        .retry
-                        .when(|_: &Again<(), ()>| false)
-                        .call_async(refusal),
-                );
+                engine.retry.first_try_refused();
                 Ok(again.outcome)
             }
             Err(retry) => Err(retry),
@@ -518,14 +507,6 @@ where
             }
         })
     }
-}
-
-/// Runs a future that finishes at its first poll: the engine counting a call.
-fn finish_now<F: Future>(future: F) {
-    let mut future = std::pin::pin!(future);
-    let _ = future
-        .as_mut()
-        .poll(&mut Context::from_waker(std::task::Waker::noop()));
 }
 
 /// Whether an error is a circuit breaker's refusal: a [`crate::Error::CircuitOpen`], as it
