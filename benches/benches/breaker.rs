@@ -6,12 +6,12 @@
 //! Criterion measures each case; a summary table with the ratios, measured in the same run,
 //! is printed at the end.
 
-use std::{
-    hint::black_box,
-    sync::{Arc, Barrier},
-    thread,
-    time::{Duration, Instant},
-};
+use std::{hint::black_box, sync::Arc, time::Duration};
+
+#[path = "support/threads.rs"]
+mod threads;
+
+use threads::{Guard, ns_per_call, run};
 
 use criterion::{Criterion, criterion_group};
 use failsafe::CircuitBreaker as _;
@@ -22,16 +22,11 @@ fn op() -> Result<u64, Error> {
     Ok(black_box(1))
 }
 
-/// One implementation under test: a way to make one guarded call.
-trait Guard: Send + Sync {
-    fn call(&self) -> u64;
-}
-
 struct Bare;
 
 impl Guard for Bare {
     #[inline]
-    fn call(&self) -> u64 {
+    fn call(&self, _: u64) -> u64 {
         op().unwrap_or(0)
     }
 }
@@ -40,7 +35,7 @@ struct Resilience(CircuitBreaker);
 
 impl Guard for Resilience {
     #[inline]
-    fn call(&self) -> u64 {
+    fn call(&self, _: u64) -> u64 {
         self.0.call(op).unwrap_or(0)
     }
 }
@@ -55,7 +50,7 @@ struct Site;
 
 impl Guard for Site {
     #[inline]
-    fn call(&self) -> u64 {
+    fn call(&self, _: u64) -> u64 {
         attributed().unwrap_or(0)
     }
 }
@@ -69,7 +64,7 @@ struct Failsafe(FailsafeBreaker);
 
 impl Guard for Failsafe {
     #[inline]
-    fn call(&self) -> u64 {
+    fn call(&self, _: u64) -> u64 {
         self.0.call(op).unwrap_or(0)
     }
 }
@@ -78,7 +73,7 @@ struct Recloser(recloser::Recloser);
 
 impl Guard for Recloser {
     #[inline]
-    fn call(&self) -> u64 {
+    fn call(&self, _: u64) -> u64 {
         self.0.call(op).unwrap_or(0)
     }
 }
@@ -126,35 +121,6 @@ fn contenders() -> Vec<(&'static str, Arc<dyn Guard>)> {
     ]
 }
 
-/// Wall time for `iters` calls made by each of `threads` threads at once.
-fn run(guard: &Arc<dyn Guard>, threads: usize, iters: u64) -> Duration {
-    if threads == 1 {
-        let start = Instant::now();
-        for _ in 0..iters {
-            black_box(guard.call());
-        }
-        return start.elapsed();
-    }
-    let barrier = Arc::new(Barrier::new(threads + 1));
-    let handles: Vec<_> = (0..threads)
-        .map(|_| {
-            let (guard, barrier) = (Arc::clone(guard), Arc::clone(&barrier));
-            thread::spawn(move || {
-                barrier.wait();
-                for _ in 0..iters {
-                    black_box(guard.call());
-                }
-            })
-        })
-        .collect();
-    barrier.wait();
-    let start = Instant::now();
-    for handle in handles {
-        handle.join().unwrap();
-    }
-    start.elapsed()
-}
-
 fn benches(c: &mut Criterion) {
     for threads in [1, 2] {
         let mut group = c.benchmark_group(format!("breaker closed success, {threads} thread(s)"));
@@ -162,18 +128,6 @@ fn benches(c: &mut Criterion) {
             group.bench_function(name, |b| b.iter_custom(|iters| run(&guard, threads, iters)));
         }
         group.finish();
-    }
-}
-
-/// Nanoseconds per call (per thread), measured for about `budget`.
-fn ns_per_call(guard: &Arc<dyn Guard>, threads: usize, budget: Duration) -> f64 {
-    let mut iters = 1_000u64;
-    loop {
-        let took = run(guard, threads, iters);
-        if took >= budget || iters >= 1 << 34 {
-            return took.as_nanos() as f64 / iters as f64;
-        }
-        iters *= 4;
     }
 }
 

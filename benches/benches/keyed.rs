@@ -8,12 +8,12 @@
 //! hosts or tenants would be. Criterion measures each case; a summary with the ratios, from
 //! the same run, is printed at the end.
 
-use std::{
-    hint::black_box,
-    sync::{Arc, Barrier},
-    thread,
-    time::{Duration, Instant},
-};
+use std::{hint::black_box, sync::Arc, time::Duration};
+
+#[path = "support/threads.rs"]
+mod threads;
+
+use threads::{Guard, ns_per_call, run};
 
 use criterion::{Criterion, criterion_group};
 use resilience::{BreakerConfig, CircuitBreaker, Error, KeyedBreaker, KeyedConfig};
@@ -21,11 +21,6 @@ use resilience::{BreakerConfig, CircuitBreaker, Error, KeyedBreaker, KeyedConfig
 #[inline(never)]
 fn op() -> Result<u64, Error> {
     Ok(black_box(1))
-}
-
-/// One case: a way to make the `i`-th guarded call.
-trait Guard: Send + Sync {
-    fn call(&self, i: u64) -> u64;
 }
 
 struct Single(CircuitBreaker);
@@ -78,30 +73,6 @@ fn contenders() -> Vec<(&'static str, Arc<dyn Guard>)> {
     ]
 }
 
-/// Wall time for `iters` calls made by each of `threads` threads at once.
-fn run(guard: &Arc<dyn Guard>, threads: usize, iters: u64) -> Duration {
-    let barrier = Arc::new(Barrier::new(threads + 1));
-    let handles: Vec<_> = (0..threads as u64)
-        .map(|t| {
-            let (guard, barrier) = (Arc::clone(guard), Arc::clone(&barrier));
-            thread::spawn(move || {
-                barrier.wait();
-                // Each thread from its own point of the walk.
-                let first = t * 1_000_003;
-                for i in first..first + iters {
-                    black_box(guard.call(i));
-                }
-            })
-        })
-        .collect();
-    barrier.wait();
-    let start = Instant::now();
-    for handle in handles {
-        handle.join().unwrap();
-    }
-    start.elapsed()
-}
-
 fn benches(c: &mut Criterion, contenders: &[(&'static str, Arc<dyn Guard>)]) {
     for threads in [1, 2] {
         let mut group = c.benchmark_group(format!("keyed breaker, {threads} thread(s)"));
@@ -109,18 +80,6 @@ fn benches(c: &mut Criterion, contenders: &[(&'static str, Arc<dyn Guard>)]) {
             group.bench_function(*name, |b| b.iter_custom(|iters| run(guard, threads, iters)));
         }
         group.finish();
-    }
-}
-
-/// Nanoseconds per call (per thread), measured for about `budget`.
-fn ns_per_call(guard: &Arc<dyn Guard>, threads: usize, budget: Duration) -> f64 {
-    let mut iters = 1_000u64;
-    loop {
-        let took = run(guard, threads, iters);
-        if took >= budget || iters >= 1 << 34 {
-            return took.as_nanos() as f64 / iters as f64;
-        }
-        iters *= 4;
     }
 }
 
