@@ -2,45 +2,16 @@
 //! `#[retry]` functions, sync and async, and to the plain API.
 
 use std::{
-    alloc::{GlobalAlloc, Layout, System},
-    cell::Cell,
     future::Future,
     pin::pin,
     task::{Context, Poll, Waker},
 };
 
 use resilience::{RetryPolicy, circuit_breaker, retry, timeout};
-
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards to the system allocator unchanged; only counts on the side.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|count| count.set(count.get() + 1));
-        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which `System` shares.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by `System` with `layout`, per the caller's contract.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use resilience_tests::counting::{Counting, allocations_in};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-/// Allocations made on this thread while `f` runs.
-fn allocations_in(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.with(Cell::get);
-    f();
-    ALLOCATIONS.with(Cell::get) - before
-}
 
 /// Polls a future that completes without waiting, without a runtime.
 fn run_ready<F: Future>(future: F) -> F::Output {
