@@ -20,8 +20,9 @@ impl RetryArgs {
         let mut at_run_time = TokenStream::new();
         // A run-time argument, typed by the runtime's method at the user's expression.
         let mut run_time = |method: &str, expr: &syn::Expr| {
+            let value = stray_word(cx, method, expr).unwrap_or_else(|| quote!(#expr));
             let method = syn::Ident::new(method, expr.span());
-            at_run_time.extend(quote_spanned!(expr.span()=> .#method(#expr)));
+            at_run_time.extend(quote_spanned!(expr.span()=> .#method(#value)));
         };
         match &self.attempts {
             Some(Attempts::Total(n)) => policy.extend(quote!(.with_max_attempts(#n))),
@@ -72,6 +73,11 @@ impl RetryArgs {
         for (d, key) in durations {
             match d {
                 DurationArg::Expr(expr) if cx.is_run_time(expr) => run_time(key, expr),
+                DurationArg::Expr(expr) if stray_word(cx, key, expr).is_some() => {
+                    let error = stray_word(cx, key, expr);
+                    let method = syn::Ident::new(&format!("with_{key}"), Span::call_site());
+                    policy.extend(quote!(.#method(#error)));
+                }
                 d => {
                     let d = d.to_tokens();
                     let method = syn::Ident::new(&format!("with_{key}"), Span::call_site());
@@ -346,4 +352,42 @@ impl RetryArgs {
             }
         }
     }
+}
+
+/// The error for a value of `key` that is a bare word in lower case naming none of the
+/// function's arguments: most likely a misspelt keyword (`unlimted`, `nnone`) or a value
+/// written without its quotes, which rustc would answer only with "cannot find value". A
+/// constant (named in upper case, or by a path) or an argument is taken as written.
+fn stray_word(cx: &Context<'_>, key: &str, expr: &syn::Expr) -> Option<TokenStream> {
+    let syn::Expr::Path(path) = expr else {
+        return None;
+    };
+    let ident = path.path.get_ident().filter(|_| path.qself.is_none())?;
+    let word = ident.to_string();
+    if !word.starts_with(|c: char| c.is_lowercase() || c == '_') || cx.is_run_time(expr) {
+        return None;
+    }
+    let (takes, keywords): (&str, &[&str]) = match key {
+        "max_attempts" => (
+            "an integer, as in `max_attempts = 3`, or `unlimited`",
+            &["unlimited"],
+        ),
+        "max_retries" => ("an integer, as in `max_retries = 2`", &[]),
+        "multiplier" => ("a number, as in `multiplier = 1.5`", &[]),
+        "max_delay" | "max_retry_after" => ("a duration, as in `\"30s\"`, or `none`", &["none"]),
+        _ => ("a duration, as in `\"100ms\"`", &[]),
+    };
+    let message = if key == "max_retries" && word == "unlimited" {
+        "`max_retries` has no `unlimited`: write `max_attempts = unlimited` for no limit (the retry budget and `max_elapsed` still bound it)".to_owned()
+    } else {
+        let hint = match crate::args::closest(&word, keywords) {
+            Some(keyword) => format!(": did you mean `{keyword}`?"),
+            None => format!(
+                ": `{word}` is not an argument of `{}`; write a literal, a constant, or an expression over the arguments",
+                cx.name()
+            ),
+        };
+        format!("`{key}` takes {takes}, or an expression{hint}")
+    };
+    Some(syn::Error::new(ident.span(), message).to_compile_error())
 }
