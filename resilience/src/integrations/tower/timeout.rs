@@ -216,25 +216,7 @@ where
             .timer
             .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
         ready!(timer.as_mut().poll(cx));
-        timed_out(this.name, *this.limit);
+        crate::observe::timed_out(this.name, *this.limit);
         Poll::Ready(Err(Box::new(Error::timeout(*this.name, *this.limit))))
     }
-}
-
-/// Reports a timeout as `#[timeout]` does: the `resilience.timeout` event with the `tracing`
-/// feature, the `resilience_timeouts_total` counter with the `metrics` feature.
-#[cold]
-#[allow(unused_variables)]
-fn timed_out(function: &str, limit: Duration) {
-    #[cfg(feature = "tracing")]
-    tracing::event!(
-        name: "resilience.timeout",
-        target: "resilience",
-        tracing::Level::WARN,
-        function,
-        limit_ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX),
-        "`{function}` timed out after {limit:?}"
-    );
-    #[cfg(feature = "metrics")]
-    metrics::counter!(crate::observe::TIMEOUTS, "function" => function.to_string()).increment(1);
 }
