@@ -406,7 +406,11 @@ impl CircuitBreaker {
         self.threshold.store(threshold, Relaxed);
         self.slow_nanos
             .store(config.slow_call.map_or(NO_SLOW, nanos), Relaxed);
-        self.flags.store(flags, Relaxed);
+        // The dynamic flags are kept until their windows are looked at below, so that a
+        // call racing this one is never let past a throttle that was rejecting, nor a
+        // success past the trip check it needs.
+        let dynamic = self.flags.load(Relaxed) & (THROTTLING | CHECK_SUCCESSES);
+        self.flags.store(flags | dynamic, Relaxed);
         // A restored open period is judged again against the new configuration: the first
         // call site of a breaker that a restore created brings its own.
         let word = self.word.load(Relaxed);
@@ -418,7 +422,7 @@ impl CircuitBreaker {
                 self.word.store(word, Release);
             }
         }
-        // The dynamic flags follow their windows, which may have changed.
+        // The dynamic flags follow their windows, which may have changed: set or cleared.
         self.update_throttle(&inner, now);
         let counted = self.counted(&inner, now);
         self.update_success_checks(&inner, now, counted);
