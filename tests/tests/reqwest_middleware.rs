@@ -280,12 +280,19 @@ async fn when_attempts_run_out_the_last_response_is_returned() {
 #[tokio::test]
 async fn only_idempotent_methods_are_retried_unless_asked() {
     let server = Server::start().await;
-    let response = ours(ResilienceMiddleware::new(QUICK).without_budget())
-        .post(server.url("/status/503"))
-        .send()
-        .await
-        .unwrap();
+    let response = ours(
+        ResilienceMiddleware::new(QUICK)
+            .named("reqwest_middleware.post")
+            .without_budget(),
+    )
+    .post(server.url("/status/503"))
+    .send()
+    .await
+    .unwrap();
     assert_eq!((response.status().as_u16(), server.hits()), (503, 1));
+    // A failure not retried is a call given up on, not a first-try success.
+    let stats = retries::get("reqwest_middleware.post").unwrap();
+    assert_eq!((stats.first_try_successes, stats.give_ups), (0, 1));
 
     let server = Server::start().await;
     let response = ours(

@@ -230,10 +230,15 @@ async fn only_idempotent_requests_with_copyable_bodies_are_retried() {
     let calls = Arc::new(AtomicU32::new(0));
     let service = RetryLayer::http(EXACT)
         .replay(SendOnce)
+        .named("tower_layers.send_once")
         .without_budget()
         .layer(http_script(&[503], &calls));
     assert_eq!(service.oneshot(get()).await.unwrap().status(), 503);
     assert_eq!(calls.load(Ordering::SeqCst), 1);
+    // A failure not retried is a call given up on, not a first-try success.
+    let stats = retries::get("tower_layers.send_once").unwrap();
+    assert_eq!((stats.calls, stats.attempts), (1, 1));
+    assert_eq!((stats.first_try_successes, stats.give_ups), (0, 1));
 }
 
 /// A service answering 429 with `retry_after` once, then 200.

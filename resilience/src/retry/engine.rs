@@ -399,12 +399,13 @@ impl<When, Hook, Hint, Values> Retry<When, Hook, Hint, Values> {
         self.core.first_try_ok();
     }
 
-    /// Counts a call whose first attempt, made outside the engine's loop, a circuit breaker
-    /// refused: one attempt, given up at once, as the engine counts an error its predicate
-    /// does not retry. For the integrations, which return such a refusal without retrying.
+    /// Counts a call whose first attempt, made outside the engine's loop, failed and is not
+    /// retried (a breaker refused it, the request cannot be sent again, the server asked for
+    /// a longer wait than the cap): one attempt, given up at once, as the engine counts an
+    /// error its predicate does not retry. For the integrations.
     #[cfg(any(feature = "tower", feature = "reqwest"))]
     #[cold]
-    pub(crate) fn first_try_refused(&self) {
+    pub(crate) fn first_try_given_up(&self) {
         let given_up = Retry {
             core: self.core,
             when: AnyError,

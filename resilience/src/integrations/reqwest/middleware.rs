@@ -347,17 +347,32 @@ impl ResilienceMiddleware {
         let Some(request) = request else {
             // `try_clone` succeeded for the first attempt; it has no reason to fail later.
             let result = Err(Error::middleware(NotReplayable));
-            return Ok(Finished { extensions, result });
+            let gave_up = true;
+            return Ok(Finished {
+                extensions,
+                result,
+                gave_up,
+            });
         };
         let result = self.send(request, &mut extensions, next).await;
         let verdict = self.verdict(&result);
-        if !may_retry || !verdict.is_transient() {
-            return Ok(Finished { extensions, result });
+        if !verdict.is_transient() {
+            let gave_up = false;
+            return Ok(Finished {
+                extensions,
+                result,
+                gave_up,
+            });
         }
         let delay = result.as_ref().ok().and_then(retry_after);
-        if delay.is_some_and(|delay| delay > self.retry_after_cap()) {
-            // The server will not serve before then: its answer, now.
-            return Ok(Finished { extensions, result });
+        if !may_retry || delay.is_some_and(|delay| delay > self.retry_after_cap()) {
+            // Not sent again, or the server will not serve before then: its answer, now.
+            let gave_up = true;
+            return Ok(Finished {
+                extensions,
+                result,
+                gave_up,
+            });
         }
         Err(Again {
             extensions,
@@ -443,14 +458,19 @@ impl Middleware for ResilienceMiddleware {
             Ok(Finished {
                 extensions: last,
                 result,
+                gave_up,
             }) => {
-                self.retry.first_try_ok();
+                if gave_up {
+                    self.retry.first_try_given_up();
+                } else {
+                    self.retry.first_try_ok();
+                }
                 *extensions = last;
                 return result;
             }
             // A refusal of the breaker: returned at once, as the engine returns one.
             Err(again) if again.result.as_ref().is_err_and(is_refusal) => {
-                self.retry.first_try_refused();
+                self.retry.first_try_given_up();
                 *extensions = again.extensions;
                 return again.result;
             }
@@ -498,7 +518,9 @@ impl ResilienceMiddleware {
             })
             .await;
         match finished {
-            Ok(Finished { extensions, result })
+            Ok(Finished {
+                extensions, result, ..
+            })
             | Err(Again {
                 extensions, result, ..
             }) => (extensions, result),
@@ -521,6 +543,9 @@ fn is_refusal(error: &Error) -> bool {
 struct Finished {
     extensions: Extensions,
     result: Result<Response, Error>,
+    /// A transient failure not retried (the request cannot be sent again, or the server
+    /// asked for a wait beyond the cap), rather than a success or an answer.
+    gave_up: bool,
 }
 
 /// An attempt's outcome that the retry loop may try again, with the delay it asked for: the

@@ -457,18 +457,21 @@ where
     ) -> Result<Result<S::Response, S::Error>, (Again<S::Response, S::Error>, Req)> {
         let refused = outcome.as_ref().err().is_some_and(is_refusal);
         let engine = &*self.engine;
-        let judged = judge(engine, self.original.as_ref(), outcome);
-        match judged {
-            Ok(outcome) => {
+        match judge(engine, self.original.as_ref(), outcome) {
+            Judged::Done(outcome) => {
                 engine.retry.first_try_ok();
                 Ok(outcome)
             }
-            Err((again, _)) if refused => {
+            Judged::GaveUp(outcome) => {
+                engine.retry.first_try_given_up();
+                Ok(outcome)
+            }
+            Judged::Again(again, _) if refused => {
                 // Counted as a call the engine gave up on: one attempt, not retried.
-                engine.retry.first_try_refused();
+                engine.retry.first_try_given_up();
                 Ok(again.outcome)
             }
-            Err(retry) => Err(retry),
+            Judged::Again(again, copy) => Err((again, copy)),
         }
     }
 
@@ -546,29 +549,38 @@ impl<T, E> DelayHint<Again<T, E>> for AgainDelay {
     }
 }
 
-/// Judges an attempt's outcome: `Ok` if it ends the call (a success, an answer, a failure
-/// whose `Retry-After` is beyond the cap, a request that may not be sent again); `Err` with
-/// the copy of the request for the next attempt if it failed and may be retried.
+/// What an attempt's outcome means for the call.
+enum Judged<T, E, Req> {
+    /// A success, or an answer no retry changes: the call's result.
+    Done(Result<T, E>),
+    /// A failure that is not retried (the request may not be sent again, or the service
+    /// asked for a wait beyond the cap): the call's result, given up on.
+    GaveUp(Result<T, E>),
+    /// A failure to retry, with the copy of the request for the next attempt.
+    Again(Again<T, E>, Req),
+}
+
+/// Judges an attempt's outcome; see [`Judged`].
 fn judge<T, E, Req, C, P>(
     engine: &Engine<C, P>,
     original: Option<&Req>,
     outcome: Result<T, E>,
-) -> Result<Result<T, E>, (Again<T, E>, Req)>
+) -> Judged<T, E, Req>
 where
     C: Classify<T, E>,
     P: Replay<Req>,
 {
     if !engine.classify.is_failure(outcome.as_ref()) {
-        return Ok(outcome);
+        return Judged::Done(outcome);
     }
     let delay = engine.classify.retry_after(outcome.as_ref());
     if delay.is_some_and(|delay| delay > engine.cap) {
         // The service will not serve before then: its answer, now.
-        return Ok(outcome);
+        return Judged::GaveUp(outcome);
     }
     match original.and_then(|original| engine.replay.replay(original)) {
-        Some(copy) => Err((Again { outcome, delay }, copy)),
-        None => Ok(outcome),
+        Some(copy) => Judged::Again(Again { outcome, delay }, copy),
+        None => Judged::GaveUp(outcome),
     }
 }
 
@@ -618,8 +630,9 @@ where
         let mut shared = self.shared();
         shared.original = original;
         match judged {
-            Ok(outcome) => Ok(outcome),
-            Err((again, copy)) => {
+            // The engine's loop ends at an `Ok`, and counts it as a success after retries.
+            Judged::Done(outcome) | Judged::GaveUp(outcome) => Ok(outcome),
+            Judged::Again(again, copy) => {
                 shared.next = Some((service, copy));
                 Err(again)
             }
