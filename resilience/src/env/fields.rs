@@ -11,12 +11,7 @@ use resilience_settings::{
     budget::{self, Setting as BudgetSetting},
 };
 
-use crate::breaker::{BreakerConfig, BreakerSetting, Window};
-
-/// The window of a failure rate set without one: the attribute's default.
-const DEFAULT_WINDOW: Window = Window::Calls(breaker::DEFAULT_WINDOW_CALLS);
-/// The minimum number of calls of a failure rate set without one: the attribute's default.
-const DEFAULT_MINIMUM_CALLS: u32 = breaker::DEFAULT_MINIMUM_CALLS;
+use crate::breaker::{BreakerConfig, BreakerSetting, Window, attribute};
 
 /// A setting's value as a source writes it, read in the shape its setting asks for, before
 /// the setting's rule checks it: a variable's text, a file's value.
@@ -298,13 +293,10 @@ impl Fields {
                     refused.push((Setting::MinimumCalls, invalid));
                     minimum = None;
                 }
-                let window = window.unwrap_or(DEFAULT_WINDOW);
-                // A minimum from `config` (or the default) above a narrower window is taken
-                // as the window, as the builder and the attribute's default do.
-                let minimum = minimum
-                    .or(current.map(|p| p.minimum_calls()))
-                    .unwrap_or(DEFAULT_MINIMUM_CALLS);
-                config = config.with_failure_rate(rate, window, minimum);
+                // What is set neither here nor in `config` takes the runtime's defaults, as
+                // in the attribute; a minimum above a narrower window is taken as the window.
+                let minimum = minimum.or(current.map(|p| p.minimum_calls()));
+                config = attribute::failure_rate(config, rate, window, minimum);
                 window_used = true;
                 minimum_used = true;
             }
@@ -320,11 +312,8 @@ impl Fields {
             self.adaptive.is_some() || (self.window.is_some() && current.is_some());
         if shapes_throttle && free(&config, BreakerSetting::Adaptive) {
             if let Some(k) = self.adaptive.or(current.map(|a| a.k())) {
-                let window = self
-                    .window
-                    .or(current.map(|a| a.window()))
-                    .unwrap_or(DEFAULT_WINDOW);
-                config = config.with_adaptive(k, window);
+                let window = self.window.or(current.map(|a| a.window()));
+                config = attribute::adaptive(config, k, window);
                 window_used = true;
             }
         }
@@ -350,13 +339,9 @@ impl Fields {
                 refused.push((Setting::MaxRecoveryTimeout, invalid));
                 own_max = None;
             }
-            // Ten times the first open period unless set, as the attribute does.
-            let max = own_max.or(had_backoff.then_some(max)).unwrap_or_else(|| {
-                config
-                    .recovery_timeout()
-                    .saturating_mul(breaker::DEFAULT_RECOVERY_CAP_FACTOR)
-            });
-            config = config.with_recovery_backoff(factor, max);
+            // The runtime's cap unless set, as in the attribute.
+            let max = own_max.or(had_backoff.then_some(max));
+            config = attribute::recovery_backoff(config, factor, max);
             max_used = true;
         }
         if !only_unset {
