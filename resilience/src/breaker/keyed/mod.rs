@@ -394,7 +394,9 @@ impl KeyedBreaker {
         let shard = self.keys.shard(key);
         match self.keys.find(shard, key) {
             Some(breaker) => breaker,
-            None => self.insert(shard, key),
+            None => self
+                .insert(shard, key)
+                .unwrap_or_else(|max| self.overflowing(max)),
         }
     }
 
@@ -717,8 +719,13 @@ impl KeyedBreaker {
         open_for: Duration,
         failed_recoveries: u32,
     ) -> Option<(Arc<CircuitBreaker>, Option<StateChange>, Restored)> {
-        let breaker = self.breaker(key);
-        breaker.key.as_ref()?;
+        // Not a call: a full family restores nothing, and counts no overflowed call.
+        let bytes = key.as_bytes();
+        let shard = self.keys.shard(bytes);
+        let breaker = match self.keys.find(shard, bytes) {
+            Some(breaker) => breaker,
+            None => self.insert(shard, bytes).ok()?,
+        };
         let (change, restored) = breaker.restore_quietly(state, open_for, failed_recoveries);
         Some((breaker, change, restored))
     }
@@ -746,11 +753,11 @@ impl KeyedBreaker {
         }
     }
 
-    /// A key's first call: its breaker made and inserted, room made by evicting idle keys if
-    /// needed; the family's own breaker if there is no room.
+    /// A key's breaker made and inserted, room made by evicting idle keys if needed; the
+    /// maximum number of keys as the error if there is no room.
     #[cold]
     #[inline(never)]
-    fn insert(&self, shard: &Shard, key: &[u8]) -> Arc<CircuitBreaker> {
+    fn insert(&self, shard: &Shard, key: &[u8]) -> Result<Arc<CircuitBreaker>, usize> {
         let now = self.now();
         let idle = self.idle_nanos.load(Relaxed);
         let interval = (idle / 4).max(1);
@@ -768,7 +775,7 @@ impl KeyedBreaker {
         }
         self.report_evicted(evicted);
         if !reserved {
-            return self.overflowing(max);
+            return Err(max);
         }
         if self.full.load(StdOrdering::Relaxed) {
             self.full.store(false, StdOrdering::Relaxed);
@@ -784,7 +791,7 @@ impl KeyedBreaker {
         ));
         // Made in the family's operator state, before anyone can see it: no change to tell.
         quietly(&breaker, settings.mode);
-        match self.keys.insert(shard, key, breaker, now) {
+        Ok(match self.keys.insert(shard, key, breaker, now) {
             Err(found) => found,
             Ok(breaker) => {
                 self.created.fetch_add(1, Relaxed);
@@ -792,7 +799,7 @@ impl KeyedBreaker {
                 self.catch_up(&breaker, settings);
                 breaker
             }
-        }
+        })
     }
 
     /// Whether this thread sweeps every shard for room now: not more often than `interval`,

@@ -382,3 +382,18 @@ fn stress_counts_add_up() {
     assert!(own > 0, "keys beyond the 300th overflowed");
     assert_eq!(shards.stats().created, 300);
 }
+
+#[test]
+fn a_restore_into_a_full_family_restores_nothing_and_counts_no_overflowed_call() {
+    let family = family(BreakerConfig::new(), 1);
+    family.call("b", ok).unwrap();
+    let restored = family.restore_quietly("a", State::Open, Duration::from_secs(5), 0);
+    assert!(restored.is_none(), "no room for `a`");
+    assert!(family.get("a").is_none());
+    assert_eq!(family.stats().overflowed, 0, "a restore is not a call");
+    // A key that is there is restored.
+    let (breaker, _, _) = family
+        .restore_quietly("b", State::Open, Duration::from_secs(5), 0)
+        .expect("`b` has its breaker");
+    assert_eq!(breaker.state(), State::Open);
+}
