@@ -333,8 +333,7 @@ impl<'r, When, Hook, Hint, Values> Attempts<'r, When, Hook, Hint, Values> {
         let Some(hint) = hint else {
             return computed;
         };
-        let policy = &self.core.policy;
-        let cap = policy.max_retry_after.min(policy.max_delay);
+        let cap = self.core.policy.hint_cap();
         if hint > cap {
             observe::retry_after_cut(self.labels(), hint, cap);
             return cap;

@@ -459,6 +459,16 @@ impl RetryPolicy {
         self.max_retry_after
     }
 
+    /// The longest delay a `Retry-After` hint is honoured for: `max_delay`, which caps every
+    /// delay, or a lower `max_retry_after`.
+    pub(crate) const fn hint_cap(&self) -> Duration {
+        if self.max_retry_after.as_nanos() < self.max_delay.as_nanos() {
+            self.max_retry_after
+        } else {
+            self.max_delay
+        }
+    }
+
     /// The delay before retry `retry` (1-based) without jitter, capped at `max_delay`.
     ///
     /// ```

@@ -31,7 +31,7 @@ type PickBreaker = dyn Fn(&Request) -> Option<Arc<CircuitBreaker>> + Send + Sync
 ///   a request whose body streams (it cannot be cloned) is sent once.
 /// - **`Retry-After`** on a retried response replaces the computed delay, in both of its forms,
 ///   when it is at most [`max_retry_after`](Self::max_retry_after) (by default the policy's
-///   `max_delay`, 30 s unless set). A longer one ends the retries at once: the caller gets
+///   own cap on hints: its `max_delay`, 30 s unless set, or its `max_retry_after` if lower). A longer one ends the retries at once: the caller gets
 ///   that response, since the server said it will not serve sooner.
 /// - **Retry budget**, on by default: retries add at most 20% of the requests plus 10 a
 ///   second (see [`BudgetConfig`](crate::BudgetConfig)). A middleware that is
@@ -201,7 +201,7 @@ impl ResilienceMiddleware {
     /// ```
     pub fn retry_after_cap(&self) -> Duration {
         self.max_retry_after
-            .unwrap_or_else(|| self.retry.policy().max_delay())
+            .unwrap_or_else(|| self.retry.policy().hint_cap())
     }
 
     /// Sends every attempt through `breaker`, such as a named one of the registry

@@ -31,7 +31,8 @@ use crate::{AnyError, DelayHint, NoHook, Retry, RetryBudget, RetryPolicy};
 ///   be copied. A request that may not be sent again gets one attempt.
 ///
 /// A delay a failed outcome asks for (`Retry-After`) replaces the computed one when it is at
-/// most [`max_retry_after`](Self::max_retry_after) (by default, the policy's `max_delay`);
+/// most [`max_retry_after`](Self::max_retry_after) (by default, the policy's own cap on hints: its `max_delay`,
+/// or its `max_retry_after` if lower);
 /// a longer one ends the retries at once, and the caller gets that outcome: the service said
 /// it will not serve sooner.
 ///
@@ -194,7 +195,8 @@ impl<C, P> RetryLayer<C, P> {
     }
 
     /// The longest delay a failed outcome may ask for (`Retry-After`) and still be retried;
-    /// by default the policy's `max_delay` (30 s unless set). A longer request ends the
+    /// by default the policy's own cap on hints (its `max_delay`, 30 s unless set, or its
+    /// `max_retry_after` if lower). A longer request ends the
     /// retries, and the caller gets that outcome. The policy's `max_delay` caps every delay
     /// all the same: raise both to honour longer ones.
     ///
@@ -217,10 +219,13 @@ impl<C, P> RetryLayer<C, P> {
     /// use resilience::{RetryPolicy, tower::RetryLayer};
     /// let policy = RetryPolicy::new().with_max_delay(Duration::from_secs(4));
     /// assert_eq!(RetryLayer::new(policy).retry_after_cap(), Duration::from_secs(4));
+    /// // The policy's own cap on hints, if lower.
+    /// let policy = policy.with_max_retry_after(Duration::from_secs(2));
+    /// assert_eq!(RetryLayer::new(policy).retry_after_cap(), Duration::from_secs(2));
     /// ```
     pub fn retry_after_cap(&self) -> Duration {
         self.max_retry_after
-            .unwrap_or_else(|| self.retry.policy().max_delay())
+            .unwrap_or_else(|| self.retry.policy().hint_cap())
     }
 
     /// The policy the layer retries under.
