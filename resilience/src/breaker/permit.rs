@@ -315,10 +315,7 @@ impl<P> When<'_, P> {
         E: From<Error>,
         P: Fn(&E) -> bool,
     {
-        let permit = match self.breaker.try_acquire_closed() {
-            Some(permit) => permit,
-            None => self.breaker.try_acquire()?,
-        };
+        let permit = self.breaker.permit_or_else(E::from)?;
         permit.report(op(), &self.counts)
     }
 
@@ -339,10 +336,7 @@ impl<P> When<'_, P> {
         P: Fn(&E) -> bool,
         F: Future<Output = Result<T, E>>,
     {
-        let permit = match self.breaker.try_acquire_closed() {
-            Some(permit) => permit,
-            None => self.breaker.try_acquire()?,
-        };
+        let permit = self.breaker.permit_or_else(E::from)?;
         permit.report(op.await, &self.counts)
     }
 }
