@@ -16,7 +16,7 @@
 //! | `resilience.breaker.state_change` | `WARN` when it opens, else `INFO` | `breaker`, `from`, `to` (as [`State::as_str`](crate::State::as_str) writes them), `reason` (as [`Reason`](crate::Reason) displays) |
 //! | `resilience.breaker.rejected` | `DEBUG` | `breaker`, `retry_in_ms` (time left open, when known) |
 //! | `resilience.timeout` | `WARN` | `function` (the timeout's name, by default the function's path), `limit_ms` |
-//! | `resilience.config` | `WARN` | `source` (`environment`, `snapshot`, `call_sites`); the message says what could not be used, and what was done instead (see [`config::on_report`](crate::config::on_report)) |
+//! | `resilience.config` | `WARN` | `source` (`environment`, `snapshot`, `call_sites`, `argument`: a `#[retry]` setting known at run time); the message says what could not be used, and what was done instead (see [`config::on_report`](crate::config::on_report)) |
 //!
 //! `function` is a `#[retry]` site's name: `#[retry(name = "...")]`, else the function's
 //! module path and name. The plain API reports the name given to
@@ -631,7 +631,7 @@ pub(crate) fn timed_out(function: &str, limit: Duration) {
 }
 
 /// Operator configuration the library could not use as given, read from `source`
-/// (`environment`, `snapshot` or `call_sites`); see [`config::on_report`](crate::config::on_report).
+/// (`environment`, `snapshot`, `call_sites` or `argument`); see [`config::on_report`](crate::config::on_report).
 #[inline]
 #[allow(unused_variables)]
 pub(crate) fn config_report(source: &'static str, report: &dyn fmt::Display) {

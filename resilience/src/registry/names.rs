@@ -20,7 +20,7 @@ pub(super) fn method_name(module: &str, type_name: &str, method: &str) -> String
 ///
 /// The generic arguments are left out because a call site's breaker is made once, by the
 /// first call, whatever the type it was called for: every `Cache<T>` shares it.
-pub(crate) fn type_label(type_name: &str) -> String {
+fn type_label(type_name: &str) -> String {
     let mut without_arguments = String::with_capacity(type_name.len());
     let mut depth = 0usize;
     let mut previous = '\0';

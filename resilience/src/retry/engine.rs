@@ -595,7 +595,7 @@ impl<When, Hook, Hint, Values> Retry<When, Hook, Hint, Values> {
         match op(Attempt::new(1, &self.core.policy)) {
             Ok(value) if !self.values.should_retry(&value) => {
                 self.core.first_try_ok();
-                RetryOutcome::first(Ok(value), None)
+                RetryOutcome::first(value)
             }
             result => {
                 let (core, hooks) = self.into_parts();
@@ -749,7 +749,7 @@ impl<When, Hook, Hint, Values> Retry<When, Hook, Hint, Values> {
         match attempt(op(Attempt::new(1, &self.core.policy))).await {
             Ok(value) if !self.values.should_retry(&value) => {
                 self.core.first_try_ok();
-                RetryOutcome::first(Ok(value), None)
+                RetryOutcome::first(value)
             }
             result => {
                 let (core, hooks) = self.into_parts();
@@ -821,7 +821,7 @@ impl<When, Hook, Hint, Values> Retry<When, Hook, Hint, Values> {
         let result = match result {
             Ok(value) if !self.values.should_retry(&value) => {
                 self.core.first_try_ok();
-                return RetryOutcome::first(Ok(value), None);
+                return RetryOutcome::first(value);
             }
             result => result,
         };

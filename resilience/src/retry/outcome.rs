@@ -117,14 +117,14 @@ pub struct RetryOutcome<T, E> {
 }
 
 impl<T, E> RetryOutcome<T, E> {
-    /// A call whose first attempt ended it.
+    /// A call whose first attempt succeeded.
     #[inline]
-    pub(crate) fn first(result: Result<T, E>, gave_up: Option<GiveUp>) -> Self {
+    pub(crate) fn first(value: T) -> Self {
         RetryOutcome {
-            result,
+            result: Ok(value),
             attempts: 1,
             slept: Duration::ZERO,
-            gave_up,
+            gave_up: None,
         }
     }
 
