@@ -169,11 +169,19 @@ async fn a_full_family_evicts_idle_keys_to_make_room() {
         shards.call(key, ok).unwrap();
     }
     assert!(std::ptr::eq(&*shards.breaker("d"), shards.overflow()));
+    // A sweep notes when each key was last seen used (the keys were used since the last
+    // one); whatever the shards the keys fall in, which the family's random seed picks.
+    assert_eq!(shards.evict_idle(), 0);
     advance(IDLE).await;
     shards.call("a", ok).unwrap(); // used: kept
-    // A new key sweeps the full family (at most every quarter of the idle timeout).
+    // A new key sweeps its shard, and the whole family (at most every quarter of the idle
+    // timeout) if that made no room: at least one idle key gives way, never the used one.
     let d = shards.breaker("d");
     assert_eq!(d.key(), Some("d"));
+    let now = keys(&shards);
+    assert!(now.len() <= 3 && now.contains(&"a".to_owned()), "{now:?}");
+    // An explicit sweep takes what is still idle.
+    shards.evict_idle();
     assert_eq!(keys(&shards), ["a", "d"]);
     let stats = shards.stats();
     assert_eq!((stats.evicted, stats.overflowed), (2, 1));
